@@ -1,1 +1,28 @@
+/**
+ * ftgen's kernel library: everything a notebook cell needs, in one import.
+ *   import * as ftgen from "ftgen";
+ * The pipeline: data → prompts → model → train → evaluate → study → plot.
+ */
 export const version = "0.1.0";
+
+// data
+export * from "./data/tasks";
+export * from "./data/records";
+export { loadDataset, loadFewShot, isAvailable, type Dataset, type Split, type LoadOptions } from "./data/load";
+export { loadManifest, findEntry, PAPER_REPO, PAPER_COMMIT, type Manifest, type ManifestEntry, type FileRole } from "./data/manifest";
+export { labelBalance } from "./data/validate";
+
+// prompts
+export * from "./prompts/maps";
+export * from "./prompts/build";
+
+// study
+export * from "./study/profile";
+
+// notebook output: tables, text, figures
+export { displayBundle, showText, LiveDisplay, inKernel, type MimeBundle } from "./notebook/display";
+export { toDataFrame, tableHtml, tableText, showTable, danfo, type TableOptions } from "./notebook/table";
+export { showFigure, figureBundle, type Figure } from "./plot/figure";
+
+// utilities
+export { makeRng, shuffled, sampleIndices, type Rng } from "./util/random";

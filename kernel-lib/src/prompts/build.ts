@@ -1,0 +1,81 @@
+/**
+ * Prompt construction exactly as the paper's evaluation scripts do it:
+ *  - a demonstration is template(demo) + demo.output + "\n\n" (no space before the answer);
+ *  - a k-shot prompt is the k demonstrations, then template(test item);
+ *  - a zero-shot prompt starts with the literal text "<s> "; few-shot prompts do not;
+ *  - demonstrations are the first k items of the *test* dataset's few-shot file;
+ *  - cross-task: the prompt follows the test set's task, whatever the model was trained on.
+ */
+import { TASKS, type TaskName } from "../data/tasks";
+import type { RecordOf } from "../data/records";
+import { loadFewShot } from "../data/load";
+import { PROMPT_MAPS, type PromptMapId } from "./maps";
+import { makeRng, sampleIndices } from "../util/random";
+
+/** The literal text the paper puts before zero-shot prompts. */
+export const ZERO_SHOT_PREFIX = "<s> ";
+/** What separates demonstrations (and ends each one). */
+export const DEMO_SEPARATOR = "\n\n";
+
+/** Fill a template in one pass, so that a "{answer}" inside a text is never substituted. */
+export function fillTemplate(template: string, fields: Readonly<Record<string, string>>): string {
+  return template.replace(/\{(input|answer|input_1|input_2)\}/g, (whole, name: string) => {
+    const v = fields[name];
+    if (v === undefined) throw new Error(`template needs field "${name}"`);
+    return v;
+  });
+}
+
+/** template(item) in map `map`: the prompt for one item, ending right where the answer goes. */
+export function templateFor<T extends TaskName>(task: T, item: RecordOf[T], map: PromptMapId = 0): string {
+  return fillTemplate(PROMPT_MAPS[map][task], item as unknown as Record<string, string>);
+}
+
+/** One demonstration: template(demo) + demo.output + "\n\n". */
+export function demonstration<T extends TaskName>(task: T, demo: RecordOf[T], map: PromptMapId = 0): string {
+  return templateFor(task, demo, map) + demo.output + DEMO_SEPARATOR;
+}
+
+/** A prompt with the given demonstrations (none: zero-shot, with the "<s> " prefix). */
+export function buildPrompt<T extends TaskName>(task: T, item: RecordOf[T], demos: readonly RecordOf[T][], map: PromptMapId = 0): string {
+  if (demos.length === 0) return ZERO_SHOT_PREFIX + templateFor(task, item, map);
+  return demos.map((d) => demonstration(task, d, map)).join("") + templateFor(task, item, map);
+}
+
+/** The paper's demonstrations: the first k items of `dataset`'s few-shot file. */
+export function paperDemos<T extends TaskName>(task: T, dataset: string, k: number): RecordOf[T][] {
+  if (k === 0) return [];
+  const pool = loadFewShot(task, dataset);
+  if (k > pool.length) throw new Error(`${task}/${dataset}: asked for ${k} demonstrations, the few-shot file has ${pool.length}`);
+  return pool.slice(0, k);
+}
+
+/** Seeded random demonstrations from a pool (an alternative to the paper's fixed first-k). */
+export function randomDemos<R>(pool: readonly R[], k: number, seed: number | string): R[] {
+  return sampleIndices(pool.length, k, makeRng(seed)).map((i) => pool[i]);
+}
+
+/** The k-shot evaluation prompt of the paper for an item of `dataset`. */
+export function kShotPrompt<T extends TaskName>(task: T, dataset: string, item: RecordOf[T], k: number, map: PromptMapId = 0): string {
+  return buildPrompt(task, item, paperDemos(task, dataset, k), map);
+}
+
+/** The paper's shot list for a task. */
+export function shotList(task: TaskName): readonly number[] {
+  return TASKS[task].shots;
+}
+
+/** A fine-tuning example: the prompt part (loss-masked) and the target (EOS is appended by the tokenizer step). */
+export interface TrainingText {
+  prompt: string;
+  target: string;
+}
+
+/**
+ * FT: template(x) in map 0, target y. FTICL: the first k demonstrations of the same dataset's
+ * few-shot file, in map 0, prefixed to the prompt; the loss stays on y alone.
+ */
+export function trainingText<T extends TaskName>(task: T, item: RecordOf[T], demos: readonly RecordOf[T][] = []): TrainingText {
+  const prefix = demos.map((d) => demonstration(task, d, 0)).join("");
+  return { prompt: prefix + templateFor(task, item, 0), target: item.output };
+}

@@ -1,0 +1,17 @@
+/** Where things live. Both src/util and dist/util sit two levels below kernel-lib/. */
+import path from "node:path";
+
+/** The project root (the folder holding package.json, notebooks/, data/). FTGEN_ROOT overrides. */
+export function projectRoot(): string {
+  return process.env.FTGEN_ROOT ?? path.resolve(__dirname, "..", "..", "..");
+}
+
+/** Cache of the paper's data files, laid out as the paper repository's data/ folder. */
+export function paperDataDir(): string {
+  return process.env.FTGEN_DATA_DIR ?? path.join(projectRoot(), "data", "paper");
+}
+
+/** The committed manifest of the paper's data files (FTGEN_MANIFEST overrides, for tests). */
+export function manifestPath(): string {
+  return process.env.FTGEN_MANIFEST ?? path.join(projectRoot(), "data", "manifest.json");
+}

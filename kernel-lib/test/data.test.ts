@@ -1,0 +1,149 @@
+/**
+ * The data pipeline on fixtures of our own: a mirror folder with a few small files, a manifest
+ * of their blob ids, fetching (copy + verify), refusal of a tampered file, optional files
+ * reported unavailable, schema errors naming file and item, and typed loading.
+ */
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { gitBlobId } from "../src/data/gitBlob";
+import { fetchPaperData } from "../src/data/fetch";
+import { loadDataset, loadFewShot } from "../src/data/load";
+import { validateRecords, labelBalance } from "../src/data/validate";
+import { describePath, rawUrl, type Manifest } from "../src/data/manifest";
+import { paperDemos, kShotPrompt } from "../src/prompts/build";
+import { dataReport } from "../src/data/report";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-data-"));
+const mirror = path.join(tmp, "mirror");
+const cache = path.join(tmp, "cache");
+
+const files: Record<string, unknown> = {
+  "sentiment/amazon_test_500.json": [
+    { idx: 0, input: "Loved it.", output: "positive" },
+    { idx: 1, input: "  ", output: "negative" },
+    { idx: 2, input: "Awful.", output: "negative" },
+  ],
+  "sentiment/amazon_train_2000.json": [{ idx: 9, input: "Fine.", output: "positive" }],
+  "sentiment/few_shot/amazon_few_shot.json": [
+    { idx: 5, input: "Superb.", output: "positive" },
+    { idx: 6, input: "Junk.", output: "negative" },
+    { idx: 7, input: "Okay.", output: "positive" },
+  ],
+  "inference/multinli_test_500.json": [
+    { input_1: "A.", input_2: "B.", output: "-", idx: 0 },
+    { input_1: "C.", input_2: "D.", output: "neutral", idx: 1 },
+  ],
+};
+
+function writeJson(file: string, value: unknown): Buffer {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const bytes = Buffer.from(JSON.stringify(value, null, 4));
+  fs.writeFileSync(file, bytes);
+  return bytes;
+}
+
+before(() => {
+  const manifest: Manifest = { repo: "x/y", commit: "0".repeat(40), files: [] };
+  for (const [rel, value] of Object.entries(files)) {
+    const bytes = writeJson(path.join(mirror, rel), value);
+    manifest.files.push({ path: rel, ...describePath(rel), bytes: bytes.length, blob: gitBlobId(bytes), url: rawUrl(rel) });
+  }
+  // In the manifest, not in the mirror: optional (reported) and never fatal.
+  manifest.files.push({ path: "summary/xsum_train_4000.json", ...describePath("summary/xsum_train_4000.json"), bytes: null, blob: "1".repeat(40), url: rawUrl("summary/xsum_train_4000.json"), optional: true });
+  writeJson(path.join(tmp, "manifest.json"), manifest);
+  process.env.FTGEN_MANIFEST = path.join(tmp, "manifest.json");
+  process.env.FTGEN_DATA_DIR = cache;
+});
+
+test("git blob ids are git's: hash-object of 'hello\\n'", () => {
+  assert.equal(gitBlobId(Buffer.from("hello\n")), "ce013625030ba8dba906f756967f9e9ca394464a");
+  assert.equal(gitBlobId(new Uint8Array(0)), "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+});
+
+test("manifest paths are classified by task, dataset, role and size", () => {
+  assert.deepEqual(describePath("detection/paws_train_4000.json"), { task: "detection", dataset: "paws", role: "train", nominalSize: 4000 });
+  assert.deepEqual(describePath("summary/few_shot/cnn_few_shot.json"), { task: "summary", dataset: "cnn", role: "few_shot", nominalSize: null });
+  assert.deepEqual(describePath("prompt_map.json"), { task: null, dataset: null, role: "prompt_map", nominalSize: null });
+  assert.throws(() => describePath("summary/readme.txt"), /cannot classify summary\/readme.txt/);
+});
+
+test("fetch copies and verifies from a mirror; optional missing files are unavailable, not fatal; a rerun is cached", async () => {
+  const first = await fetchPaperData({ mirror, dataDir: cache });
+  assert.deepEqual(first.map((r) => r.status), ["copied", "copied", "copied", "copied", "unavailable"]);
+  assert.match(first[4].detail ?? "", /not in mirror/);
+  const second = await fetchPaperData({ mirror, dataDir: cache });
+  assert.deepEqual(second.map((r) => r.status), ["cached", "cached", "cached", "cached", "unavailable"]);
+  // A corrupted cache file is detected and replaced from the mirror.
+  fs.appendFileSync(path.join(cache, "sentiment/amazon_train_2000.json"), " ");
+  const third = await fetchPaperData({ mirror, dataDir: cache });
+  assert.equal(third[1].status, "copied");
+});
+
+test("a mirror file whose blob does not match is refused by name", async () => {
+  const bad = path.join(tmp, "bad-mirror");
+  fs.cpSync(mirror, bad, { recursive: true });
+  fs.writeFileSync(path.join(bad, "sentiment/amazon_train_2000.json"), "[]");
+  await assert.rejects(fetchPaperData({ mirror: bad, dataDir: path.join(tmp, "cache2") }),
+    /bad-mirror\/sentiment\/amazon_train_2000\.json: git blob \w+ does not match .* refusing it/);
+});
+
+test("a required file missing everywhere fails the fetch, naming it", async () => {
+  const partial = path.join(tmp, "partial-mirror");
+  fs.cpSync(mirror, partial, { recursive: true });
+  fs.rmSync(path.join(partial, "inference/multinli_test_500.json"));
+  await assert.rejects(fetchPaperData({ mirror: partial, dataDir: path.join(tmp, "cache3") }),
+    /1 required data file\(s\) unavailable:\n  inference\/multinli_test_500\.json: unavailable/);
+});
+
+test("loading gives typed records; '-' labels and empty texts are counted and kept out", async () => {
+  await fetchPaperData({ mirror, dataDir: cache });
+  const amazon = loadDataset("sentiment", "amazon", "test");
+  assert.equal(amazon.rows, 3);
+  assert.deepEqual(amazon.records.map((r) => [r.position, r.idx, r.output]), [[0, 0, "positive"], [2, 2, "negative"]]);
+  assert.deepEqual(amazon.excluded, [{ position: 1, reason: "empty-text", field: "input" }]);
+  assert.deepEqual(labelBalance("sentiment", amazon.records), { positive: 1, negative: 1 });
+  const limited = loadDataset("sentiment", "amazon", "test", { limit: 1 });
+  assert.equal(limited.records.length, 1);
+  const mnli = loadDataset("inference", "multinli", "test");
+  assert.deepEqual(mnli.excluded, [{ position: 0, reason: "unlabelled" }]);
+  assert.equal(mnli.records[0].output, "neutral");
+  assert.equal(loadDataset("sentiment", "amazon", "train").records.length, 1);
+  assert.throws(() => loadDataset("sentiment", "yelp", "test"), /no file in the paper's data for sentiment\/yelp test/);
+  assert.throws(() => loadDataset("summary", "xsum", "train", { size: 4000 }), /xsum_train_4000\.json is missing \(it is not in the reference mirror either\): run "npm run data" first/);
+});
+
+test("the few-shot pool gives the paper's first-k demonstrations", async () => {
+  await fetchPaperData({ mirror, dataDir: cache });
+  assert.deepEqual(loadFewShot("sentiment", "amazon").map((r) => r.input), ["Superb.", "Junk.", "Okay."]);
+  assert.deepEqual(paperDemos("sentiment", "amazon", 2).map((r) => r.input), ["Superb.", "Junk."]);
+  assert.throws(() => paperDemos("sentiment", "amazon", 4), /asked for 4 demonstrations, the few-shot file has 3/);
+  const item = loadDataset("sentiment", "amazon", "test").records[0];
+  assert.equal(kShotPrompt("sentiment", "amazon", item, 2, 0),
+    "### Input:\nSuperb.\n### Sentiment:positive\n\n### Input:\nJunk.\n### Sentiment:negative\n\n### Input:\nLoved it.\n### Sentiment:");
+});
+
+test("the data report counts rows, exclusions and label balance per file", async () => {
+  await fetchPaperData({ mirror, dataDir: cache });
+  const rows = dataReport();
+  const test500 = rows.find((r) => r.dataset === "amazon" && r.split === "test");
+  assert.deepEqual(test500 && [test500.rows, test500.usable, test500.emptyText, test500.balance], [3, 2, 1, "positive 1 / negative 1"]);
+  const xsum = rows.find((r) => r.dataset === "xsum");
+  assert.equal(xsum?.available, false);
+});
+
+test("schema errors are one line naming the file and the item", () => {
+  assert.throws(() => validateRecords("f.json", "sentiment", {}), /^Error: f\.json: expected a JSON array/);
+  assert.throws(() => validateRecords("f.json", "sentiment", [{ input: "a", output: "positive" }, { input: "b" }]),
+    /^Error: f\.json: item 1: missing field "output" \(task sentiment needs input, output\)$/);
+  assert.throws(() => validateRecords("f.json", "sentiment", [{ input: "a", output: "neutral" }]),
+    /^Error: f\.json: item 0: label "neutral" is not one of positive\/negative$/);
+  assert.throws(() => validateRecords("f.json", "detection", [{ input_1: "a", input_2: 3, output: "yes" }]),
+    /^Error: f\.json: item 0: field "input_2" is number, not a string$/);
+  assert.throws(() => validateRecords("f.json", "question", [{ input: "a", answer: "b", output: "c", extra: 1 }]),
+    /^Error: f\.json: item 0: unexpected field "extra" for task question$/);
+  // "-" is only an unlabelled marker for NLI, not for sentiment.
+  assert.throws(() => validateRecords("f.json", "sentiment", [{ input: "a", output: "-" }]), /label "-" is not one of/);
+});

@@ -1,0 +1,45 @@
+/** HTML tables and plotly bundles, checked outside a kernel (where display falls back to text). */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { toDataFrame, tableHtml, tableText } from "../src/notebook/table";
+import { figureBundle, figureHtml, figureText } from "../src/plot/figure";
+import { escapeHtml, inKernel } from "../src/notebook/display";
+
+test("tables render as HTML with escaping, number formatting, truncation and a row-count footer", () => {
+  const df = toDataFrame([
+    { name: "<b>bold</b> & co", score: 0.123456, n: 3 },
+    { name: "x".repeat(300), score: 1, n: 4 },
+    { name: "third", score: 2.5, n: 5 },
+  ]);
+  const html = tableHtml(df, { maxRows: 2, maxChars: 10, digits: 2, caption: "T<1>" });
+  assert.match(html, /<caption>T&lt;1&gt;<\/caption>/);
+  assert.match(html, /<th>name<\/th><th>score<\/th><th>n<\/th>/);
+  assert.match(html, />&lt;b&gt;bold&lt;\/…</); // first 9 chars "<b>bold</", then an ellipsis, escaped
+  assert.match(html, />0\.12</);
+  assert.match(html, />xxxxxxxxx…</);
+  assert.doesNotMatch(html, /third/);
+  assert.match(html, /… 1 more rows \(3 × 3\)/);
+  const text = tableText(df, { maxRows: 3, digits: 1 });
+  assert.equal(text.split("\n")[0].trim(), "name" + " ".repeat(38) + "score  n");
+  assert.match(text, /2\.5/);
+});
+
+test("escapeHtml escapes the characters that matter in text and attributes", () => {
+  assert.equal(escapeHtml(`<a href="x">&</a>`), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
+});
+
+test("a figure is one bundle of plotly JSON, offline HTML and text", () => {
+  const fig = { data: [{ type: "bar", x: ["a"], y: [1], name: "</script><script>alert(1)</script>" }], layout: { title: { text: "T" }, height: 300 } };
+  const bundle = figureBundle(fig, { embedLibrary: true });
+  assert.deepEqual(Object.keys(bundle).sort(), ["application/vnd.plotly.v1+json", "text/html", "text/plain"]);
+  assert.deepEqual((bundle["application/vnd.plotly.v1+json"] as { data: unknown }).data, fig.data);
+  const html = bundle["text/html"] as string;
+  assert.ok(html.includes("plotly.js v"), "library embedded");
+  assert.ok(html.length > 1_000_000);
+  assert.match(html, /style="width:100%;height:300px"/);
+  // The trace name cannot close the script element.
+  assert.equal(html.split("</script>").length - 1, 2);
+  assert.ok(!figureHtml(fig, false).includes("plotly.js v"), "library left out when asked");
+  assert.equal(figureText(fig), '<Figure "T": 1 trace(s) of bar>');
+  assert.equal(inKernel(), false);
+});

@@ -1,0 +1,46 @@
+/**
+ * The project's Jupyter: which Python runs it, where the project's kernel is registered, and the
+ * environment every Jupyter process of ours gets. Registration lives under .jupyter/ inside the
+ * project, so no global or per-user Jupyter state is touched.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { projectRoot } from "../../kernel-lib/src/util/paths";
+
+/** Debian's Python, which has Debian's Jupyter packages (a pyenv `python3` on PATH does not). */
+export function jupyterPython(): string {
+  if (process.env.FTGEN_PYTHON) return process.env.FTGEN_PYTHON;
+  return fs.existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+}
+
+export function jupyterPrefix(): string {
+  return path.join(projectRoot(), ".jupyter");
+}
+
+/** Where the kernelspec goes: {prefix}/share/jupyter/kernels/tslab. */
+export function kernelDir(): string {
+  return path.join(jupyterPrefix(), "share", "jupyter", "kernels", "tslab");
+}
+
+/** Environment for Jupyter processes: our kernel first, runtime and data files inside the project. */
+export function jupyterEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const data = path.join(jupyterPrefix(), "share", "jupyter");
+  return {
+    ...process.env,
+    JUPYTER_PATH: data,
+    JUPYTER_DATA_DIR: data,
+    JUPYTER_RUNTIME_DIR: path.join(jupyterPrefix(), "runtime"),
+    FTGEN_ROOT: projectRoot(),
+    ...extra,
+  };
+}
+
+/** The kernelspec the project registers: tslab from the project's own node_modules, run by this Node. */
+export function kernelSpec(): Record<string, unknown> {
+  const tslab = path.join(projectRoot(), "node_modules", "tslab", "bin", "tslab");
+  return {
+    argv: [process.execPath, tslab, "kernel", "--config-path", "{connection_file}"],
+    display_name: "TypeScript (ftgen)",
+    language: "typescript",
+  };
+}

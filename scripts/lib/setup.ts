@@ -1,0 +1,118 @@
+/**
+ * Set-up steps shared by `npm run setup`, `npm run study`, `npm run notebook` and `npm test`.
+ * Each step checks first and acts only when something is missing, so a second run is fast and
+ * changes nothing. Where a step cannot act (not root, no apt), it stops with one message naming
+ * the exact command to run.
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { jupyterPython, kernelDir, kernelSpec } from "./jupyter";
+import { projectRoot } from "../../kernel-lib/src/util/paths";
+import { fetchPaperData, type FetchOptions, type FileResult } from "../../kernel-lib/src/data/fetch";
+
+export class SetupError extends Error {}
+
+/** Debian packages for headless notebooks and `npm run notebook`, with the Python module each brings. */
+export const JUPYTER_PACKAGES: Readonly<Record<string, string>> = {
+  "jupyter-client": "jupyter_client",
+  "python3-nbclient": "nbclient",
+  "python3-nbformat": "nbformat",
+  "jupyter-nbconvert": "nbconvert",
+  "jupyter-notebook": "notebook",
+};
+/** Headless Chromium for static plot export (PNG/SVG/PDF). */
+export const CHROMIUM_PACKAGES: Readonly<Record<string, string>> = { chromium: "" };
+
+function run(cmd: string, args: string[], opts: { quiet?: boolean } = {}): { status: number; out: string } {
+  const r = spawnSync(cmd, args, { encoding: "utf8", stdio: opts.quiet ? "pipe" : "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  return { status: r.status ?? (r.error ? 127 : 1), out: (r.stdout ?? "") + (r.stderr ?? "") };
+}
+
+function dpkgInstalled(pkg: string): boolean | null {
+  const r = spawnSync("dpkg-query", ["-W", "-f=${Status}", pkg], { encoding: "utf8" });
+  if (r.error) return null; // no dpkg: not Debian
+  return r.status === 0 && r.stdout.includes("install ok installed");
+}
+
+function pythonHas(modules: string[]): boolean {
+  const r = spawnSync(jupyterPython(), ["-c", `import ${modules.join(", ")}`], { encoding: "utf8" });
+  return r.status === 0;
+}
+
+/** Install whichever of `packages` are missing, with apt, as root. */
+export function ensureAptPackages(packages: Readonly<Record<string, string>>, log: (s: string) => void = console.log): void {
+  const names = Object.keys(packages);
+  const status = names.map((p) => dpkgInstalled(p));
+  if (status.some((s) => s === null)) {
+    // Not a Debian system: accept any Python that has the modules.
+    const modules = Object.values(packages).filter(Boolean);
+    if (modules.length === 0 || pythonHas(modules)) return;
+    throw new SetupError(`ftgen: ${jupyterPython()} lacks ${modules.join(", ")}; install them (e.g. pip install ${modules.join(" ")}) and set FTGEN_PYTHON to that Python`);
+  }
+  const missing = names.filter((_, i) => !status[i]);
+  if (missing.length === 0) return;
+  const cmd = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(" ")}`;
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  if (!isRoot || !fs.existsSync("/usr/bin/apt-get")) {
+    throw new SetupError(`ftgen: missing Debian packages ${missing.join(", ")}; run as root: sudo sh -c '${cmd}'`);
+  }
+  log(`ftgen: installing ${missing.join(", ")} with apt-get`);
+  if (run("apt-get", ["update"], { quiet: true }).status !== 0) throw new SetupError(`ftgen: "apt-get update" failed; run it by hand: ${cmd}`);
+  const inst = run("apt-get", ["install", "-y", "--no-install-recommends", ...missing], { quiet: true });
+  if (inst.status !== 0) throw new SetupError(`ftgen: apt-get install failed (${inst.out.trim().split("\n").pop()}); run: ${cmd}`);
+}
+
+/** Register the tslab kernel under the project's .jupyter prefix (rewritten only when it changed). */
+export function ensureKernel(log: (s: string) => void = console.log): void {
+  const spec = kernelSpec();
+  const tslab = (spec.argv as string[])[1];
+  if (!fs.existsSync(tslab)) throw new SetupError(`ftgen: ${tslab} is missing; run: npm ci`);
+  const file = path.join(kernelDir(), "kernel.json");
+  const text = JSON.stringify(spec, null, 1) + "\n";
+  if (fs.existsSync(file) && fs.readFileSync(file, "utf8") === text) return;
+  fs.mkdirSync(kernelDir(), { recursive: true });
+  fs.writeFileSync(file, text);
+  log(`ftgen: registered the tslab kernel at ${path.relative(projectRoot(), file)}`);
+}
+
+/** Build kernel-lib/dist when any source is newer than the build (tslab imports the built library). */
+export function ensureBuilt(log: (s: string) => void = console.log): void {
+  const lib = path.join(projectRoot(), "kernel-lib");
+  const stamp = path.join(lib, "dist", "index.js");
+  const newest = (dir: string): number =>
+    fs.readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+      const p = path.join(dir, e.name);
+      return Math.max(m, e.isDirectory() ? newest(p) : fs.statSync(p).mtimeMs);
+    }, 0);
+  if (fs.existsSync(stamp) && fs.statSync(stamp).mtimeMs >= newest(path.join(lib, "src"))) return;
+  log("ftgen: building kernel-lib");
+  const tsc = path.join(projectRoot(), "node_modules", "typescript", "bin", "tsc");
+  const r = run(process.execPath, [tsc, "-p", lib]);
+  if (r.status !== 0) throw new SetupError("ftgen: kernel-lib does not compile; see the errors above");
+}
+
+/** Fetch and verify the paper's data (mirror: the given folder, else FTGEN_DATA_MIRROR; else download). */
+export async function ensureData(opts: Omit<FetchOptions, "log" | "dataDir"> = {}, log: (s: string) => void = console.log): Promise<FileResult[]> {
+  const mirror = opts.mirror ?? process.env.FTGEN_DATA_MIRROR;
+  const resolved = mirror ? path.resolve(mirror) : undefined;
+  if (resolved && !fs.existsSync(resolved)) throw new SetupError(`ftgen: data mirror ${resolved} does not exist (FTGEN_DATA_MIRROR or --mirror)`);
+  try {
+    return await fetchPaperData({ ...opts, mirror: resolved, log });
+  } catch (e) {
+    throw new SetupError(`ftgen: ${(e as Error).message}\n  To use a local copy of the paper's data/ folder: FTGEN_DATA_MIRROR=/path/to/data npm run data`);
+  }
+}
+
+/** Everything the notebooks need. */
+export async function setupAll(opts: { chromium?: boolean; data?: boolean } = {}): Promise<void> {
+  ensureAptPackages(JUPYTER_PACKAGES);
+  if (opts.chromium) ensureAptPackages(CHROMIUM_PACKAGES);
+  ensureKernel();
+  ensureBuilt();
+  if (opts.data !== false) {
+    const results = await ensureData();
+    const unavailable = results.filter((r) => r.status === "unavailable");
+    if (unavailable.length) console.log(`ftgen: paper data ready, except ${unavailable.map((r) => r.entry.path).join(", ")} (unavailable: ${unavailable[0].detail})`);
+  }
+}

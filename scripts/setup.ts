@@ -1,0 +1,11 @@
+/** `npm run setup`: apt packages, kernel registration, kernel-lib build and the paper's data. */
+import { parseArgs } from "node:util";
+import { setupAll, SetupError } from "./lib/setup";
+
+const { values } = parseArgs({ options: { chromium: { type: "boolean" }, "no-data": { type: "boolean" } } });
+setupAll({ chromium: values.chromium, data: !values["no-data"] })
+  .then(() => console.log("ftgen: set-up complete"))
+  .catch((e: Error) => {
+    console.error(e instanceof SetupError ? e.message : e.stack);
+    process.exit(1);
+  });

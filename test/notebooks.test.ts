@@ -1,0 +1,127 @@
+/**
+ * Notebooks executed through the real Jupyter protocol: nbclient and the project's tslab kernel,
+ * started by `npm run study`'s script. Checks the smoke notebook's outputs, failure reporting,
+ * the profile reaching the kernel, nbformat validity, and that set-up is idempotent.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { writeNotebook } from "../scripts/lib/notebook-json";
+import { jupyterPython } from "../scripts/lib/jupyter";
+
+const root = path.resolve(__dirname, "..");
+const scratch = path.join(root, ".cache", "test-notebooks");
+const tsx = path.join(root, "node_modules", ".bin", "tsx");
+
+interface Output { output_type: string; name?: string; text?: string[] | string; data?: Record<string, unknown> }
+interface Cell { cell_type: string; source: string[] | string; outputs?: Output[] }
+
+function study(args: string[]): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(tsx, [path.join(root, "scripts", "study.ts"), ...args], { cwd: root, encoding: "utf8", timeout: 300_000 });
+  return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function readCells(file: string): Cell[] {
+  return (JSON.parse(fs.readFileSync(file, "utf8")) as { cells: Cell[] }).cells.filter((c) => c.cell_type === "code");
+}
+
+const join = (t: string[] | string | undefined): string => (Array.isArray(t) ? t.join("") : t ?? "");
+
+fs.rmSync(scratch, { recursive: true, force: true });
+fs.mkdirSync(scratch, { recursive: true });
+
+test("the smoke notebook runs in tslab and its outputs are in the executed file", () => {
+  const out = path.join(scratch, "out");
+  const r = study([path.join(root, "test", "notebooks", "smoke.ipynb"), "--profile", "quick", "--out", out]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const file = path.join(out, "smoke.ipynb");
+  const [importCell, tableCell, promptCell, plotCell] = readCells(file);
+
+  assert.match(join(importCell.outputs?.[0]?.text), /^ftgen \d+\.\d+\.\d+, profile quick\n$/);
+
+  const table = tableCell.outputs?.find((o) => o.output_type === "display_data");
+  assert.ok(table?.data, "table display");
+  assert.match(join(table.data["text/html"] as string[]), /<table class="ftgen-table dataframe"[\s\S]*<caption>sst2 test, first 8 rows<\/caption>[\s\S]*<th>input<\/th>/);
+  assert.equal((join(table.data["text/html"] as string[]).match(/<tr>/g) ?? []).length, 9, "header + 8 rows");
+
+  const prompt = promptCell.outputs?.find((o) => o.output_type === "display_data");
+  const promptText = join(prompt?.data?.["text/plain"] as string[]);
+  assert.equal((promptText.match(/### Sentiment:(positive|negative)\n\n/g) ?? []).length, 2, "two demonstrations");
+  assert.ok(promptText.endsWith("### Sentiment:"), "ends where the answer goes");
+
+  const plot = plotCell.outputs?.find((o) => o.output_type === "display_data");
+  assert.deepEqual(Object.keys(plot?.data ?? {}).sort(), ["application/vnd.plotly.v1+json", "text/html", "text/plain"]);
+  const spec = plot?.data?.["application/vnd.plotly.v1+json"] as { data: { type: string }[] };
+  assert.equal(spec.data[0].type, "bar");
+  assert.ok(join(plot?.data?.["text/html"] as string[]).includes("window.Plotly"), "plotly.js embedded for offline use");
+
+  const v = spawnSync(jupyterPython(), ["-c", "import sys, nbformat; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); print('valid')", file], { encoding: "utf8" });
+  assert.equal(v.stdout.trim(), "valid", v.stderr);
+});
+
+test("a failing cell makes the run exit non-zero, naming the notebook and cell with the kernel's stderr", () => {
+  const nb = path.join(scratch, "failing.ipynb");
+  writeNotebook(nb, [
+    { md: "# fails in its second code cell" },
+    { code: `import * as ftgen from "ftgen";\nconsole.log("profile=" + ftgen.profile().name);` },
+    { code: `function explode(): never { throw new Error("boom in cell two"); }\nexplode();` },
+    { code: `console.log("never runs");` },
+  ]);
+  const out = path.join(scratch, "failing-out");
+  const r = study([nb, "--profile", "paper", "--out", out, "--no-setup"]);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stdout, /failing\.ipynb: code cell 1\/3 ok/);
+  assert.match(r.stderr, /FAILED .*failing\.ipynb: cell 3 \(code cell 2\), reply status "error"/);
+  assert.match(r.stderr, /--- kernel stderr ---\n[\s\S]*boom in cell two/);
+  assert.ok(!fs.existsSync(path.join(out, "failing.ipynb")), "no output notebook for a failed run");
+  const partial = readCells(path.join(root, ".cache", "failed", "failing.ipynb"));
+  assert.equal(join(partial[0].outputs?.[0]?.text), "profile=paper\n", "the profile reached the kernel");
+});
+
+test("a type error is a failure too (tslab compiles each cell)", () => {
+  const nb = path.join(scratch, "typeerror.ipynb");
+  writeNotebook(nb, [{ code: `const n: number = "not a number";` }]);
+  const r = study([nb, "--out", path.join(scratch, "te-out"), "--no-setup"]);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /cell 1 \(code cell 1\)[\s\S]*not assignable to type 'number'/);
+});
+
+test("set-up is idempotent: a second run installs, registers and copies nothing", () => {
+  const run = (): string => {
+    const r = spawnSync(tsx, [path.join(root, "scripts", "setup.ts")], { cwd: root, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  run();
+  const second = run();
+  assert.doesNotMatch(second, /installing|registered|building|copied|downloaded/);
+  assert.match(second, /set-up complete/);
+  const spec = JSON.parse(fs.readFileSync(path.join(root, ".jupyter", "share", "jupyter", "kernels", "tslab", "kernel.json"), "utf8")) as { argv: string[] };
+  assert.equal(spec.argv[1], path.join(root, "node_modules", "tslab", "bin", "tslab"));
+});
+
+test("npm run notebook serves Jupyter on 127.0.0.1 with the project's kernel and prints the URL", async () => {
+  const { spawn } = await import("node:child_process");
+  const port = String(18000 + (process.pid % 1000));
+  const child = spawn(tsx, [path.join(root, "scripts", "notebook.ts"), "--port", port, "--no-setup"], { cwd: root, detached: true });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no URL within 60 s")), 60_000);
+      let out = "";
+      child.stdout.on("data", (b: Buffer) => {
+        out += b.toString();
+        const m = /ftgen: Jupyter is at (http:\/\/127\.0\.0\.1:\d+\/\S+)/.exec(out);
+        if (m) { clearTimeout(timer); resolve(m[1]); }
+      });
+      child.on("exit", (code) => reject(new Error(`jupyter exited with ${code}`)));
+    });
+    const token = new URL(url).searchParams.get("token");
+    const res = await fetch(`http://127.0.0.1:${port}/api/kernelspecs?token=${token}`);
+    const specs = (await res.json()) as { kernelspecs: Record<string, { spec: { display_name: string } }> };
+    assert.equal(specs.kernelspecs.tslab?.spec.display_name, "TypeScript (ftgen)");
+  } finally {
+    if (child.pid) process.kill(-child.pid, "SIGTERM");
+  }
+});
