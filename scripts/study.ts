@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { setupAll, SetupError } from "./lib/setup";
+import { ensureBuilt, setupAll, SetupError } from "./lib/setup";
 import { jupyterEnv, jupyterPython } from "./lib/jupyter";
 import { PROFILES } from "../kernel-lib/src/study/profile";
 import { projectRoot } from "../kernel-lib/src/util/paths";
@@ -33,6 +33,7 @@ async function main(): Promise<number> {
   for (const nb of notebooks) if (!fs.existsSync(nb)) throw new SetupError(`ftgen: no such notebook: ${nb}`);
   if (notebooks.length === 0) throw new SetupError("ftgen: no notebooks to run in notebooks/");
   if (!values["no-setup"]) await setupAll();
+  else ensureBuilt(); // a stale kernel-lib build would run old code: always cheap to check
 
   const args = [path.join(root, "scripts", "run_notebooks.py"), "--timeout", values["cell-timeout"] as string,
     "--failed-dir", path.join(root, ".cache", "failed")];

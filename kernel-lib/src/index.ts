@@ -26,3 +26,8 @@ export { showFigure, figureBundle, type Figure } from "./plot/figure";
 
 // utilities
 export { makeRng, shuffled, sampleIndices, type Rng } from "./util/random";
+export { barChart, type BarChartOptions, type BarSeries } from "./plot/charts";
+export { dataReport, formatDataReport, type DataReportRow } from "./data/report";
+
+// evaluation metrics
+export * from "./metrics/index";

@@ -43,3 +43,13 @@ test("a figure is one bundle of plotly JSON, offline HTML and text", () => {
   assert.equal(figureText(fig), '<Figure "T": 1 trace(s) of bar>');
   assert.equal(inKernel(), false);
 });
+
+test("bar charts carry asymmetric CI whiskers as offsets from the bar", async () => {
+  const { barChart } = await import("../src/plot/charts");
+  const fig = barChart({ title: "acc", categories: ["a", "b"], series: [{ name: "FT", y: [0.5, 0.8], ci: [[0.4, 0.7], [0.75, 0.9]] }], yRange: [0, 1] });
+  const errorY = fig.data[0].error_y as { array: number[]; arrayminus: number[] };
+  assert.deepEqual(errorY.array.map((v) => +v.toFixed(6)), [0.2, 0.1]); // 0.7-0.5, 0.9-0.8
+  assert.deepEqual(errorY.arrayminus.map((v) => +v.toFixed(6)), [0.1, 0.05]); // 0.5-0.4, 0.8-0.75
+  assert.deepEqual((fig.layout?.yaxis as { range: number[] }).range, [0, 1]);
+  assert.throws(() => barChart({ title: "bad", categories: ["a"], series: [{ name: "s", y: [1, 2] }] }), /series "s" has 2 values for 1 categories/);
+});

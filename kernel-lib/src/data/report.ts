@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { loadManifest } from "./manifest";
 import { loadDataset, loadFewShot, type Dataset } from "./load";
-import { TASKS, type TaskName } from "./tasks";
+import { TASKS, TASK_NAMES, testSets, type TaskName } from "./tasks";
 import { labelBalance } from "./validate";
 import { paperDataDir } from "../util/paths";
 
@@ -51,7 +51,13 @@ export function dataReport(): DataReportRow[] {
       balance: bal, available: true,
     });
   }
-  return rows;
+  // Task order, then in-domain first, then train < test < few-shot.
+  const datasetRank = (r: DataReportRow): number => {
+    const i = [...testSets(r.task), ...(TASKS[r.task].unused ?? [])].indexOf(r.dataset);
+    return i < 0 ? 99 : i;
+  };
+  const splitRank = (s: string): number => (s.startsWith("train") ? Number(s.slice(6)) / 1e5 : s === "test" ? 1 : 2);
+  return rows.sort((a, b) => TASK_NAMES.indexOf(a.task) - TASK_NAMES.indexOf(b.task) || datasetRank(a) - datasetRank(b) || splitRank(a.split) - splitRank(b.split));
 }
 
 /** The report as an aligned text table. */
