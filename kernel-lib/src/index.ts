@@ -31,3 +31,6 @@ export { dataReport, formatDataReport, type DataReportRow } from "./data/report"
 
 // evaluation metrics
 export * from "./metrics/index";
+
+// model: tokenizer
+export { BpeTokenizer, trainTokenizer, trainTokenizerWithStats, BOS_ID, EOS_ID, PAD_ID, type TrainTokenizerOptions } from "./model/tokenizer";
