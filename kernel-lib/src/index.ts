@@ -34,3 +34,8 @@ export * from "./metrics/index";
 
 // model: tokenizer
 export { BpeTokenizer, trainTokenizer, trainTokenizerWithStats, BOS_ID, EOS_ID, PAD_ID, type TrainTokenizerOptions } from "./model/tokenizer";
+
+// evaluation
+export { evaluate, labelFirstTokens, cutGeneration, buildPrompts, promptIds, type EvalSpec, type EvalResult, type ItemResult } from "./evaluate/evaluate";
+export type { CausalLM } from "./evaluate/lm";
+export { capFields, keepLast } from "./prompts/fit";

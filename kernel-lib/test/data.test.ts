@@ -6,56 +6,20 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { gitBlobId } from "../src/data/gitBlob";
 import { fetchPaperData } from "../src/data/fetch";
 import { loadDataset, loadFewShot } from "../src/data/load";
 import { validateRecords, labelBalance } from "../src/data/validate";
-import { describePath, rawUrl, type Manifest } from "../src/data/manifest";
+import { describePath } from "../src/data/manifest";
+import { makeFixture } from "./fixtures";
 import { paperDemos, kShotPrompt } from "../src/prompts/build";
 import { dataReport } from "../src/data/report";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-data-"));
-const mirror = path.join(tmp, "mirror");
-const cache = path.join(tmp, "cache");
-
-const files: Record<string, unknown> = {
-  "sentiment/amazon_test_500.json": [
-    { idx: 0, input: "Loved it.", output: "positive" },
-    { idx: 1, input: "  ", output: "negative" },
-    { idx: 2, input: "Awful.", output: "negative" },
-  ],
-  "sentiment/amazon_train_2000.json": [{ idx: 9, input: "Fine.", output: "positive" }],
-  "sentiment/few_shot/amazon_few_shot.json": [
-    { idx: 5, input: "Superb.", output: "positive" },
-    { idx: 6, input: "Junk.", output: "negative" },
-    { idx: 7, input: "Okay.", output: "positive" },
-  ],
-  "inference/multinli_test_500.json": [
-    { input_1: "A.", input_2: "B.", output: "-", idx: 0 },
-    { input_1: "C.", input_2: "D.", output: "neutral", idx: 1 },
-  ],
-};
-
-function writeJson(file: string, value: unknown): Buffer {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const bytes = Buffer.from(JSON.stringify(value, null, 4));
-  fs.writeFileSync(file, bytes);
-  return bytes;
-}
+let tmp = "", mirror = "", cache = "";
 
 before(() => {
-  const manifest: Manifest = { repo: "x/y", commit: "0".repeat(40), files: [] };
-  for (const [rel, value] of Object.entries(files)) {
-    const bytes = writeJson(path.join(mirror, rel), value);
-    manifest.files.push({ path: rel, ...describePath(rel), bytes: bytes.length, blob: gitBlobId(bytes), url: rawUrl(rel) });
-  }
-  // In the manifest, not in the mirror: optional (reported) and never fatal.
-  manifest.files.push({ path: "summary/xsum_train_4000.json", ...describePath("summary/xsum_train_4000.json"), bytes: null, blob: "1".repeat(40), url: rawUrl("summary/xsum_train_4000.json"), optional: true });
-  writeJson(path.join(tmp, "manifest.json"), manifest);
-  process.env.FTGEN_MANIFEST = path.join(tmp, "manifest.json");
-  process.env.FTGEN_DATA_DIR = cache;
+  ({ root: tmp, mirror, cache } = makeFixture());
 });
 
 test("git blob ids are git's: hash-object of 'hello\\n'", () => {
@@ -72,10 +36,11 @@ test("manifest paths are classified by task, dataset, role and size", () => {
 
 test("fetch copies and verifies from a mirror; optional missing files are unavailable, not fatal; a rerun is cached", async () => {
   const first = await fetchPaperData({ mirror, dataDir: cache });
-  assert.deepEqual(first.map((r) => r.status), ["copied", "copied", "copied", "copied", "unavailable"]);
-  assert.match(first[4].detail ?? "", /not in mirror/);
+  const n = first.length;
+  assert.deepEqual(first.map((r) => r.status), [...Array(n - 1).fill("copied"), "unavailable"]);
+  assert.match(first[n - 1].detail ?? "", /not in mirror/);
   const second = await fetchPaperData({ mirror, dataDir: cache });
-  assert.deepEqual(second.map((r) => r.status), ["cached", "cached", "cached", "cached", "unavailable"]);
+  assert.deepEqual(second.map((r) => r.status), [...Array(n - 1).fill("cached"), "unavailable"]);
   // A corrupted cache file is detected and replaced from the mirror.
   fs.appendFileSync(path.join(cache, "sentiment/amazon_train_2000.json"), " ");
   const third = await fetchPaperData({ mirror, dataDir: cache });
@@ -101,10 +66,10 @@ test("a required file missing everywhere fails the fetch, naming it", async () =
 test("loading gives typed records; '-' labels and empty texts are counted and kept out", async () => {
   await fetchPaperData({ mirror, dataDir: cache });
   const amazon = loadDataset("sentiment", "amazon", "test");
-  assert.equal(amazon.rows, 3);
-  assert.deepEqual(amazon.records.map((r) => [r.position, r.idx, r.output]), [[0, 0, "positive"], [2, 2, "negative"]]);
+  assert.equal(amazon.rows, 5);
+  assert.deepEqual(amazon.records.map((r) => [r.position, r.idx, r.output]), [[0, 0, "positive"], [2, 2, "negative"], [3, 3, "positive"], [4, 4, "positive"]]);
   assert.deepEqual(amazon.excluded, [{ position: 1, reason: "empty-text", field: "input" }]);
-  assert.deepEqual(labelBalance("sentiment", amazon.records), { positive: 1, negative: 1 });
+  assert.deepEqual(labelBalance("sentiment", amazon.records), { positive: 3, negative: 1 });
   const limited = loadDataset("sentiment", "amazon", "test", { limit: 1 });
   assert.equal(limited.records.length, 1);
   const mnli = loadDataset("inference", "multinli", "test");
@@ -129,7 +94,7 @@ test("the data report counts rows, exclusions and label balance per file", async
   await fetchPaperData({ mirror, dataDir: cache });
   const rows = dataReport();
   const test500 = rows.find((r) => r.dataset === "amazon" && r.split === "test");
-  assert.deepEqual(test500 && [test500.rows, test500.usable, test500.emptyText, test500.balance], [3, 2, 1, "positive 1 / negative 1"]);
+  assert.deepEqual(test500 && [test500.rows, test500.usable, test500.emptyText, test500.balance], [5, 4, 1, "positive 3 / negative 1"]);
   const xsum = rows.find((r) => r.dataset === "xsum");
   assert.equal(xsum?.available, false);
 });

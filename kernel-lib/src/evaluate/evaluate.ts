@@ -1,0 +1,179 @@
+/**
+ * Evaluating a causal LM on one test set at one (k, prompt map), as the paper does:
+ * - classification: the prediction is the label whose first token has the highest probability as
+ *   the next token after the prompt (labels written without a leading space); scored by accuracy;
+ * - generation: greedy decoding of at most 60 new tokens, cut at the first "\n\n"; scored by
+ *   ROUGE-L F-measure (ROUGE-1/2 and corpus BLEU alongside).
+ * Every score comes with a seeded bootstrap CI and per-item records (prompt hash, output, gold, score).
+ */
+import { createHash } from "node:crypto";
+import { TASKS, type TaskName } from "../data/tasks";
+import type { AnyRecord } from "../data/records";
+import { loadDataset } from "../data/load";
+import { buildPrompt, paperDemos, randomDemos } from "../prompts/build";
+import { loadFewShot } from "../data/load";
+import type { PromptMapId } from "../prompts/maps";
+import { capFields, keepLast } from "../prompts/fit";
+import type { CausalLM } from "./lm";
+import type { Encoder } from "../train/examples";
+import { meanCI } from "../metrics/bootstrap";
+import { rouge } from "../metrics/rouge";
+import { corpusBleu } from "../metrics/bleu";
+import { macroF1 } from "../metrics/classification";
+
+export interface EvalSpec {
+  task: TaskName;
+  /** Test dataset (its own task decides the prompt: the paper's cross-task rule). */
+  dataset: string;
+  /** Number of demonstrations. */
+  k: number;
+  map: PromptMapId;
+  /** Score the first `limit` rows of the test file (the paper: 250). */
+  limit: number;
+  /** Cap on each input field, in tokens (see prompts/fit). */
+  fieldTokenCap: number;
+  /** Prompts per forward pass. */
+  batchSize?: number;
+  /** Generation budget (the paper: 60). */
+  maxNewTokens?: number;
+  /** Demonstrations: the paper's first k (default), or k drawn with a seed. */
+  demoSeed?: number;
+  /** Seed of the bootstrap. */
+  bootstrapSeed?: number;
+}
+
+export interface ItemResult {
+  /** Row of the test file. */
+  position: number;
+  /** First 16 hex digits of the SHA-1 of the prompt text. */
+  promptHash: string;
+  gold: string;
+  /** Predicted label, or generated text cut at the first blank line. */
+  output: string;
+  /** 1/0 for classification; ROUGE-L F for generation. */
+  score: number;
+  /** Classification: log-probabilities of each label's first token, in label order. */
+  labelLogProbs?: number[];
+}
+
+export interface EvalResult {
+  spec: EvalSpec;
+  modelId: string;
+  engine: string;
+  metric: "accuracy" | "rougeL";
+  value: number;
+  ci: { low: number; mid: number; high: number };
+  n: number;
+  /** Rows left out ("-" labels, empty texts). */
+  excluded: number;
+  /** Prompts whose oldest tokens had to be dropped to fit the context. */
+  truncatedPrompts: number;
+  /** Other metrics: macroF1 for classification; rouge1, rouge2, bleu for generation. */
+  extra: Record<string, number>;
+  items: ItemResult[];
+  seconds: number;
+}
+
+/** First token of each label, written without a leading space, as the paper scores them. */
+export function labelFirstTokens(enc: Encoder, labels: readonly string[]): number[] {
+  const ids = labels.map((l) => {
+    const t = enc.encode(l);
+    if (t.length === 0) throw new Error(`label "${l}" encodes to no tokens`);
+    return t[0];
+  });
+  const seen = new Map<number, string>();
+  ids.forEach((id, i) => {
+    const other = seen.get(id);
+    if (other !== undefined) throw new Error(`labels "${other}" and "${labels[i]}" share their first token (${id}): first-token scoring cannot tell them apart`);
+    seen.set(id, labels[i]);
+  });
+  return ids;
+}
+
+/** Cut a generation at the first blank line, as the paper's scripts do. */
+export function cutGeneration(text: string): string {
+  const cut = text.indexOf("\n\n");
+  return (cut < 0 ? text : text.slice(0, cut)).trim();
+}
+
+export function promptHash(prompt: string): string {
+  return createHash("sha1").update(prompt).digest("hex").slice(0, 16);
+}
+
+/** The prompts of a test set at (k, map), as strings, with the records they ask about. */
+export function buildPrompts(lm: { tokenizer: Encoder }, spec: EvalSpec): { records: AnyRecord[]; prompts: string[]; excluded: number } {
+  const task: TaskName = spec.task;
+  const data = loadDataset(task, spec.dataset, "test", { limit: spec.limit });
+  const pool: AnyRecord[] = spec.demoSeed === undefined ? paperDemos(task, spec.dataset, spec.k) : randomDemos(loadFewShot(task, spec.dataset), spec.k, spec.demoSeed);
+  const demos = pool.map((d) => capFields(task, d, lm.tokenizer, spec.fieldTokenCap));
+  const records: AnyRecord[] = data.records;
+  const prompts = records.map((r) => buildPrompt(task, capFields(task, r, lm.tokenizer, spec.fieldTokenCap), demos, spec.map));
+  return { records, prompts, excluded: data.excluded.length };
+}
+
+/** Token ids of a prompt: BOS, then the text (a literal "<s> " becomes a second BOS, as with Llama's tokenizer). */
+export function promptIds(enc: Encoder, prompt: string): number[] {
+  return [enc.bosId, ...enc.encode(prompt)];
+}
+
+/** Run in batches of prompts of similar length (less padding), returning results in input order. */
+async function inLengthOrder<R>(items: readonly number[][], batchSize: number, run: (batch: number[][]) => Promise<R[]>): Promise<R[]> {
+  const order = items.map((_, i) => i).sort((a, b) => items[a].length - items[b].length || a - b);
+  const out = new Array<R>(items.length);
+  for (let i = 0; i < order.length; i += batchSize) {
+    const idx = order.slice(i, i + batchSize);
+    const res = await run(idx.map((j) => items[j]));
+    idx.forEach((j, n) => { out[j] = res[n]; });
+  }
+  return out;
+}
+
+export async function evaluate(lm: CausalLM, spec: EvalSpec): Promise<EvalResult> {
+  const t0 = Date.now();
+  const taskSpec = TASKS[spec.task];
+  const { records, prompts, excluded } = buildPrompts(lm, spec);
+  if (records.length === 0) throw new Error(`${spec.task}/${spec.dataset}: no test items to score`);
+  const maxNew = spec.maxNewTokens ?? 60;
+  const budget = lm.contextLength - (taskSpec.kind === "generation" ? maxNew : 1);
+  let truncated = 0;
+  const ids = prompts.map((p) => {
+    const fit = keepLast(promptIds(lm.tokenizer, p), budget, lm.tokenizer.bosId);
+    if (fit.dropped > 0) truncated++;
+    return fit.ids;
+  });
+  const batchSize = spec.batchSize ?? 8;
+  const items: ItemResult[] = [];
+  const extra: Record<string, number> = {};
+  if (taskSpec.kind === "classification") {
+    const labels = taskSpec.labels as readonly string[];
+    const cands = labelFirstTokens(lm.tokenizer, labels);
+    const lps = await inLengthOrder(ids, batchSize, (b) => lm.nextTokenLogProbs(b, cands));
+    records.forEach((r: AnyRecord, i) => {
+      const best = lps[i].reduce((bi, v, j, a) => (v > a[bi] ? j : bi), 0);
+      items.push({ position: r.position, promptHash: promptHash(prompts[i]), gold: r.output, output: labels[best], score: labels[best] === r.output ? 1 : 0, labelLogProbs: lps[i] });
+    });
+    extra.macroF1 = macroF1(items.map((x) => x.output), items.map((x) => x.gold), labels).value;
+  } else {
+    const stopAtBlankLine = (newIds: readonly number[]): boolean => lm.tokenizer.decode(newIds).includes("\n\n");
+    const outs = await inLengthOrder(ids, batchSize, (b) => lm.generate(b, maxNew, stopAtBlankLine));
+    const texts = outs.map((o) => cutGeneration(lm.tokenizer.decode(o)));
+    const r1: number[] = [], r2: number[] = [];
+    records.forEach((r: AnyRecord, i) => {
+      const s = rouge(texts[i], r.output);
+      r1.push(s.rouge1.fmeasure);
+      r2.push(s.rouge2.fmeasure);
+      items.push({ position: r.position, promptHash: promptHash(prompts[i]), gold: r.output, output: texts[i], score: s.rougeL.fmeasure });
+    });
+    extra.rouge1 = r1.reduce((a, b) => a + b, 0) / r1.length;
+    extra.rouge2 = r2.reduce((a, b) => a + b, 0) / r2.length;
+    extra.bleu = corpusBleu(texts.map((t) => t || " "), items.map((x) => x.gold)).score;
+  }
+  const ci = meanCI(items.map((x) => x.score), { seed: spec.bootstrapSeed ?? 0 });
+  return {
+    spec, modelId: lm.id, engine: lm.engine,
+    metric: taskSpec.kind === "classification" ? "accuracy" : "rougeL",
+    value: ci.estimate, ci: { low: ci.low, mid: ci.mid, high: ci.high },
+    n: items.length, excluded, truncatedPrompts: truncated, extra, items,
+    seconds: (Date.now() - t0) / 1000,
+  };
+}
