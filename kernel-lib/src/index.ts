@@ -39,3 +39,16 @@ export { BpeTokenizer, trainTokenizer, trainTokenizerWithStats, BOS_ID, EOS_ID, 
 export { evaluate, labelFirstTokens, cutGeneration, buildPrompts, promptIds, type EvalSpec, type EvalResult, type ItemResult } from "./evaluate/evaluate";
 export type { CausalLM } from "./evaluate/lm";
 export { capFields, keepLast } from "./prompts/fit";
+
+// model: backend, config, decoder, inference, folders
+export { initBackend, backendInfo, type BackendInfo } from "./model/backend";
+export { llamaConfig, readConfig, writeConfig, LLAMA_DEFAULTS, type LlamaConfig } from "./model/config";
+export { LlamaModel, KVCache, parameterCount } from "./model/llama";
+export { scoreFirstToken, labelLogLikelihoods, generateGreedy, generateGreedyUncached, stopOnText } from "./model/inference";
+export { saveModelFolder, loadModelFolder } from "./model/folder";
+export { saveSafetensors, loadSafetensors } from "./model/safetensors";
+
+// training
+export { train, FINETUNE_DEFAULTS, DivergedError, type TrainConfig, type Progress, type TrainResult, type TrainableModel } from "./train/loop";
+export { tokenizeTraining, collate, bucketBatches, type Encoder, type TokenizedExample, type Batch } from "./train/examples";
+export { progressBar, formatSeconds } from "./notebook/progress";

@@ -1,0 +1,168 @@
+/**
+ * The training loop: length-bucketed batches, micro-batches with gradient accumulation, AdamW with
+ * a linear (or cosine) schedule and global-norm clipping, a progress callback, checkpoints every N
+ * steps with resume, and a hard stop on a non-finite loss. Works for any model that can give the
+ * mean target-token loss of a batch.
+ *
+ * Determinism: batch order comes from (seed, epoch) and dropout from (seed, step, micro-batch), so a
+ * run resumed from a checkpoint replays exactly what the uninterrupted run would have done.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { AdamW, GradientAccumulator } from "./optim";
+import { bucketBatches, collate, type Batch, type TokenizedExample } from "./examples";
+import { cosineLr, linearLr } from "./schedule";
+import { loadCheckpoint, saveCheckpoint, type TrainerState } from "./checkpoint";
+import { PAD_ID } from "../model/tokenizer-base";
+
+/** What the loop needs of a model. */
+export interface TrainableModel {
+  /** Trainable variables by (HF) name. */
+  readonly variables: ReadonlyMap<string, tf.Variable>;
+  /**
+   * Mean cross-entropy over the batch's labels that are not −1, as a scalar the loop can
+   * differentiate. `dropoutSeed` is set in training, unset in evaluation.
+   */
+  batchLoss(batch: Batch, dropoutSeed?: string): tf.Scalar;
+}
+
+export interface TrainConfig {
+  epochs: number;
+  /** Examples per optimizer step (the paper's effective batch: 16). */
+  batchSize: number;
+  /** Examples per forward/backward pass; batchSize/microBatchSize passes are accumulated. */
+  microBatchSize: number;
+  /** Peak learning rate. */
+  lr: number;
+  warmupSteps: number;
+  schedule: "linear" | "cosine";
+  /** Floor of the cosine schedule as a fraction of lr. */
+  minLrRatio: number;
+  weightDecay: number;
+  maxGradNorm: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  seed: number;
+  /** Stop after this many optimizer steps (default: all epochs). */
+  maxSteps?: number;
+  /** Steps between checkpoints (0: none). */
+  checkpointEvery: number;
+}
+
+/** The paper's fine-tuning recipe, scaled: 2 epochs, linear decay, no warmup, no weight decay, batch 16. */
+export const FINETUNE_DEFAULTS: TrainConfig = {
+  epochs: 2, batchSize: 16, microBatchSize: 8, lr: 3e-4, warmupSteps: 0, schedule: "linear", minLrRatio: 0,
+  weightDecay: 0, maxGradNorm: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, seed: 0, checkpointEvery: 0,
+};
+
+export interface Progress {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  /** Mean target-token loss of this step's batch. */
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  /** Training tokens (inputs, padding excluded) per second, over the run so far. */
+  tokensPerSecond: number;
+  elapsedSeconds: number;
+  etaSeconds: number;
+}
+
+export interface TrainResult {
+  steps: number;
+  /** Loss of every step, in order (from step 1). */
+  losses: number[];
+  /** Step the run resumed from (0 when it started fresh). */
+  resumedFrom: number;
+  seconds: number;
+  tokens: number;
+}
+
+export interface TrainHooks {
+  onProgress?: (p: Progress) => void;
+  /** Folder for checkpoints; a run finding a checkpoint of the same configuration there resumes. */
+  checkpointDir?: string;
+  /** Identity of the run (config, data, initial weights); a checkpoint of another identity is not resumed. */
+  runKey?: string;
+}
+
+/** Thrown when the loss stops being finite. */
+export class DivergedError extends Error {}
+
+export function stepsPerEpoch(n: number, batchSize: number): number {
+  return Math.ceil(n / batchSize);
+}
+
+export async function train(model: TrainableModel, examples: readonly TokenizedExample[], cfg: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+  if (examples.length === 0) throw new Error("train: no examples");
+  if (cfg.batchSize % cfg.microBatchSize !== 0) throw new Error(`train: batchSize ${cfg.batchSize} is not a multiple of microBatchSize ${cfg.microBatchSize}`);
+  const perEpoch = stepsPerEpoch(examples.length, cfg.batchSize);
+  const totalSteps = Math.min(cfg.maxSteps ?? Infinity, perEpoch * cfg.epochs);
+  const lengths = examples.map((e) => e.ids.length);
+  const sched = { lr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps, minRatio: cfg.minLrRatio };
+  const lrAt = (s: number): number => (cfg.schedule === "cosine" ? cosineLr(sched, s) : linearLr(sched, s));
+  const opt = new AdamW(model.variables, { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay, maxGradNorm: cfg.maxGradNorm });
+  const runKey = hooks.runKey ?? JSON.stringify(cfg);
+
+  let state: TrainerState = { step: 0, losses: [], tokens: 0, seconds: 0, runKey };
+  if (hooks.checkpointDir) {
+    const resumed = await loadCheckpoint(hooks.checkpointDir, runKey, model.variables, opt);
+    if (resumed) state = resumed;
+  }
+  const resumedFrom = state.step;
+  const t0 = Date.now() - state.seconds * 1000;
+  const varList = [...model.variables.values()];
+  // tf.variableGrads keys gradients by the tfjs variable's own name; the optimizer by the model's.
+  const keyOf = new Map([...model.variables].map(([key, v]) => [v.name, key]));
+  try {
+    while (state.step < totalSteps) {
+      const epoch = Math.floor(state.step / perEpoch);
+      const batches = bucketBatches(lengths, { batchSize: cfg.batchSize, seed: cfg.seed, epoch });
+      for (let b = state.step - epoch * perEpoch; b < batches.length && state.step < totalSteps; b++) {
+        const lr = lrAt(state.step);
+        const idx = batches[b];
+        const acc = new GradientAccumulator();
+        let lossSum = 0, targetTokens = 0, inputTokens = 0;
+        for (let m = 0; m < idx.length; m += cfg.microBatchSize) {
+          const micro = idx.slice(m, m + cfg.microBatchSize).map((i) => examples[i]);
+          const batch = collate(micro, PAD_ID);
+          if (batch.targetTokens === 0) continue;
+          const { value, grads } = tf.variableGrads(() => model.batchLoss(batch, `${cfg.seed}:${state.step}:${m}`), varList);
+          const v = (await value.data())[0];
+          value.dispose();
+          const named: Record<string, tf.Tensor> = {};
+          for (const [vn, g] of Object.entries(grads)) named[keyOf.get(vn) ?? vn] = g;
+          acc.add(named, batch.targetTokens);
+          lossSum += v * batch.targetTokens;
+          targetTokens += batch.targetTokens;
+          inputTokens += micro.reduce((s, e) => s + e.ids.length - 1, 0);
+        }
+        const loss = lossSum / targetTokens;
+        if (!Number.isFinite(loss)) {
+          acc.take().forEach((g) => g.dispose());
+          throw new DivergedError(`training diverged: the loss is ${loss} at step ${state.step + 1} (lr ${lr.toExponential(2)}); lower the learning rate or check the data`);
+        }
+        const grads = acc.take();
+        const gradNorm = opt.apply(grads, lr);
+        grads.forEach((g) => g.dispose());
+        state.step += 1;
+        state.losses.push(loss);
+        state.tokens += inputTokens;
+        state.seconds = (Date.now() - t0) / 1000;
+        hooks.onProgress?.({
+          step: state.step, totalSteps, epoch, loss, lr, gradNorm,
+          tokensPerSecond: state.seconds > 0 ? state.tokens / state.seconds : 0,
+          elapsedSeconds: state.seconds,
+          etaSeconds: (state.seconds / state.step) * (totalSteps - state.step),
+        });
+        if (hooks.checkpointDir && cfg.checkpointEvery > 0 && (state.step % cfg.checkpointEvery === 0 || state.step === totalSteps)) {
+          await saveCheckpoint(hooks.checkpointDir, state, model.variables, opt);
+        }
+      }
+    }
+  } finally {
+    opt.dispose();
+  }
+  return { steps: state.step, losses: state.losses, resumedFrom, seconds: state.seconds, tokens: state.tokens };
+}

@@ -1,0 +1,137 @@
+/**
+ * `npm run bench`: training and decoding speed of our tfjs model against a PyTorch reference of the
+ * same architecture (bench/torch_ref.py), on two fixed configs, in one invocation:
+ *   (a) vocab 4096, d 128, 4 layers, 4 heads, context 256, batch 16
+ *   (b) vocab 8192, d 256, 6 layers, 8 heads, context 256, batch 8
+ * Training tokens/s (one process, and two worker processes in aggregate), decode tokens/s (60 new
+ * tokens after a 200-token prompt, with and without the KV cache), peak RSS, and the ratios
+ * tfjs / PyTorch-at-2-threads. Writes bench/results.json.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../kernel-lib/src/model/backend";
+import { LlamaModel } from "../kernel-lib/src/model/llama";
+import { train, FINETUNE_DEFAULTS } from "../kernel-lib/src/train/loop";
+import type { TokenizedExample } from "../kernel-lib/src/train/examples";
+import { makeRng } from "../kernel-lib/src/util/random";
+import { ensureAptPackages } from "./lib/setup";
+import { projectRoot } from "../kernel-lib/src/util/paths";
+import { benchDecode } from "./lib/bench-decode";
+
+export interface BenchConfig {
+  name: string;
+  vocab: number;
+  d: number;
+  layers: number;
+  heads: number;
+  ctx: number;
+  batch: number;
+  /** Examples per forward/backward (memory: the wasm heap is 32-bit). */
+  micro: number;
+}
+
+const CONFIGS: Record<string, BenchConfig> = {
+  a: { name: "a", vocab: 4096, d: 128, layers: 4, heads: 4, ctx: 256, batch: 16, micro: 16 },
+  b: { name: "b", vocab: 8192, d: 256, layers: 6, heads: 8, ctx: 256, batch: 8, micro: 4 },
+};
+
+export function modelFor(c: BenchConfig): LlamaModel {
+  return LlamaModel.init({
+    vocab_size: c.vocab, hidden_size: c.d, intermediate_size: 4 * c.d, num_hidden_layers: c.layers,
+    num_attention_heads: c.heads, num_key_value_heads: c.heads, max_position_embeddings: 512, tie_word_embeddings: true,
+  }, 0);
+}
+
+/** Training tokens/s over `steps` timed steps after `warmup` untimed ones, with the real training loop. */
+async function benchTrain(c: BenchConfig, warmup: number, steps: number): Promise<{ tokensPerSecond: number; stepSeconds: number; finalLoss: number }> {
+  const rng = makeRng(1);
+  const examples: TokenizedExample[] = Array.from({ length: c.batch * (warmup + steps) }, () => ({
+    ids: Array.from({ length: c.ctx + 1 }, () => 3 + rng.int(c.vocab - 3)), targetStart: 1, droppedPromptTokens: 0,
+  }));
+  const model = modelFor(c);
+  const marks: number[] = [];
+  const res = await train(model, examples, { ...FINETUNE_DEFAULTS, epochs: 1, batchSize: c.batch, microBatchSize: c.micro, lr: 3e-4, weightDecay: 0.1 }, {
+    onProgress: () => marks.push(performance.now()),
+  });
+  model.dispose();
+  const secs = (marks[marks.length - 1] - marks[warmup - 1]) / 1000;
+  return { tokensPerSecond: (c.batch * c.ctx * steps) / secs, stepSeconds: secs / steps, finalLoss: res.losses[res.losses.length - 1] };
+}
+
+function torchReference(c: BenchConfig, steps: number): Record<string, unknown> {
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE; // a forced core type would hide OpenBLAS' AVX-512 kernels
+  const cfg = JSON.stringify({ vocab: c.vocab, d: c.d, layers: c.layers, heads: c.heads, ctx: c.ctx, batch: c.batch });
+  const r = spawnSync("/usr/bin/python3", [path.join(projectRoot(), "bench", "torch_ref.py"), "--config", cfg, "--threads", "2", "--steps", String(steps)], { encoding: "utf8", env });
+  if (r.status !== 0) throw new Error(`bench/torch_ref.py failed: ${r.stderr.trim().split("\n").pop()}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop() as string) as Record<string, unknown>;
+}
+
+/** Run this script as `count` worker processes at once; their training tokens/s, summed. */
+async function workersAggregate(c: BenchConfig, count: number, warmup: number, steps: number): Promise<number> {
+  const runs = Array.from({ length: count }, () => new Promise<number>((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, __filename, "--worker", c.name, "--warmup", String(warmup), "--steps", String(steps)], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (b: Buffer) => { out += b.toString(); });
+    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop() as string).tokensPerSecond as number) : reject(new Error(`worker exited ${code}`))));
+  }));
+  return (await Promise.all(runs)).reduce((a, b) => a + b, 0);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: {
+    worker: { type: "string" }, warmup: { type: "string", default: "2" }, steps: { type: "string", default: "8" },
+    configs: { type: "string", default: "a,b" }, "no-torch": { type: "boolean" },
+  } });
+  const warmup = Number(values.warmup), steps = Number(values.steps);
+  const backend = await initBackend({ quiet: values.worker !== undefined });
+  if (values.worker) {
+    console.log(JSON.stringify(await benchTrain(CONFIGS[values.worker], warmup, steps)));
+    return;
+  }
+  if (!values["no-torch"]) ensureAptPackages({ "python3-torch": "torch", "libopenblas0-openmp": "" });
+  const results: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}` },
+    versions: { node: process.version, tfjs: tf.version.tfjs },
+    backend,
+    configs: {} as Record<string, unknown>,
+  };
+  for (const name of (values.configs as string).split(",")) {
+    const c = CONFIGS[name];
+    console.log(`config (${name}): vocab ${c.vocab}, d ${c.d}, ${c.layers} layers, ${c.heads} heads, ctx ${c.ctx}, batch ${c.batch}`);
+    const one = await benchTrain(c, warmup, steps);
+    console.log(`  tfjs training, 1 process: ${one.tokensPerSecond.toFixed(0)} tokens/s`);
+    const two = await workersAggregate(c, 2, warmup, steps);
+    console.log(`  tfjs training, 2 worker processes: ${two.toFixed(0)} tokens/s in aggregate`);
+    const decode = await benchDecode(modelFor(c), c.vocab, 200, 60);
+    console.log(`  tfjs decode: ${decode.cachedTokensPerSecond.toFixed(0)} tokens/s with KV cache, ${decode.uncachedTokensPerSecond.toFixed(0)} without`);
+    const entry: Record<string, unknown> = { config: c, tfjs: { train1: one, train2Aggregate: two, decode } };
+    if (!values["no-torch"]) {
+      const torch = torchReference(c, steps);
+      console.log(`  PyTorch (2 threads, BLAS ${(torch.blas as string[]).join(" + ")}): ${Number(torch.train_tokens_per_s).toFixed(0)} training tokens/s, ${Number(torch.decode_cached_tokens_per_s).toFixed(0)} decode tokens/s (KV cache)`);
+      const best = Math.max(one.tokensPerSecond, two);
+      const ratios = {
+        train: best / Number(torch.train_tokens_per_s),
+        decodeCached: decode.cachedTokensPerSecond / Number(torch.decode_cached_tokens_per_s),
+        decodeUncached: decode.uncachedTokensPerSecond / Number(torch.decode_uncached_tokens_per_s),
+      };
+      console.log(`  ratios tfjs/PyTorch: training ${ratios.train.toFixed(2)}× (best of 1 and 2 processes), decode ${ratios.decodeCached.toFixed(2)}× (cached)`);
+      Object.assign(entry, { torch, ratios });
+    }
+    (results.configs as Record<string, unknown>)[name] = entry;
+  }
+  results.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+  const out = path.join(projectRoot(), "bench", "results.json");
+  fs.writeFileSync(out, JSON.stringify(results, null, 1) + "\n");
+  console.log(`peak RSS ${results.peakRssMiB} MiB; wrote ${path.relative(process.cwd(), out)}`);
+}
+
+main().catch((e: Error) => {
+  console.error(e.message);
+  process.exit(1);
+});
