@@ -52,3 +52,4 @@ export { saveSafetensors, loadSafetensors } from "./model/safetensors";
 export { train, FINETUNE_DEFAULTS, DivergedError, type TrainConfig, type Progress, type TrainResult, type TrainableModel } from "./train/loop";
 export { tokenizeTraining, collate, bucketBatches, type Encoder, type TokenizedExample, type Batch } from "./train/examples";
 export { progressBar, formatSeconds } from "./notebook/progress";
+export { TfjsCausalLM } from "./evaluate/tfjs-lm";

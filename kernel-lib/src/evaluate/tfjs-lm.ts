@@ -1,0 +1,41 @@
+/** Our tfjs Llama model behind the evaluation's CausalLM interface. */
+import type { CausalLM } from "./lm";
+import type { LlamaModel } from "../model/llama";
+import type { Encoder } from "../train/examples";
+import { generateGreedy, labelLogLikelihoods, scoreFirstToken } from "../model/inference";
+import { backendInfo } from "../model/backend";
+import { loadModelFolder } from "../model/folder";
+import { BpeTokenizer } from "../model/tokenizer";
+
+export class TfjsCausalLM implements CausalLM {
+  readonly engine: string;
+  readonly contextLength: number;
+
+  constructor(readonly model: LlamaModel, readonly tokenizer: Encoder, readonly id = "tfjs:in-memory", private readonly batchSize = 16) {
+    this.engine = `tfjs-${backendInfo()?.name ?? "unknown"}`;
+    this.contextLength = model.config.max_position_embeddings;
+  }
+
+  /** A model folder (config.json, tokenizer.json, model.safetensors). */
+  static fromFolder(dir: string): TfjsCausalLM {
+    const loaded = loadModelFolder(dir, { loadTokenizer: (d: string) => BpeTokenizer.load(d) });
+    if (!loaded.tokenizer) throw new Error(`${dir}: no tokenizer.json`);
+    return new TfjsCausalLM(loaded.model, loaded.tokenizer, `tfjs:${dir}`);
+  }
+
+  async nextTokenLogProbs(prompts: readonly number[][], candidates: readonly number[]): Promise<number[][]> {
+    return scoreFirstToken(this.model, prompts, candidates, { batchSize: this.batchSize }).logProbs;
+  }
+
+  async logLikelihood(prompts: readonly number[][], continuations: readonly number[][]): Promise<number[]> {
+    return prompts.map((p, i) => labelLogLikelihoods(this.model, [p], [continuations[i]])[0][0]);
+  }
+
+  async generate(prompts: readonly number[][], maxNewTokens: number, stop?: (newIds: readonly number[]) => boolean): Promise<number[][]> {
+    return generateGreedy(this.model, prompts, { maxNewTokens, eosId: this.tokenizer.eosId, batchSize: this.batchSize, stop: stop && ((ids) => stop(ids)) }).tokens;
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
