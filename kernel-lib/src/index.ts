@@ -53,3 +53,4 @@ export { train, FINETUNE_DEFAULTS, DivergedError, type TrainConfig, type Progres
 export { tokenizeTraining, collate, bucketBatches, type Encoder, type TokenizedExample, type Batch } from "./train/examples";
 export { progressBar, formatSeconds } from "./notebook/progress";
 export { TfjsCausalLM } from "./evaluate/tfjs-lm";
+export { finetune, type FinetuneSpec, type FinetuneResult } from "./train/recipes";

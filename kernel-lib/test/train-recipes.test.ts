@@ -1,0 +1,61 @@
+/** FT and FTICL from a base model folder to a new one, on fixture data, with a tiny Llama. */
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fetchedFixture, FIXTURE_FILES } from "./fixtures";
+import { initBackend } from "../src/model/backend";
+import { LlamaModel } from "../src/model/llama";
+import { saveModelFolder, loadModelFolder } from "../src/model/folder";
+import { trainTokenizer } from "../src/model/tokenizer";
+import { finetune } from "../src/train/recipes";
+
+let base = "", tmp = "";
+
+before(async () => {
+  await initBackend({ quiet: true });
+  await fetchedFixture();
+  const texts = Object.values(FIXTURE_FILES).flatMap((rows) => (rows as Record<string, unknown>[]).flatMap((r) => Object.values(r).filter((v): v is string => typeof v === "string")));
+  const tok = trainTokenizer([...texts, "### Input:\n### Sentiment:positive negative\n\n"], { vocabSize: 400 });
+  const model = LlamaModel.init({ vocab_size: tok.vocabSize, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 2, max_position_embeddings: 128 }, 1);
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-recipe-"));
+  base = path.join(tmp, "base");
+  saveModelFolder(base, model, { tokenizer: tok });
+  model.dispose();
+});
+
+const weights = (dir: string): number[] => {
+  const { model } = loadModelFolder(dir);
+  const w = Array.from(model.variables.get("model.layers.0.mlp.up_proj.weight")!.dataSync());
+  model.dispose();
+  return w;
+};
+
+test("FT and FTICL write a model folder with its full configuration; a seed fixes the result", async () => {
+  const common = { base, task: "sentiment" as const, fieldTokenCap: 32, train: { epochs: 3, batchSize: 1, microBatchSize: 1, lr: 1e-2, seed: 3 } };
+  const ft = await finetune({ ...common, method: "ft", out: path.join(tmp, "ft") });
+  assert.equal(ft.examples, 1);
+  assert.equal(ft.result.steps, 3);
+  assert.ok(ft.result.losses.every(Number.isFinite));
+  assert.ok(ft.result.losses[2] < ft.result.losses[0], `loss ${ft.result.losses}`);
+  for (const f of ["config.json", "tokenizer.json", "model.safetensors", "training.json"]) assert.ok(fs.existsSync(path.join(tmp, "ft", f)), f);
+  const rec = JSON.parse(fs.readFileSync(path.join(tmp, "ft", "training.json"), "utf8"));
+  assert.equal(rec.recipe, "ft");
+  assert.equal(rec.k, 0);
+  assert.equal(rec.trainFile, "sentiment/amazon_train_2000.json");
+  assert.equal(rec.train.seed, 3);
+  assert.equal(rec.losses.length, 3);
+
+  const fticl = await finetune({ ...common, method: "fticl", k: 2, out: path.join(tmp, "fticl") });
+  const rec2 = JSON.parse(fs.readFileSync(path.join(tmp, "fticl", "training.json"), "utf8"));
+  assert.equal(rec2.recipe, "fticl");
+  assert.equal(rec2.k, 2);
+  assert.ok(fticl.result.tokens > ft.result.tokens, "demonstrations lengthen every example");
+  assert.notDeepEqual(weights(path.join(tmp, "fticl")), weights(path.join(tmp, "ft")));
+
+  const again = await finetune({ ...common, method: "ft", out: path.join(tmp, "ft-again") });
+  assert.deepEqual(again.result.losses, ft.result.losses);
+  assert.deepEqual(weights(path.join(tmp, "ft-again")), weights(path.join(tmp, "ft")));
+  assert.ok(!fs.existsSync(path.join(tmp, "ft", ".checkpoints")));
+});
