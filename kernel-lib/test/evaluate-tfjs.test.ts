@@ -7,11 +7,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fetchedFixture, FIXTURE_FILES } from "./fixtures";
+import { fetchedFixture, makeTinyModelFolder } from "./fixtures";
 import { initBackend } from "../src/model/backend";
-import { LlamaModel } from "../src/model/llama";
-import { saveModelFolder } from "../src/model/folder";
-import { trainTokenizer } from "../src/model/tokenizer";
 import { TfjsCausalLM } from "../src/evaluate/tfjs-lm";
 import { evaluate, promptIds } from "../src/evaluate/evaluate";
 import { scoreFirstToken } from "../src/model/inference";
@@ -21,12 +18,8 @@ let dir = "";
 before(async () => {
   await initBackend({ quiet: true });
   await fetchedFixture();
-  const texts = Object.values(FIXTURE_FILES).flatMap((rows) => (rows as Record<string, unknown>[]).flatMap((r) => Object.values(r).filter((v): v is string => typeof v === "string")));
-  const tok = trainTokenizer([...texts, "### Input:\n### Sentiment:positive negative\n\n### Summary:"], { vocabSize: 400 });
-  const model = LlamaModel.init({ vocab_size: tok.vocabSize, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 2, max_position_embeddings: 256 }, 5);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-lm-"));
-  saveModelFolder(dir, model, { tokenizer: tok });
-  model.dispose();
+  makeTinyModelFolder(dir, { ctx: 256, seed: 5 });
 });
 
 test("a saved model folder evaluates through the CausalLM interface, consistently with the model's own scoring", async () => {

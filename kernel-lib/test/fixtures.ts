@@ -8,6 +8,9 @@ import path from "node:path";
 import { gitBlobId } from "../src/data/gitBlob";
 import { describePath, rawUrl, type Manifest } from "../src/data/manifest";
 import { fetchPaperData } from "../src/data/fetch";
+import { LlamaModel } from "../src/model/llama";
+import { saveModelFolder } from "../src/model/folder";
+import { trainTokenizer } from "../src/model/tokenizer";
 
 export const FIXTURE_FILES: Record<string, unknown> = {
   "sentiment/amazon_test_500.json": [
@@ -69,4 +72,16 @@ export async function fetchedFixture(): Promise<Fixture> {
   const fx = makeFixture();
   await fetchPaperData({ mirror: fx.mirror, dataDir: fx.cache });
   return fx;
+}
+
+/**
+ * A tiny model folder (2 layers, d 32) with a tokenizer trained on the fixture texts, for tests
+ * that need a real model end to end. Needs an initialized tfjs backend.
+ */
+export function makeTinyModelFolder(dir: string, opts: { ctx: number; seed: number }): void {
+  const texts = Object.values(FIXTURE_FILES).flatMap((rows) => (rows as Record<string, unknown>[]).flatMap((r) => Object.values(r).filter((v): v is string => typeof v === "string")));
+  const tok = trainTokenizer([...texts, "### Input:\n### Sentiment:positive negative\n\n### Summary:"], { vocabSize: 400 });
+  const model = LlamaModel.init({ vocab_size: tok.vocabSize, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 2, max_position_embeddings: opts.ctx }, opts.seed);
+  saveModelFolder(dir, model, { tokenizer: tok });
+  model.dispose();
 }

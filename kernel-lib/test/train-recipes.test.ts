@@ -4,11 +4,9 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fetchedFixture, FIXTURE_FILES } from "./fixtures";
+import { fetchedFixture, makeTinyModelFolder } from "./fixtures";
 import { initBackend } from "../src/model/backend";
-import { LlamaModel } from "../src/model/llama";
-import { saveModelFolder, loadModelFolder } from "../src/model/folder";
-import { trainTokenizer } from "../src/model/tokenizer";
+import { loadModelFolder } from "../src/model/folder";
 import { finetune } from "../src/train/recipes";
 
 let base = "", tmp = "";
@@ -16,13 +14,9 @@ let base = "", tmp = "";
 before(async () => {
   await initBackend({ quiet: true });
   await fetchedFixture();
-  const texts = Object.values(FIXTURE_FILES).flatMap((rows) => (rows as Record<string, unknown>[]).flatMap((r) => Object.values(r).filter((v): v is string => typeof v === "string")));
-  const tok = trainTokenizer([...texts, "### Input:\n### Sentiment:positive negative\n\n"], { vocabSize: 400 });
-  const model = LlamaModel.init({ vocab_size: tok.vocabSize, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 2, max_position_embeddings: 128 }, 1);
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-recipe-"));
   base = path.join(tmp, "base");
-  saveModelFolder(base, model, { tokenizer: tok });
-  model.dispose();
+  makeTinyModelFolder(base, { ctx: 128, seed: 1 });
 });
 
 const weights = (dir: string): number[] => {

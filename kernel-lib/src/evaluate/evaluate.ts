@@ -9,15 +9,14 @@
 import { createHash } from "node:crypto";
 import { TASKS, type TaskName } from "../data/tasks";
 import type { AnyRecord } from "../data/records";
-import { loadDataset } from "../data/load";
+import { loadDataset, loadFewShot } from "../data/load";
 import { buildPrompt, paperDemos, randomDemos } from "../prompts/build";
-import { loadFewShot } from "../data/load";
 import type { PromptMapId } from "../prompts/maps";
 import { capFields, keepLast } from "../prompts/fit";
 import type { CausalLM } from "./lm";
 import type { Encoder } from "../train/examples";
 import { meanCI } from "../metrics/bootstrap";
-import { rouge } from "../metrics/rouge";
+import { corpusRouge } from "../metrics/rouge";
 import { corpusBleu } from "../metrics/bleu";
 import { macroF1 } from "../metrics/classification";
 
@@ -157,15 +156,12 @@ export async function evaluate(lm: CausalLM, spec: EvalSpec): Promise<EvalResult
     const stopAtBlankLine = (newIds: readonly number[]): boolean => lm.tokenizer.decode(newIds).includes("\n\n");
     const outs = await inLengthOrder(ids, batchSize, (b) => lm.generate(b, maxNew, stopAtBlankLine));
     const texts = outs.map((o) => cutGeneration(lm.tokenizer.decode(o)));
-    const r1: number[] = [], r2: number[] = [];
+    const scores = corpusRouge(texts, records.map((r: AnyRecord) => r.output));
     records.forEach((r: AnyRecord, i) => {
-      const s = rouge(texts[i], r.output);
-      r1.push(s.rouge1.fmeasure);
-      r2.push(s.rouge2.fmeasure);
-      items.push({ position: r.position, promptHash: promptHash(prompts[i]), gold: r.output, output: texts[i], score: s.rougeL.fmeasure });
+      items.push({ position: r.position, promptHash: promptHash(prompts[i]), gold: r.output, output: texts[i], score: scores.items[i].rougeL.fmeasure });
     });
-    extra.rouge1 = r1.reduce((a, b) => a + b, 0) / r1.length;
-    extra.rouge2 = r2.reduce((a, b) => a + b, 0) / r2.length;
+    extra.rouge1 = scores.mean.rouge1.fmeasure;
+    extra.rouge2 = scores.mean.rouge2.fmeasure;
     extra.bleu = corpusBleu(texts.map((t) => t || " "), items.map((x) => x.gold)).score;
   }
   const ci = meanCI(items.map((x) => x.score), { seed: spec.bootstrapSeed ?? 0 });
