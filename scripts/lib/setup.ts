@@ -10,6 +10,7 @@ import path from "node:path";
 import { jupyterPython, kernelDir, kernelSpec } from "./jupyter";
 import { projectRoot } from "../../kernel-lib/src/util/paths";
 import { fetchPaperData, type FetchOptions, type FileResult } from "../../kernel-lib/src/data/fetch";
+import { ensureNativeAddon } from "./native";
 
 export class SetupError extends Error {}
 
@@ -110,6 +111,7 @@ export async function setupAll(opts: { chromium?: boolean; data?: boolean } = {}
   if (opts.chromium) ensureAptPackages(CHROMIUM_PACKAGES);
   ensureKernel();
   ensureBuilt();
+  ensureNativeAddon();
   if (opts.data !== false) {
     const results = await ensureData();
     const unavailable = results.filter((r) => r.status === "unavailable");

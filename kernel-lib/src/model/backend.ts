@@ -8,6 +8,7 @@
  *      be required at run time and really registers that backend (this project's package.json aliases
  *      @tensorflow/tfjs-node to plain tfjs, which registers nothing: that counts as absent);
  *   2. "wasm" (XNNPACK, SIMD): the default here, several times faster than "cpu" for our model;
+ *      its matMuls go to the system's OpenBLAS when kernel-lib/native is built (native-blas.ts);
  *   3. "cpu" (plain JS), with a warning.
  *
  * Threads: tfjs-backend-wasm 4.22 turns multithreading off under Node (its WASM_HAS_MULTITHREAD_SUPPORT
@@ -22,6 +23,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { createRequire } from "node:module";
+import { installNativeMatMul, type NativeBlasInfo } from "./native-blas";
+import { installCopyFreeIdentity } from "./wasm-kernels";
 
 type WasmModule = typeof import("@tensorflow/tfjs-backend-wasm");
 let wasmModule: WasmModule | undefined;
@@ -55,6 +58,10 @@ export interface BackendInfo {
   threads?: number;
   /** The npm package that provided a native backend, when one did. */
   nativePackage?: string;
+  /** wasm only: the native OpenBLAS that runs its matMuls (native-blas.ts), when built. */
+  blas?: NativeBlasInfo;
+  /** wasm only: why matMuls stay in wasm, when they do. */
+  blasMissing?: string;
 }
 
 export interface InitBackendOptions {
@@ -126,12 +133,19 @@ async function describe(name: string, requested: string, nativePackage?: string)
   if (name === "wasm") {
     info.simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
     info.threads = wasmModule?.getThreadsCount();
+    installCopyFreeIdentity();
+    const blas = installNativeMatMul();
+    if (blas.info) info.blas = blas.info;
+    else info.blasMissing = blas.reason;
   }
   return info;
 }
 
 function label(info: BackendInfo): string {
-  if (info.name === "wasm") return `wasm (${info.simd ? "SIMD" : "no SIMD"}, ${info.threads ?? 1} thread${info.threads === 1 ? "" : "s"})`;
+  if (info.name === "wasm") {
+    const wasm = `wasm (${info.simd ? "SIMD" : "no SIMD"}, ${info.threads ?? 1} thread${info.threads === 1 ? "" : "s"})`;
+    return info.blas ? `${wasm}, matMul on OpenBLAS (${info.blas.core}, ${info.blas.threads} threads)` : `${wasm}; matMul in wasm: ${info.blasMissing}`;
+  }
   if (info.nativePackage) return `${info.name} (${info.nativePackage})`;
   return info.name;
 }

@@ -30,6 +30,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { headDim, llamaConfig, type LlamaConfig } from "./config";
 import { makeRng, type Rng } from "../util/random";
+import { nativeKernels } from "./native-blas";
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -103,14 +104,24 @@ function customOp<T extends tf.Tensor>(f: (inputs: tf.Tensor[], save: tf.GradSav
 }
 
 /**
- * y = x @ w for x (N, in), w (in, out) → (N, out), with a backward made of 2-D non-transposed
- * matMuls and explicit transposes: dx = dy @ wᵀ, dw = xᵀ @ dy.
+ * op(a) @ op(b) for 2-D a, b. With native BLAS under the wasm backend (native-blas.ts) the
+ * transposes are free flags; on plain wasm they are done explicitly first, because XNNPACK's fast
+ * GEMM takes only non-transposed operands (a transposed matMul falls to a loop ~6x slower).
+ */
+export function matMulT(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
+  if (nativeKernels()) return tf.matMul(a, b, transposeA, transposeB);
+  return tf.matMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b);
+}
+
+/**
+ * y = x @ w for x (N, in), w (in, out) → (N, out), with the backward dx = dy @ wᵀ, dw = xᵀ @ dy
+ * (see matMulT for how the transposes are done).
  */
 export const linear = customOp<tf.Tensor2D>(([x, w], save) => {
   save([x, w]);
   return {
     value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
-    gradFunc: (dy, [xs, ws]) => [tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy as tf.Tensor2D)],
+    gradFunc: (dy, [xs, ws]) => [matMulT(dy as tf.Tensor2D, ws as tf.Tensor2D, false, true), matMulT(xs as tf.Tensor2D, dy as tf.Tensor2D, true, false)],
   };
 }) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
 
@@ -325,6 +336,38 @@ function attention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, bias: tf.Tens
   return f(q, k, v);
 }
 
+/**
+ * The same attention on the native addon (kernel-lib/native/attention.cc): per-head GEMMs on
+ * strided views of q, k, v, so no head split or merge; the softmax P is kept in JS memory (off
+ * the 32-bit wasm heap) for the backward. bias: (B or 1, T, T) additive, row-major.
+ */
+function nativeAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, bias: { data: Float32Array; rows: number }, dims: AttnDims): tf.Tensor2D {
+  const kernels = nativeKernels();
+  if (!kernels) throw new Error("nativeAttention: the native addon is not installed");
+  const { B, T, H, KV, d } = dims;
+  const shape = [B, T, H, KV, d, bias.rows, Math.max(1, nativeThreads())];
+  const f = customOp<tf.Tensor2D>(([qIn, kIn, vIn]) => {
+    const qa = qIn.dataSync() as Float32Array, ka = kIn.dataSync() as Float32Array, va = vIn.dataSync() as Float32Array;
+    const out = new Float32Array(B * T * H * d); // (B·T, H·d)
+    const P = new Float32Array(B * H * T * T); // (B·H, T, T)
+    kernels.attentionForward(shape, qa, ka, va, bias.data, out, P);
+    return {
+      value: tf.tensor2d(out, [B * T, H * d]),
+      gradFunc: (dy) => {
+        const dQ = new Float32Array(qa.length), dK = new Float32Array(ka.length), dV = new Float32Array(va.length);
+        kernels.attentionBackward(shape, dy.dataSync() as Float32Array, qa, ka, va, P, dQ, dK, dV);
+        return [tf.tensor2d(dQ, [B * T, H * d]), tf.tensor2d(dK, [B * T, KV * d]), tf.tensor2d(dV, [B * T, KV * d])];
+      },
+    };
+  });
+  return f(q, k, v);
+}
+
+/** Worker threads for native attention: OpenBLAS' thread count (FTGEN_BLAS_THREADS / all cores). */
+function nativeThreads(): number {
+  return nativeKernels()?.info().threads ?? 1;
+}
+
 /** Additive mask value for a key a query may not see. */
 const MASKED = -1e9;
 
@@ -421,13 +464,12 @@ export function lmHeadLoss(h: tf.Tensor2D, w: tf.Tensor2D, tied: boolean, labels
 
   const f = customOp<tf.Scalar>(([hIn, wIn], save) => {
     const hSel = selected ? (tf.gather(hIn, tf.tensor1d(rows, "int32")) as tf.Tensor2D) : (hIn as tf.Tensor2D); // (R, C)
-    const wT = tied ? tf.transpose(wIn) : wIn; // (C, V)
     const parts: tf.Scalar[] = [];
     const probs: tf.Tensor2D[] = [];
     for (const [r0, r1] of chunks) {
       const n = r1 - r0;
       const [part, p] = tf.tidy((): tf.Tensor[] => {
-        const logits = tf.matMul(rowsOf(hSel, r0, r1), wT as tf.Tensor2D); // (n, V)
+        const logits = matMulT(rowsOf(hSel, r0, r1), wIn as tf.Tensor2D, false, tied); // (n, V)
         const pr = tf.softmax(logits); // (n, V)
         const flat = Int32Array.from({ length: n }, (_, i) => i * V + target[r0 + i]);
         const z = tf.sub(tf.gather(tf.reshape(logits, [n * V]), tf.tensor1d(flat, "int32")), tf.max(logits, 1)); // (n) z[label]
@@ -445,27 +487,26 @@ export function lmHeadLoss(h: tf.Tensor2D, w: tf.Tensor2D, tied: boolean, labels
         tf.tidy(() => {
           const [hS, wS] = saved as tf.Tensor2D[];
           const kept = saved.slice(2) as tf.Tensor2D[];
-          const wTS = tied ? tf.transpose(wS) : wS; // (C, V)
-          const wVC = tied ? wS : tf.transpose(wS); // (V, C)
           const scale = tf.div(dy, R); // dLoss/dlogit = (p − onehot) · dy / R
           const dH: tf.Tensor2D[] = [];
-          const dWT: tf.Tensor2D[] = []; // (C, V) per chunk
+          const dWs: tf.Tensor2D[] = []; // per chunk, in w's layout: (V, C) tied, (C, V) untied
           chunks.forEach(([r0, r1], ci) => {
-            const [dh, dwT] = tf.tidy(() => {
+            const [dh, dw] = tf.tidy(() => {
               const hc = rowsOf(hS, r0, r1); // (n, C)
-              const p = keepProbs ? kept[ci] : tf.softmax(tf.matMul(hc, wTS)); // (n, V)
+              const p = keepProbs ? kept[ci] : (tf.softmax(matMulT(hc, wS, false, tied)) as tf.Tensor2D); // (n, V)
               // (int32 then cast: wasm's OneHot writes zeros when asked for float32)
               const onehot = tf.cast(tf.oneHot(tf.tensor1d(target.subarray(r0, r1), "int32"), V), "float32");
-              const g = tf.mul(tf.sub(p, onehot), scale); // (n, V)
-              return [tf.matMul(g, wVC), tf.matMul(tf.transpose(hc), g)]; // (n, C), (C, V)
+              const g = tf.mul(tf.sub(p, onehot), scale) as tf.Tensor2D; // (n, V)
+              const dhc = matMulT(g, wS, false, !tied); // (n, C)
+              return [dhc, tied ? matMulT(g, hc, true, false) : matMulT(hc, g, true, false)]; // (V, C) or (C, V)
             });
             dH.push(dh);
-            dWT.push(dwT);
+            dWs.push(dw);
           });
-          const dW = dWT.length === 1 ? dWT[0] : tf.addN(dWT); // (C, V)
+          const dW = dWs.length === 1 ? dWs[0] : tf.addN(dWs);
           const dHsel = dH.length === 1 ? dH[0] : tf.concat(dH, 0); // (R, C)
           const dh = selected ? tf.scatterND(tf.tensor2d(Int32Array.from(rows), [R, 1], "int32"), dHsel, [N, C]) : dHsel;
-          return [dh, tied ? tf.transpose(dW) : dW];
+          return [dh, dW];
         }),
     };
   });
@@ -751,7 +792,8 @@ export class LlamaModel {
     const q = ropeTables(positions, this.invFreq, 1 / Math.sqrt(d)); // queries carry the 1/√d scale
     const k = ropeTables(positions, this.invFreq);
     const bias = attentionBiasData(B, T, past, mask);
-    const biasT = past === 0 ? biasTensors(bias, T, S) : []; // per-row 2-D biases for the full-sequence path
+    const native = nativeKernels() !== undefined;
+    const biasT = past === 0 && !native ? biasTensors(bias, T, S) : []; // per-row 2-D biases for the wasm full-sequence path
     const dims: AttnDims = { B, T, H, KV, d };
 
     let x = embed(this.param("model.embed_tokens.weight") as tf.Tensor2D, idData); // (N, C)
@@ -764,7 +806,7 @@ export class LlamaModel {
       let att: tf.Tensor2D; // (N, H·d)
       if (past === 0) {
         // The whole sequence: per-(b, head) 2-D attention (training, prefill).
-        att = attention(qh, kh, vh, biasT, dims);
+        att = native ? nativeAttention(qh, kh, vh, bias, dims) : attention(qh, kh, vh, biasT, dims);
         cache?.append(l, kh, vh, B, T, KV, d);
       } else {
         const kv = (cache as KVCache).append(l, kh, vh, B, T, KV, d);

@@ -1,0 +1,215 @@
+// ftgen_blas: single-precision GEMM from the system's OpenBLAS for Node (N-API), so that the tfjs
+// wasm backend's matMuls run on native, multi-threaded BLAS while everything else stays in tfjs.
+//
+// It works on Float32Arrays in place: the caller passes views of the wasm heap (no copies). Built
+// by `npm run setup` (scripts/lib/native.ts) with g++ against libopenblas-dev; optional: without it
+// kernel-lib falls back to tfjs' own matMul.
+#include <node_api.h>
+#include <cblas.h>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <initializer_list>
+
+#include "attention.h"
+
+extern "C" {
+// OpenBLAS extras (declared in its cblas.h on most builds; repeated here for older headers).
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+char* openblas_get_config(void);
+char* openblas_get_corename(void);
+}
+
+namespace {
+
+#define CHECK(call)                                                   \
+  do {                                                                \
+    if ((call) != napi_ok) {                                          \
+      napi_throw_error(env, nullptr, "ftgen_blas: N-API call failed"); \
+      return nullptr;                                                 \
+    }                                                                 \
+  } while (0)
+
+bool GetF32(napi_env env, napi_value v, float** data, size_t* length, const char* what) {
+  napi_typedarray_type type;
+  napi_value buf;
+  size_t offset;
+  void* p = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, length, &p, &buf, &offset) != napi_ok || type != napi_float32_array) {
+    napi_throw_type_error(env, nullptr, (std::string("ftgen_blas: ") + what + " must be a Float32Array").c_str());
+    return false;
+  }
+  *data = static_cast<float*>(p);  // already adjusted by the byte offset
+  return true;
+}
+
+bool GetI64(napi_env env, napi_value v, int64_t* out) { return napi_get_value_int64(env, v, out) == napi_ok; }
+
+// Products with fewer multiply-adds than this run on one OpenBLAS thread.
+constexpr int64_t kSmallGemm = 8 << 20;
+
+// sgemm(transA, transB, M, N, K, A, B, C, batch, strideA, strideB, strideC, alpha, beta)
+// For each i < batch: C_i (M, N) = alpha · op(A_i) · op(B_i) + beta · C_i, all row-major,
+// A_i = A + i·strideA (op(A_i) is (M, K)), B_i = B + i·strideB, C_i = C + i·strideC.
+// A stride of 0 broadcasts that operand over the batch. Bounds are checked before any work.
+napi_value Sgemm(napi_env env, napi_callback_info info) {
+  size_t argc = 14;
+  napi_value a[14];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  if (argc < 14) {
+    napi_throw_error(env, nullptr, "ftgen_blas.sgemm: expected 14 arguments");
+    return nullptr;
+  }
+  bool ta = false, tb = false;
+  CHECK(napi_get_value_bool(env, a[0], &ta));
+  CHECK(napi_get_value_bool(env, a[1], &tb));
+  int64_t M, N, K, batch, sA, sB, sC;
+  if (!GetI64(env, a[2], &M) || !GetI64(env, a[3], &N) || !GetI64(env, a[4], &K) || !GetI64(env, a[8], &batch) ||
+      !GetI64(env, a[9], &sA) || !GetI64(env, a[10], &sB) || !GetI64(env, a[11], &sC)) {
+    napi_throw_type_error(env, nullptr, "ftgen_blas.sgemm: sizes and strides must be integers");
+    return nullptr;
+  }
+  double alpha = 1, beta = 0;
+  CHECK(napi_get_value_double(env, a[12], &alpha));
+  CHECK(napi_get_value_double(env, a[13], &beta));
+  float *A, *B, *C;
+  size_t nA, nB, nC;
+  if (!GetF32(env, a[5], &A, &nA, "A") || !GetF32(env, a[6], &B, &nB, "B") || !GetF32(env, a[7], &C, &nC, "C")) return nullptr;
+  if (M < 0 || N < 0 || K < 0 || batch < 1 || sA < 0 || sB < 0 || sC < 0) {
+    napi_throw_range_error(env, nullptr, "ftgen_blas.sgemm: negative size or stride");
+    return nullptr;
+  }
+  const int64_t last = batch - 1;
+  if (static_cast<uint64_t>(last * sA + M * K) > nA || static_cast<uint64_t>(last * sB + K * N) > nB ||
+      static_cast<uint64_t>(last * sC + M * N) > nC) {
+    napi_throw_range_error(env, nullptr, "ftgen_blas.sgemm: an operand is smaller than its shape and strides need");
+    return nullptr;
+  }
+  if (M == 0 || N == 0) return nullptr;
+  const int lda = ta ? M : K, ldb = tb ? K : N, ldc = N;
+  // OpenBLAS threads cost more than they give below a few million multiply-adds (measured:
+  // 256×32×256 ran in 66 µs on one thread, 150 µs on two).
+  const int threads = openblas_get_num_threads();
+  const bool small = M * N * K < kSmallGemm;
+  if (small && threads > 1) openblas_set_num_threads(1);
+  for (int64_t i = 0; i < batch; i++) {
+    if (K == 0) {  // BLAS leaves C alone when K = 0; an empty product is zero
+      for (int64_t j = 0; j < M * N; j++) C[i * sC + j] = beta == 0 ? 0.f : static_cast<float>(beta) * C[i * sC + j];
+      continue;
+    }
+    if (M == 1) {  // one row (decoding): a GEMV; OpenBLAS' GEMM is ~2x slower on a single row
+      // op(A) is (1, K) and contiguous either way; C = op(B)ᵀ-times-row: y(N) = op(B)ᵀ x(K).
+      cblas_sgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? N : K, tb ? K : N, static_cast<float>(alpha),
+                  B + i * sB, ldb, A + i * sA, 1, static_cast<float>(beta), C + i * sC, 1);
+      continue;
+    }
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K,
+                static_cast<float>(alpha), A + i * sA, lda, B + i * sB, ldb, static_cast<float>(beta), C + i * sC, ldc);
+  }
+  if (small && threads > 1) openblas_set_num_threads(threads);
+  return nullptr;
+}
+
+// Reads the attention shapes: [B, T, H, KV, d, biasRows, threads].
+bool GetDims(napi_env env, napi_value v, AttnDims* s) {
+  int64_t x[7];
+  for (uint32_t i = 0; i < 7; i++) {
+    napi_value e;
+    if (napi_get_element(env, v, i, &e) != napi_ok || napi_get_value_int64(env, e, &x[i]) != napi_ok || x[i] < 1) {
+      napi_throw_type_error(env, nullptr, "ftgen_blas: attention dims must be 7 positive integers [B, T, H, KV, d, biasRows, threads]");
+      return false;
+    }
+  }
+  *s = AttnDims{x[0], x[1], x[2], x[3], x[4], x[5], static_cast<int>(x[6])};
+  if (s->H % s->KV != 0 || (s->biasRows != 1 && s->biasRows != s->B)) {
+    napi_throw_range_error(env, nullptr, "ftgen_blas: attention needs H divisible by KV and biasRows of 1 or B");
+    return false;
+  }
+  return true;
+}
+
+// Checks that each array holds exactly its expected number of floats.
+bool Sized(napi_env env, std::initializer_list<std::pair<size_t, size_t>> got_want) {
+  for (const auto& gw : got_want) {
+    if (gw.first != gw.second) {
+      napi_throw_range_error(env, nullptr, "ftgen_blas: an attention buffer has the wrong length for its dims");
+      return false;
+    }
+  }
+  return true;
+}
+
+// attentionForward(dims, q, k, v, bias, out, P)
+napi_value AttnForward(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value a[7];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  AttnDims s;
+  if (argc < 7 || !GetDims(env, a[0], &s)) return nullptr;
+  float *q, *k, *v, *bias, *out, *P;
+  size_t nq, nk, nv, nb, no, nP;
+  if (!GetF32(env, a[1], &q, &nq, "q") || !GetF32(env, a[2], &k, &nk, "k") || !GetF32(env, a[3], &v, &nv, "v") ||
+      !GetF32(env, a[4], &bias, &nb, "bias") || !GetF32(env, a[5], &out, &no, "out") || !GetF32(env, a[6], &P, &nP, "P")) return nullptr;
+  const size_t N = s.B * s.T;
+  if (!Sized(env, {{nq, N * s.H * s.d}, {nk, N * s.KV * s.d}, {nv, N * s.KV * s.d}, {nb, size_t(s.biasRows * s.T * s.T)},
+                   {no, N * s.H * s.d}, {nP, size_t(s.B * s.H * s.T * s.T)}})) return nullptr;
+  AttentionForward(s, q, k, v, bias, out, P);
+  return nullptr;
+}
+
+// attentionBackward(dims, dO, q, k, v, P, dQ, dK, dV)
+napi_value AttnBackward(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value a[9];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  AttnDims s;
+  if (argc < 9 || !GetDims(env, a[0], &s)) return nullptr;
+  float *dO, *q, *k, *v, *P, *dQ, *dK, *dV;
+  size_t n0, nq, nk, nv, nP, n1, n2, n3;
+  if (!GetF32(env, a[1], &dO, &n0, "dO") || !GetF32(env, a[2], &q, &nq, "q") || !GetF32(env, a[3], &k, &nk, "k") ||
+      !GetF32(env, a[4], &v, &nv, "v") || !GetF32(env, a[5], &P, &nP, "P") || !GetF32(env, a[6], &dQ, &n1, "dQ") ||
+      !GetF32(env, a[7], &dK, &n2, "dK") || !GetF32(env, a[8], &dV, &n3, "dV")) return nullptr;
+  const size_t N = s.B * s.T, qn = N * s.H * s.d, kn = N * s.KV * s.d;
+  if (!Sized(env, {{n0, qn}, {nq, qn}, {nk, kn}, {nv, kn}, {nP, size_t(s.B * s.H * s.T * s.T)}, {n1, qn}, {n2, kn}, {n3, kn}})) return nullptr;
+  AttentionBackward(s, dO, q, k, v, P, dQ, dK, dV);
+  return nullptr;
+}
+
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  int32_t n = 0;
+  CHECK(napi_get_value_int32(env, a[0], &n));
+  if (n > 0) openblas_set_num_threads(n);
+  return nullptr;
+}
+
+napi_value Info(napi_env env, napi_callback_info) {
+  napi_value obj, threads, config, core;
+  CHECK(napi_create_object(env, &obj));
+  CHECK(napi_create_int32(env, openblas_get_num_threads(), &threads));
+  CHECK(napi_create_string_utf8(env, openblas_get_config(), NAPI_AUTO_LENGTH, &config));
+  CHECK(napi_create_string_utf8(env, openblas_get_corename(), NAPI_AUTO_LENGTH, &core));
+  CHECK(napi_set_named_property(env, obj, "threads", threads));
+  CHECK(napi_set_named_property(env, obj, "config", config));
+  CHECK(napi_set_named_property(env, obj, "core", core));
+  return obj;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attentionForward", nullptr, AttnForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attentionBackward", nullptr, AttnBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  CHECK(napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,122 @@
+/**
+ * The native OpenBLAS addon under the wasm backend (kernel-lib/native, model/native-blas.ts):
+ * GEMM against hand-computed products, the BatchMatMul kernel and the whole model (logits, loss
+ * and every gradient, attention included) against tfjs-wasm's own kernels.
+ *
+ * Skipped where the addon is not built, unless FTGEN_REQUIRE_NATIVE=1 (CI sets it: there, setup
+ * must have built it).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../src/model/backend";
+import { llamaConfig } from "../src/model/config";
+import { LlamaModel } from "../src/model/llama";
+import { loadNativeBlas, nativeKernels, useNativeBlas } from "../src/model/native-blas";
+import { makeRng } from "../src/util/random";
+
+const { addon, reason } = loadNativeBlas();
+const skip = addon || process.env.FTGEN_REQUIRE_NATIVE === "1" ? false : `native addon absent: ${reason}`;
+
+test("the addon is built where it is required", { skip: process.env.FTGEN_REQUIRE_NATIVE !== "1" }, () => {
+  assert.ok(addon, `FTGEN_REQUIRE_NATIVE=1 but ${reason}`);
+});
+
+test("sgemm: products, transposes, batches with a broadcast operand, single rows", { skip }, () => {
+  const b = addon!;
+  const A = Float32Array.from([1, 2, 3, 4, 5, 6]); // (2, 3)
+  const B = Float32Array.from([1, 0, 0, 1, 1, 1]); // (3, 2)
+  const C = new Float32Array(4);
+  b.sgemm(false, false, 2, 2, 3, A, B, C, 1, 0, 0, 0, 1, 0);
+  assert.deepEqual(Array.from(C), [4, 5, 10, 11]); // [1+3, 2+3; 4+6, 5+6]
+  // Aᵀ (3, 2) as stored (2, 3) with transA: (Aᵀ)ᵀ·... here op(A) = Aᵀ of a (3, 2) store.
+  const At = Float32Array.from([1, 4, 2, 5, 3, 6]); // (3, 2) = Aᵀ
+  b.sgemm(true, false, 2, 2, 3, At, B, C, 1, 0, 0, 0, 1, 0);
+  assert.deepEqual(Array.from(C), [4, 5, 10, 11]);
+  const Bt = Float32Array.from([1, 0, 1, 0, 1, 1]); // (2, 3) = Bᵀ
+  b.sgemm(false, true, 2, 2, 3, A, Bt, C, 1, 0, 0, 0, 1, 0);
+  assert.deepEqual(Array.from(C), [4, 5, 10, 11]);
+  // beta = 1 accumulates; alpha scales.
+  b.sgemm(false, false, 2, 2, 3, A, B, C, 1, 0, 0, 0, 2, 1);
+  assert.deepEqual(Array.from(C), [12, 15, 30, 33]);
+  // Two batches sharing B (stride 0): the second A is −A.
+  const A2 = Float32Array.from([1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, -6]);
+  const C2 = new Float32Array(8);
+  b.sgemm(false, false, 2, 2, 3, A2, B, C2, 2, 6, 0, 4, 1, 0);
+  assert.deepEqual(Array.from(C2), [4, 5, 10, 11, -4, -5, -10, -11]);
+  // One row (the GEMV path), with and without a transposed B.
+  const row = new Float32Array(2);
+  b.sgemm(false, false, 1, 2, 3, A.subarray(3), B, row, 1, 0, 0, 0, 1, 0);
+  assert.deepEqual(Array.from(row), [10, 11]);
+  b.sgemm(false, true, 1, 2, 3, A.subarray(3), Bt, row, 1, 0, 0, 0, 1, 0);
+  assert.deepEqual(Array.from(row), [10, 11]);
+  // Buffers too small for their shapes are refused before any work.
+  assert.throws(() => b.sgemm(false, false, 2, 2, 4, A, B, C, 1, 0, 0, 0, 1, 0), /smaller than its shape/);
+  assert.throws(() => b.sgemm(false, false, 2, 2, 3, [1, 2] as unknown as Float32Array, B, C, 1, 0, 0, 0, 1, 0), /A must be a Float32Array/);
+});
+
+/** Runs f with the native path off, then on; returns both results as arrays. */
+function bothWays<T>(f: () => T): [T, T] {
+  const was = useNativeBlas(false);
+  try {
+    const off = f();
+    useNativeBlas(true);
+    return [off, f()];
+  } finally {
+    useNativeBlas(was);
+  }
+}
+
+function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string): void {
+  assert.equal(a.length, b.length, `${what}: lengths`);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])));
+  assert.ok(worst < tol, `${what}: worst relative difference ${worst}`);
+}
+
+test("wasm matMul on OpenBLAS equals tfjs' own, for transposes and batch broadcasts", { skip }, async () => {
+  await initBackend({ quiet: true });
+  assert.ok(nativeKernels(), "initBackend installs the native kernels");
+  const rng = makeRng("matmul");
+  const rand = (shape: number[]): tf.Tensor => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1), shape);
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[5, 7], [7, 3], false, false], [[7, 5], [7, 3], true, false], [[5, 7], [3, 7], false, true], [[7, 5], [3, 7], true, true],
+    [[2, 3, 5, 7], [2, 3, 7, 4], false, false], [[6, 5, 7], [7, 4], false, false], [[5, 7], [6, 7, 4], false, false],
+    [[1, 7], [7, 9], false, false], [[1, 7], [9, 7], false, true], [[2, 1, 5, 7], [1, 3, 7, 4], false, false],
+  ];
+  for (const [sa, sb, ta, tb] of cases) {
+    const a = rand(sa), b = rand(sb);
+    const [off, on] = bothWays(() => tf.tidy(() => { const y = tf.matMul(a, b, ta, tb); return { shape: y.shape, data: y.dataSync() }; }));
+    assert.deepEqual(on.shape, off.shape, `[${sa}]·[${sb}] ${ta}/${tb}: shape`);
+    assertClose(on.data, off.data, 1e-5, `[${sa}]·[${sb}] ${ta}/${tb}`);
+    tf.dispose([a, b]);
+  }
+});
+
+test("the model on the native path (GEMM + attention) gives tfjs-wasm's logits, loss and gradients", { skip }, async () => {
+  await initBackend({ quiet: true });
+  for (const cfg of [
+    llamaConfig({ vocab_size: 50, hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2, num_attention_heads: 4, max_position_embeddings: 64 }),
+    llamaConfig({ vocab_size: 50, hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, tie_word_embeddings: false, max_position_embeddings: 64 }),
+  ]) {
+    const model = LlamaModel.init(cfg, 3);
+    const rng = makeRng("native-model");
+    const ids = Array.from({ length: 3 }, () => Array.from({ length: 9 }, () => rng.int(cfg.vocab_size)));
+    const labels = ids.map((r) => r.map((_, t) => (t < 2 ? -1 : rng.int(cfg.vocab_size))));
+    const mask = [[0, 0, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 1, 1, 1, 1, 1]]; // left padding
+    const vars = [...model.variables.values()];
+    const run = () => bothWays(() => tf.tidy(() => {
+      const logits = model.forward(ids, mask).dataSync();
+      const { value, grads } = tf.variableGrads(() => model.loss(ids, labels, { attentionMask: mask }), vars);
+      return { logits, loss: value.dataSync()[0], grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, g.dataSync()])) };
+    }));
+    run(); // the first forward caches the tied head's transpose (one kept tensor)
+    const before = tf.memory().numTensors;
+    const [off, on] = run();
+    assert.equal(tf.memory().numTensors, before, "no tensor leaks on either path");
+    assertClose(on.logits, off.logits, 1e-5, "logits");
+    assert.ok(Math.abs(on.loss - off.loss) < 1e-5, `loss ${on.loss} vs ${off.loss}`);
+    for (const name of Object.keys(off.grads)) assertClose(on.grads[name], off.grads[name], 1e-4, `gradient of ${name}`);
+    model.dispose();
+  }
+});
