@@ -54,3 +54,12 @@ export { tokenizeTraining, collate, bucketBatches, type Encoder, type TokenizedE
 export { progressBar, formatSeconds } from "./notebook/progress";
 export { TfjsCausalLM } from "./evaluate/tfjs-lm";
 export { finetune, type FinetuneSpec, type FinetuneResult } from "./train/recipes";
+
+// pretraining corpus
+export { SOURCES, sourcesTable, debianPackages, type SourceSpec, type SourceId } from "./pretrain/sources";
+export { buildCorpus, readCorpusJsonl, paperCheckFiles, DEFAULT_CORPUS_CONFIG, CORPUS_FORMAT_VERSION, type CorpusConfig, type BuildOptions, type BuildResult } from "./pretrain/corpus";
+export { checkContamination, assertClean, formatContamination, type ContaminationReport, type FileOverlap } from "./pretrain/contamination";
+export { ngramWords, ngramHashes } from "./pretrain/ngrams";
+export { corpusStats, formatStats, type CorpusStats, type StatRow } from "./pretrain/stats";
+export { randomFormat, renderDocument, MT_KINDS, type MtKind, type DemoFormat } from "./pretrain/formats";
+export { DOC_KINDS, type CorpusDoc, type DocKind } from "./pretrain/types";
