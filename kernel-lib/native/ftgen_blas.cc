@@ -12,6 +12,7 @@
 #include <initializer_list>
 
 #include "attention.h"
+#include "lm_head.h"
 
 extern "C" {
 // OpenBLAS extras (declared in its cblas.h on most builds; repeated here for older headers).
@@ -176,6 +177,53 @@ napi_value AttnBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// lmHeadLoss(dims [R, C, V, tied, chunk], h, w, labels, dH | null, dW | null) → mean NLL
+napi_value LmHead(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value a[6];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  int64_t x[5];
+  for (uint32_t i = 0; i < 5; i++) {
+    napi_value e;
+    if (argc < 6 || napi_get_element(env, a[0], i, &e) != napi_ok || napi_get_value_int64(env, e, &x[i]) != napi_ok || x[i] < 0) {
+      napi_throw_type_error(env, nullptr, "ftgen_blas.lmHeadLoss: dims must be [R, C, V, tied, chunk]");
+      return nullptr;
+    }
+  }
+  const LmHeadDims s{x[0], x[1], x[2], x[3] != 0, x[4]};
+  float *h, *w, *dH = nullptr, *dW = nullptr;
+  size_t nh, nw, ndh = 0, ndw = 0;
+  if (!GetF32(env, a[1], &h, &nh, "h") || !GetF32(env, a[2], &w, &nw, "w")) return nullptr;
+  napi_valuetype t4;
+  CHECK(napi_typeof(env, a[4], &t4));
+  const bool grads = t4 != napi_null && t4 != napi_undefined;
+  if (grads && (!GetF32(env, a[4], &dH, &ndh, "dH") || !GetF32(env, a[5], &dW, &ndw, "dW"))) return nullptr;
+  napi_typedarray_type lt;
+  size_t nl;
+  void* lp;
+  napi_value lb;
+  size_t lo;
+  if (napi_get_typedarray_info(env, a[3], &lt, &nl, &lp, &lb, &lo) != napi_ok || lt != napi_int32_array) {
+    napi_throw_type_error(env, nullptr, "ftgen_blas.lmHeadLoss: labels must be an Int32Array");
+    return nullptr;
+  }
+  const size_t R = s.R, C = s.C, V = s.V;
+  if (R < 1 || nh != R * C || nw != V * C || nl != R || (grads && (ndh != R * C || ndw != V * C))) {
+    napi_throw_range_error(env, nullptr, "ftgen_blas.lmHeadLoss: a buffer has the wrong length for [R, C, V]");
+    return nullptr;
+  }
+  const int32_t* labels = static_cast<const int32_t*>(lp);
+  for (size_t i = 0; i < R; i++) {
+    if (labels[i] < 0 || static_cast<size_t>(labels[i]) >= V) {
+      napi_throw_range_error(env, nullptr, "ftgen_blas.lmHeadLoss: a label is outside the vocabulary");
+      return nullptr;
+    }
+  }
+  napi_value out;
+  CHECK(napi_create_double(env, LmHeadLoss(s, h, w, labels, dH, dW), &out));
+  return out;
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1];
@@ -203,6 +251,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionForward", nullptr, AttnForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionBackward", nullptr, AttnBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"lmHeadLoss", nullptr, LmHead, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -456,6 +456,7 @@ export function lmHeadLoss(h: tf.Tensor2D, w: tf.Tensor2D, tied: boolean, labels
   const selected = R < N;
   const target = Int32Array.from(rows, (i) => labels[i]); // (R)
   const chunk = Math.max(1, Math.min(R, opts.chunkRows ?? Math.floor(16_777_216 / V)));
+  if (nativeKernels()) return nativeLmHeadLoss(h, w, tied, rows, target, V, Math.min(chunk, 1024));
   const keepProbs = opts.keepProbs ?? R * V <= 33_554_432;
   const chunks: [number, number][] = [];
   for (let r = 0; r < R; r += chunk) chunks.push([r, Math.min(R, r + chunk)]);
@@ -508,6 +509,39 @@ export function lmHeadLoss(h: tf.Tensor2D, w: tf.Tensor2D, tied: boolean, labels
           const dh = selected ? tf.scatterND(tf.tensor2d(Int32Array.from(rows), [R, 1], "int32"), dHsel, [N, C]) : dHsel;
           return [dh, dW];
         }),
+    };
+  });
+  return f(h, w);
+}
+
+/**
+ * lmHeadLoss on the native addon (kernel-lib/native/lm_head.cc): logits, softmax, loss and both
+ * gradients in one pass over row chunks, outside the wasm heap (no (rows × vocab) tensor at all).
+ * The gradients are computed with the loss when a gradient is being recorded, and scaled by dy.
+ */
+function nativeLmHeadLoss(h: tf.Tensor2D, w: tf.Tensor2D, tied: boolean, rows: number[], target: Int32Array, V: number, chunk: number): tf.Scalar {
+  const kernels = nativeKernels();
+  if (!kernels) throw new Error("nativeLmHeadLoss: the native addon is not installed");
+  const [N, C] = h.shape, R = rows.length;
+  const f = customOp<tf.Scalar>(([hIn, wIn]) => {
+    const hAll = hIn.dataSync() as Float32Array; // (N, C)
+    const hSel = R < N ? new Float32Array(R * C) : hAll; // (R, C)
+    if (R < N) rows.forEach((r, i) => hSel.set(hAll.subarray(r * C, r * C + C), i * C));
+    const recording = tf.engine().state.gradientDepth > 0;
+    const dH = recording ? new Float32Array(R * C) : null; // (R, C)
+    const dW = recording ? new Float32Array(V * C) : null; // w's layout
+    const loss = kernels.lmHeadLoss([R, C, V, tied ? 1 : 0, chunk], hSel, wIn.dataSync() as Float32Array, target, dH, dW);
+    return {
+      value: tf.scalar(loss),
+      gradFunc: (dy) => {
+        if (!dH || !dW) throw new Error("lmHeadLoss: no gradient was recorded for this call");
+        let dHall = dH;
+        if (R < N) {
+          dHall = new Float32Array(N * C); // unlabelled rows get zero
+          rows.forEach((r, i) => dHall.set(dH.subarray(i * C, i * C + C), r * C));
+        }
+        return [tf.mul(tf.tensor2d(dHall, [N, C]), dy), tf.mul(tf.tensor(dW, wIn.shape), dy)];
+      },
     };
   });
   return f(h, w);

@@ -25,6 +25,8 @@ interface BlasAddon {
   /** Its backward: writes dQ, dK, dV. */
   attentionBackward(dims: number[], dO: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, P: Float32Array,
     dQ: Float32Array, dK: Float32Array, dV: Float32Array): void;
+  /** Fused LM-head cross-entropy (lm_head.cc): dims [R, C, V, tied, chunk]; mean NLL; gradients into dH, dW when given. */
+  lmHeadLoss(dims: number[], h: Float32Array, w: Float32Array, labels: Int32Array, dH: Float32Array | null, dW: Float32Array | null): number;
   setThreads(n: number): void;
   info(): { threads: number; config: string; core: string };
 }
