@@ -13,6 +13,7 @@
 
 #include "attention.h"
 #include "lm_head.h"
+#include "decoder.h"
 
 extern "C" {
 // OpenBLAS extras (declared in its cblas.h on most builds; repeated here for older headers).
@@ -224,6 +225,127 @@ napi_value LmHead(napi_env env, napi_callback_info info) {
   return out;
 }
 
+bool GetI32Array(napi_env env, napi_value v, int32_t** data, size_t* length, const char* what) {
+  napi_typedarray_type type;
+  napi_value buf;
+  size_t offset;
+  void* p = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, length, &p, &buf, &offset) != napi_ok || type != napi_int32_array) {
+    napi_throw_type_error(env, nullptr, (std::string("ftgen_blas: ") + what + " must be an Int32Array").c_str());
+    return false;
+  }
+  *data = static_cast<int32_t*>(p);
+  return true;
+}
+
+void FreeDecoder(napi_env, void* data, void*) { delete static_cast<Decoder*>(data); }
+
+// decoderCreate([V, C, F, L, H, KV, d, tied, batch, capacity], eps, weights[]) → handle.
+// weights: embed (V, C); per layer ln1, wq, wk, wv, wo, ln2, wg, wu, wd ([in, out]); norm; head (C, V) if untied.
+napi_value DecoderCreate(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value a[3];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  int64_t x[10];
+  for (uint32_t i = 0; i < 10; i++) {
+    napi_value e;
+    if (argc < 3 || napi_get_element(env, a[0], i, &e) != napi_ok || napi_get_value_int64(env, e, &x[i]) != napi_ok || x[i] < 0) {
+      napi_throw_type_error(env, nullptr, "ftgen_blas.decoderCreate: dims must be [V, C, F, L, H, KV, d, tied, batch, capacity]");
+      return nullptr;
+    }
+  }
+  double eps;
+  CHECK(napi_get_value_double(env, a[1], &eps));
+  const DecoderConfig cfg{x[0], x[1], x[2], x[3], x[4], x[5], x[6], static_cast<float>(eps), x[7] != 0};
+  if (cfg.H % cfg.KV != 0 || cfg.d % 2 != 0 || x[8] < 1 || x[9] < 1) {
+    napi_throw_range_error(env, nullptr, "ftgen_blas.decoderCreate: needs H divisible by KV, an even head size, batch and capacity ≥ 1");
+    return nullptr;
+  }
+  const int64_t C = cfg.C, F = cfg.F, qd = cfg.H * cfg.d, kd = cfg.KV * cfg.d;
+  std::vector<int64_t> sizes{cfg.V * C};
+  for (int64_t l = 0; l < cfg.L; l++) {
+    for (int64_t n : {C, C * qd, C * kd, C * kd, qd * C, C, C * F, C * F, F * C}) sizes.push_back(n);
+  }
+  sizes.push_back(C);
+  if (!cfg.tied) sizes.push_back(C * cfg.V);
+  uint32_t count = 0;
+  CHECK(napi_get_array_length(env, a[2], &count));
+  if (count != sizes.size()) {
+    napi_throw_range_error(env, nullptr, "ftgen_blas.decoderCreate: wrong number of weight arrays for the config");
+    return nullptr;
+  }
+  std::vector<std::vector<float>> arrays;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value e;
+    CHECK(napi_get_element(env, a[2], i, &e));
+    float* p;
+    size_t n;
+    if (!GetF32(env, e, &p, &n, "a weight")) return nullptr;
+    if (static_cast<int64_t>(n) != sizes[i]) {
+      napi_throw_range_error(env, nullptr, ("ftgen_blas.decoderCreate: weight " + std::to_string(i) + " has the wrong size").c_str());
+      return nullptr;
+    }
+    arrays.emplace_back(p, p + n);
+  }
+  DecoderWeights w;
+  size_t i = 0;
+  w.embed = std::move(arrays[i++]);
+  for (int64_t l = 0; l < cfg.L; l++) {
+    DecoderWeights::Layer L;
+    for (std::vector<float>* t : {&L.ln1, &L.wq, &L.wk, &L.wv, &L.wo, &L.ln2, &L.wg, &L.wu, &L.wd}) *t = std::move(arrays[i++]);
+    w.layers.push_back(std::move(L));
+  }
+  w.norm = std::move(arrays[i++]);
+  if (!cfg.tied) w.head = std::move(arrays[i++]);
+  Decoder* dec = new Decoder(cfg, std::move(w), x[8], x[9]);
+  napi_value out;
+  if (napi_create_external(env, dec, FreeDecoder, nullptr, &out) != napi_ok) {
+    delete dec;
+    napi_throw_error(env, nullptr, "ftgen_blas.decoderCreate: N-API call failed");
+    return nullptr;
+  }
+  return out;
+}
+
+// decoderStep(handle, T, ids, mask, qCos, qSin, kCos, kSin, logits) → false when the cache is full.
+napi_value DecoderStep(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value a[9];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  void* p = nullptr;
+  if (argc < 9 || napi_get_value_external(env, a[0], &p) != napi_ok || !p) {
+    napi_throw_type_error(env, nullptr, "ftgen_blas.decoderStep: the first argument must be a decoder handle");
+    return nullptr;
+  }
+  Decoder* dec = static_cast<Decoder*>(p);
+  int64_t T;
+  if (!GetI64(env, a[1], &T) || T < 1) {
+    napi_throw_type_error(env, nullptr, "ftgen_blas.decoderStep: T must be a positive integer");
+    return nullptr;
+  }
+  int32_t *ids, *mask;
+  size_t nIds, nMask, n1, n2, n3, n4, nL;
+  float *qc, *qs, *kc, *ks, *logits;
+  if (!GetI32Array(env, a[2], &ids, &nIds, "ids") || !GetI32Array(env, a[3], &mask, &nMask, "mask") || !GetF32(env, a[4], &qc, &n1, "qCos") ||
+      !GetF32(env, a[5], &qs, &n2, "qSin") || !GetF32(env, a[6], &kc, &n3, "kCos") || !GetF32(env, a[7], &ks, &n4, "kSin") ||
+      !GetF32(env, a[8], &logits, &nL, "logits")) return nullptr;
+  const DecoderConfig& c = dec->config();
+  const size_t N = dec->batch() * T;
+  if (nIds != N || nMask != N || n1 != N * c.d || n2 != N * c.d || n3 != N * c.d || n4 != N * c.d || nL != dec->batch() * c.V) {
+    napi_throw_range_error(env, nullptr, "ftgen_blas.decoderStep: a buffer has the wrong length for (batch, T)");
+    return nullptr;
+  }
+  for (size_t i = 0; i < N; i++) {
+    if (ids[i] < 0 || ids[i] >= c.V) {
+      napi_throw_range_error(env, nullptr, "ftgen_blas.decoderStep: a token id is outside the vocabulary");
+      return nullptr;
+    }
+  }
+  napi_value out;
+  CHECK(napi_get_boolean(env, dec->Step(T, ids, mask, qc, qs, kc, ks, logits), &out));
+  return out;
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1];
@@ -252,6 +374,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"attentionForward", nullptr, AttnForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionBackward", nullptr, AttnBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"lmHeadLoss", nullptr, LmHead, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"decoderCreate", nullptr, DecoderCreate, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"decoderStep", nullptr, DecoderStep, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/model/backend";
+import { useNativeBlas } from "../src/model/native-blas";
 import { llamaConfig } from "../src/model/config";
 import { LlamaModel } from "../src/model/llama";
 import { generateGreedy, generateGreedyUncached, labelLogLikelihoods, leftPad, scoreFirstToken, stopOnText } from "../src/model/inference";
@@ -23,11 +24,19 @@ test("cached greedy decoding gives exactly the tokens of uncached decoding", asy
   const model = LlamaModel.init(cfg, 11);
   const ps = prompts(1, [5, 9, 3, 7]);
   const opts = { maxNewTokens: 12, eosId: -1, batchSize: 3 };
-  const cached = generateGreedy(model, ps, opts);
   const uncached = generateGreedyUncached(model, ps, opts);
-  assert.deepEqual(cached.tokens, uncached.tokens);
-  assert.ok(cached.tokens.every((t) => t.length === 12));
-  assert.deepEqual(cached.finish, ["length", "length", "length", "length"]);
+  // Both cached paths: the native decoder (when the addon is built) and tfjs' KVCache.
+  for (const native of [true, false]) {
+    const was = useNativeBlas(native);
+    try {
+      const cached = generateGreedy(model, ps, opts);
+      assert.deepEqual(cached.tokens, uncached.tokens, `native ${native}`);
+      assert.ok(cached.tokens.every((t) => t.length === 12));
+      assert.deepEqual(cached.finish, ["length", "length", "length", "length"]);
+    } finally {
+      useNativeBlas(was);
+    }
+  }
   model.dispose();
 });
 
@@ -100,7 +109,7 @@ test("numTensors stays flat across decode steps and generations", async () => {
   await initBackend({ quiet: true });
   const model = LlamaModel.init(cfg, 15);
   const ps = prompts(5, [6, 3]);
-  generateGreedy(model, ps, { maxNewTokens: 3, eosId: -1 }); // warm-up (caches the transposed head)
+  generateGreedyUncached(model, ps, { maxNewTokens: 1, eosId: -1 }); // warm-up (caches the transposed head)
   const before = tf.memory().numTensors;
   generateGreedy(model, ps, { maxNewTokens: 5, eosId: -1 });
   generateGreedyUncached(model, ps, { maxNewTokens: 5, eosId: -1 });

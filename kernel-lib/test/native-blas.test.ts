@@ -13,6 +13,8 @@ import { initBackend } from "../src/model/backend";
 import { llamaConfig } from "../src/model/config";
 import { LlamaModel } from "../src/model/llama";
 import { loadNativeBlas, nativeKernels, useNativeBlas } from "../src/model/native-blas";
+import { NativeDecoder } from "../src/model/native-decoder";
+import { generateGreedy, generateGreedyUncached, leftPad } from "../src/model/inference";
 import { makeRng } from "../src/util/random";
 
 const { addon, reason } = loadNativeBlas();
@@ -119,4 +121,29 @@ test("the model on the native path (GEMM + attention) gives tfjs-wasm's logits, 
     for (const name of Object.keys(off.grads)) assertClose(on.grads[name], off.grads[name], 1e-4, `gradient of ${name}`);
     model.dispose();
   }
+});
+
+test("the native decoder's logits and tokens match tfjs (untied GQA, left padding, prefill then steps)", { skip }, async () => {
+  await initBackend({ quiet: true });
+  const cfg = llamaConfig({ vocab_size: 50, hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, tie_word_embeddings: false, initializer_range: 0.3, max_position_embeddings: 64 });
+  const model = LlamaModel.init(cfg, 5);
+  const rng = makeRng("decoder");
+  const prompts = [7, 3, 5].map((n) => Array.from({ length: n }, () => rng.int(cfg.vocab_size)));
+  const { ids, mask, width } = leftPad(prompts, 0);
+  const dec = NativeDecoder.create(model, 3, width + 4);
+  assert.ok(dec);
+  // Prefill logits against forward()'s last position, then one step against a forward of the longer rows.
+  const pre = dec.step(Int32Array.from(ids.flat()), Int32Array.from(mask.flat()), width);
+  const want = tf.tidy(() => tf.gather(tf.reshape(model.forward(ids, mask), [3 * width, cfg.vocab_size]), [width - 1, 2 * width - 1, 3 * width - 1]).dataSync());
+  assertClose(pre, want, 1e-4, "prefill logits");
+  const next = [11, 12, 13];
+  const stepLogits = dec.step(Int32Array.from(next), Int32Array.from([1, 1, 1]), 1);
+  const ids2 = ids.map((r, b) => [...r, next[b]]), mask2 = mask.map((r) => [...r, 1]);
+  const want2 = tf.tidy(() => tf.gather(tf.reshape(model.forward(ids2, mask2), [3 * (width + 1), cfg.vocab_size]), [width, 2 * width + 1, 3 * width + 2]).dataSync());
+  assertClose(stepLogits, want2, 1e-4, "step logits");
+  assert.throws(() => { for (let i = 0; i < 5; i++) dec.step(Int32Array.from(next), Int32Array.from([1, 1, 1]), 1); }, /the cache holds 11 tokens per row/);
+  // Greedy tokens through generateGreedy (native) equal tfjs' uncached decoding.
+  const opts = { maxNewTokens: 10, eosId: -1, batchSize: 3 };
+  assert.deepEqual(generateGreedy(model, prompts, opts).tokens, generateGreedyUncached(model, prompts, opts).tokens);
+  model.dispose();
 });

@@ -12,6 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { LlamaModel } from "./llama";
+import { NativeDecoder } from "./native-decoder";
 
 /**
  * Runs `f` in a tf.tidy and returns its plain-JS result. (tf.tidy walks whatever it returns looking
@@ -218,7 +219,13 @@ function generate(model: LlamaModel, prompts: readonly (readonly number[])[], op
     const { ids, mask, width } = leftPad(batch.map((i) => prompts[i]), padId);
     const lastRows = (w: number): tf.Tensor1D => tf.tensor1d(Array.from({ length: B }, (_, b) => b * w + w - 1), "int32");
     let result: { tokens: number[][]; finish: FinishReason[] };
-    if (cached) {
+    const native = cached ? NativeDecoder.create(model, B, width + opts.maxNewTokens) : undefined;
+    if (native) {
+      // The whole model in one native call per step (native-decoder.ts).
+      const flatIds = Int32Array.from(ids.flat()), flatMask = Int32Array.from(mask.flat());
+      result = greedyLoop(batch, V, opts, eosId, (step, last) =>
+        step === 0 ? native.step(flatIds, flatMask, width) : native.step(Int32Array.from(last), new Int32Array(B).fill(1), 1));
+    } else if (cached) {
       const cache = model.createCache(B);
       try {
         result = greedyLoop(batch, V, opts, eosId, (step, last) =>
