@@ -7,8 +7,14 @@ tslab sends no `error` iopub message when a cell fails, only an `execute_reply` 
 cell's stderr. The first failing cell stops its notebook (tslab aborts the queued cells anyway).
 Executed notebooks are validated with nbformat before they are written; a failed run writes its
 partial notebook to FAILED_DIR instead of overwriting the output.
+
+With FTGEN_DISPLAY_LOG=FILE in the environment, every display message (display_data,
+update_display_data, execute_result) is also appended to FILE as a JSON line: the saved notebook
+folds each update_display_data into the output it replaces, so only this log shows the updates
+themselves (the tests read it).
 """
 import argparse
+import json
 import os
 import sys
 import time
@@ -30,6 +36,21 @@ def stream_text(cell, name):
     return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == name)
 
 
+class Client(NotebookClient):
+    """NotebookClient that logs display messages to FTGEN_DISPLAY_LOG when it is set."""
+
+    def process_message(self, msg, cell, cell_index):
+        log = os.environ.get("FTGEN_DISPLAY_LOG")
+        msg_type = msg.get("msg_type") or msg["header"]["msg_type"]
+        if log and msg_type in ("display_data", "update_display_data", "execute_result"):
+            content = msg["content"]
+            entry = {"cell": cell_index, "msg_type": msg_type, "display_id": content.get("transient", {}).get("display_id"),
+                     "text": content.get("data", {}).get("text/plain")}
+            with open(log, "a") as f:
+                f.write(json.dumps(entry) + "\n")
+        return super().process_message(msg, cell, cell_index)
+
+
 def execute(path, out_path, failed_dir, timeout, kernel_name):
     nb = nbformat.read(path, as_version=4)
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
@@ -47,7 +68,7 @@ def execute(path, out_path, failed_dir, timeout, kernel_name):
             raise CellFailed(cell_index, n, stream_text(cell, "stderr"), status)
 
     name = kernel_name or nb.metadata.get("kernelspec", {}).get("name", "tslab")
-    client = NotebookClient(
+    client = Client(
         nb,
         timeout=timeout,
         kernel_name=name,

@@ -1,6 +1,7 @@
 /**
  * Notebooks executed through the real Jupyter protocol: nbclient and the project's tslab kernel,
- * started by `npm run study`'s script. Checks the smoke notebook's outputs, failure reporting,
+ * started by `npm run study`'s script. Checks the smoke notebook's outputs, a progress bar updated in
+ * place (test/notebooks/progress.ipynb), failure reporting,
  * the profile reaching the kernel, nbformat validity, and that set-up is idempotent.
  */
 import { test } from "node:test";
@@ -18,8 +19,8 @@ const tsx = path.join(root, "node_modules", ".bin", "tsx");
 interface Output { output_type: string; name?: string; text?: string[] | string; data?: Record<string, unknown> }
 interface Cell { cell_type: string; source: string[] | string; outputs?: Output[] }
 
-function study(args: string[]): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(tsx, [path.join(root, "scripts", "study.ts"), ...args], { cwd: root, encoding: "utf8", timeout: 300_000 });
+function study(args: string[], env: Record<string, string> = {}): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(tsx, [path.join(root, "scripts", "study.ts"), ...args], { cwd: root, encoding: "utf8", timeout: 300_000, env: { ...process.env, ...env } });
   return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -59,6 +60,37 @@ test("the smoke notebook runs in tslab and its outputs are in the executed file"
 
   const v = spawnSync(jupyterPython(), ["-c", "import sys, nbformat; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); print('valid')", file], { encoding: "utf8" });
   assert.equal(v.stdout.trim(), "valid", v.stderr);
+});
+
+test("a progress bar in tslab is one display, updated in place by its display_id, ending on the last step", () => {
+  const out = path.join(scratch, "progress-out");
+  const log = path.join(scratch, "progress-displays.jsonl");
+  const r = study([path.join(root, "test", "notebooks", "progress.ipynb"), "--profile", "quick", "--out", out], { FTGEN_DISPLAY_LOG: log });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  // What the kernel sent (scripts/run_notebooks.py logs it): per bar, one display_data, then updates of the same id.
+  const sent = fs.readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { msg_type: string; display_id: string | null; text: string });
+  const ids = [...new Set(sent.map((m) => m.display_id))];
+  assert.equal(ids.length, 2, "two bars, two display ids");
+  assert.ok(ids.every((id) => typeof id === "string" && id.length > 0));
+  const [simulated, training] = ids.map((id) => sent.filter((m) => m.display_id === id));
+  for (const msgs of [simulated, training]) {
+    assert.deepEqual(msgs.map((m) => m.msg_type), ["display_data", ...msgs.slice(1).map(() => "update_display_data")]);
+    assert.ok(msgs.length >= 3, `${msgs.length} messages`);
+  }
+  // Reports 300 ms apart are all drawn, in order, then finish().
+  assert.deepEqual(simulated.map((m) => /step (\d)\/5/.exec(m.text)?.[1]), ["1", "2", "3", "4", "5", "5"]);
+
+  // The executed notebook: nbclient folded the updates into the one output, which shows the end.
+  const [, simCell, trainCell] = readCells(path.join(out, "progress.ipynb"));
+  for (const cell of [simCell, trainCell]) {
+    assert.equal(cell.outputs?.length, 1, JSON.stringify(cell.outputs));
+    assert.equal(cell.outputs?.[0].output_type, "display_data");
+  }
+  const simData = simCell.outputs![0].data!;
+  assert.equal(join(simData["text/plain"] as string[]), "simulated run [##############################] step 5/5 (100%) loss 0.4000 · 5,000 tokens/s · ETA 0s · done");
+  assert.match(join(simData["text/html"] as string[]), /<progress value="5" max="5"[^>]*><\/progress> step 5\/5 \(100%\) loss 0\.4000 · 5,000 tokens\/s · ETA 0s · done/);
+  // A real training run (ftgen.train on a tiny Llama, onProgress: bar.onProgress).
+  assert.match(join(trainCell.outputs![0].data!["text/plain"] as string[]), /^tiny Llama \[#{30}\] step 12\/12 \(100%\) loss \d+\.\d{4} · [\d,]+ tokens\/s · ETA 0s · 12 steps$/);
 });
 
 test("a failing cell makes the run exit non-zero, naming the notebook and cell with the kernel's stderr", () => {

@@ -51,7 +51,7 @@ export { saveSafetensors, loadSafetensors } from "./model/safetensors";
 // training
 export { train, FINETUNE_DEFAULTS, DivergedError, type TrainConfig, type Progress, type TrainResult, type TrainableModel } from "./train/loop";
 export { tokenizeTraining, collate, bucketBatches, type Encoder, type TokenizedExample, type Batch } from "./train/examples";
-export { progressBar, formatSeconds } from "./notebook/progress";
+export { progressBar, formatSeconds, trainingStatus, type ProgressBar, type ProgressBarOptions } from "./notebook/progress";
 export { TfjsCausalLM } from "./evaluate/tfjs-lm";
 export { finetune, type FinetuneSpec, type FinetuneResult } from "./train/recipes";
 

@@ -45,13 +45,16 @@ export interface Fixture {
   cache: string;
 }
 
-/** Write the fixture mirror and manifest under a temp folder and point FTGEN_MANIFEST/FTGEN_DATA_DIR at them. */
-export function makeFixture(): Fixture {
+/**
+ * Write the fixture mirror and manifest under a temp folder and point FTGEN_MANIFEST/FTGEN_DATA_DIR at them.
+ * `files` adds files to FIXTURE_FILES or replaces some of them (by path).
+ */
+export function makeFixture(files: Record<string, unknown> = {}): Fixture {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-fixture-"));
   const mirror = path.join(root, "mirror");
   const cache = path.join(root, "cache");
   const manifest: Manifest = { repo: "x/y", commit: "0".repeat(40), files: [] };
-  for (const [rel, value] of Object.entries(FIXTURE_FILES)) {
+  for (const [rel, value] of Object.entries({ ...FIXTURE_FILES, ...files })) {
     const file = path.join(mirror, rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const bytes = Buffer.from(JSON.stringify(value, null, 4));
@@ -68,8 +71,8 @@ export function makeFixture(): Fixture {
 }
 
 /** makeFixture, then fetch it into the cache. */
-export async function fetchedFixture(): Promise<Fixture> {
-  const fx = makeFixture();
+export async function fetchedFixture(files: Record<string, unknown> = {}): Promise<Fixture> {
+  const fx = makeFixture(files);
   await fetchPaperData({ mirror: fx.mirror, dataDir: fx.cache });
   return fx;
 }
