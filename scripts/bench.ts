@@ -19,6 +19,7 @@ import { train, FINETUNE_DEFAULTS } from "../kernel-lib/src/train/loop";
 import type { TokenizedExample } from "../kernel-lib/src/train/examples";
 import { makeRng } from "../kernel-lib/src/util/random";
 import { ensureAptPackages } from "./lib/setup";
+import { ensureNativeAddon } from "./lib/native";
 import { projectRoot } from "../kernel-lib/src/util/paths";
 import { benchDecode } from "./lib/bench-decode";
 
@@ -64,7 +65,6 @@ async function benchTrain(c: BenchConfig, warmup: number, steps: number): Promis
 
 function torchReference(c: BenchConfig, steps: number): Record<string, unknown> {
   const env = { ...process.env };
-  delete env.OPENBLAS_CORETYPE; // a forced core type would hide OpenBLAS' AVX-512 kernels
   const cfg = JSON.stringify({ vocab: c.vocab, d: c.d, layers: c.layers, heads: c.heads, ctx: c.ctx, batch: c.batch });
   const r = spawnSync("/usr/bin/python3", [path.join(projectRoot(), "bench", "torch_ref.py"), "--config", cfg, "--threads", "2", "--steps", String(steps)], { encoding: "utf8", env });
   if (r.status !== 0) throw new Error(`bench/torch_ref.py failed: ${r.stderr.trim().split("\n").pop()}`);
@@ -74,7 +74,9 @@ function torchReference(c: BenchConfig, steps: number): Record<string, unknown> 
 /** Run this script as `count` worker processes at once; their training tokens/s, summed. */
 async function workersAggregate(c: BenchConfig, count: number, warmup: number, steps: number): Promise<number> {
   const runs = Array.from({ length: count }, () => new Promise<number>((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, __filename, "--worker", c.name, "--warmup", String(warmup), "--steps", String(steps)], { stdio: ["ignore", "pipe", "inherit"] });
+    // One BLAS thread per worker: two workers on two cores, no oversubscription.
+    const env = { ...process.env, FTGEN_BLAS_THREADS: "1" };
+    const child = spawn(process.execPath, [...process.execArgv, __filename, "--worker", c.name, "--warmup", String(warmup), "--steps", String(steps)], { stdio: ["ignore", "pipe", "inherit"], env });
     let out = "";
     child.stdout.on("data", (b: Buffer) => { out += b.toString(); });
     child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop() as string).tokensPerSecond as number) : reject(new Error(`worker exited ${code}`))));
@@ -82,12 +84,29 @@ async function workersAggregate(c: BenchConfig, count: number, warmup: number, s
   return (await Promise.all(runs)).reduce((a, b) => a + b, 0);
 }
 
+/**
+ * This machine's environment may force OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE), for old OpenBLAS
+ * builds elsewhere; that would hide the AVX-512 kernels from PyTorch's OpenBLAS and from ours. The
+ * benchmark alone runs without both: it re-executes itself once with them unset, so both sides use
+ * the same library with the same kernels. Tests and the study leave the environment alone.
+ */
+function reexecWithoutForcedBlasCore(): boolean {
+  if (process.env.OPENBLAS_CORETYPE === undefined && process.env.OPENBLAS_L2_SIZE === undefined) return false;
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const r = spawnSync(process.execPath, [...process.execArgv, __filename, ...process.argv.slice(2)], { stdio: "inherit", env });
+  process.exit(r.status ?? 1);
+}
+
 async function main(): Promise<void> {
+  if (reexecWithoutForcedBlasCore()) return;
   const { values } = parseArgs({ options: {
     worker: { type: "string" }, warmup: { type: "string", default: "2" }, steps: { type: "string", default: "8" },
     configs: { type: "string", default: "a,b" }, "no-torch": { type: "boolean" },
   } });
   const warmup = Number(values.warmup), steps = Number(values.steps);
+  if (!values.worker) ensureNativeAddon();
   const backend = await initBackend({ quiet: values.worker !== undefined });
   if (values.worker) {
     console.log(JSON.stringify(await benchTrain(CONFIGS[values.worker], warmup, steps)));
