@@ -63,3 +63,8 @@ export { ngramWords, ngramHashes } from "./pretrain/ngrams";
 export { corpusStats, formatStats, type CorpusStats, type StatRow } from "./pretrain/stats";
 export { randomFormat, renderDocument, MT_KINDS, type MtKind, type DemoFormat } from "./pretrain/formats";
 export { DOC_KINDS, type CorpusDoc, type DocKind } from "./pretrain/types";
+
+// results: content-hash keyed, atomic evaluation records
+export { ResultStore, evaluateCached, folderHash, EVAL_CODE_VERSION, type StoredResult } from "./study/store";
+// the native addon (OpenBLAS under tfjs-wasm)
+export { useNativeBlas, nativeBlasInfo, type NativeBlasInfo } from "./model/native-blas";
