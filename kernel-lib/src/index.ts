@@ -68,3 +68,4 @@ export { DOC_KINDS, type CorpusDoc, type DocKind } from "./pretrain/types";
 export { ResultStore, evaluateCached, folderHash, EVAL_CODE_VERSION, type StoredResult } from "./study/store";
 // the native addon (OpenBLAS under tfjs-wasm)
 export { useNativeBlas, nativeBlasInfo, type NativeBlasInfo } from "./model/native-blas";
+export { iclGrid, iclChecks, majorityBaseline, scoreVsKChart, type IclCheckRow, type IclGridOptions } from "./study/icl";
