@@ -63,9 +63,16 @@ export { ngramWords, ngramHashes } from "./pretrain/ngrams";
 export { corpusStats, formatStats, type CorpusStats, type StatRow } from "./pretrain/stats";
 export { randomFormat, renderDocument, MT_KINDS, type MtKind, type DemoFormat } from "./pretrain/formats";
 export { DOC_KINDS, type CorpusDoc, type DocKind } from "./pretrain/types";
+// pretraining recipe
+export { packDocuments, documentStream, cutStream, packedExamples, type PackOptions } from "./pretrain/packing";
+export { heldoutLoss, type HeldoutReport, type HeldoutScore, type HeldoutOptions } from "./pretrain/heldout";
+export { readPretrainConfig, parsePretrainConfig, type PretrainConfig } from "./pretrain/recipe-config";
+export { runPretrain, readCurve, type PretrainOptions, type PretrainOutcome, type CurvePoint } from "./pretrain/recipe";
+export { modelCardMarkdown, type ModelCard, type Invocation } from "./pretrain/model-card";
 
 // results: content-hash keyed, atomic evaluation records
 export { ResultStore, evaluateCached, folderHash, EVAL_CODE_VERSION, type StoredResult } from "./study/store";
 // the native addon (OpenBLAS under tfjs-wasm)
 export { useNativeBlas, nativeBlasInfo, type NativeBlasInfo } from "./model/native-blas";
 export { iclGrid, iclChecks, majorityBaseline, scoreVsKChart, type IclCheckRow, type IclGridOptions } from "./study/icl";
+export { projectRoot } from "./util/paths";

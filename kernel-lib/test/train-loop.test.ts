@@ -110,3 +110,33 @@ test("tensors do not leak across training steps", async () => {
   // after the first step creates the optimizer's moments, the count stays flat
   assert.ok(counts.slice(1).every((c) => c === counts[1]), `tensor counts ${counts}`);
 });
+
+test("a call stopped by its step or time budget checkpoints there, and the next call goes on to the same result", async () => {
+  await tf.setBackend("cpu");
+  const data = examples(40);
+  const ckCfg = { ...cfg, checkpointEvery: 4 };
+  const whole = await train(new Bigram(6), data, ckCfg);
+  assert.equal(whole.stoppedBy, undefined);
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-budget-"));
+  const m = new Bigram(6);
+  const first = await train(m, data, ckCfg, { checkpointDir: dir, runKey: "b", maxStepsThisRun: 3 });
+  assert.equal(first.steps, 3);
+  assert.equal(first.stoppedBy, "maxStepsThisRun");
+  // the stop wrote a checkpoint at step 3, off the every-4 schedule
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, "latest.json"), "utf8")).step, 3);
+
+  // a budget of 0 s stops after one step (the first step is always taken)
+  const second = await train(new Bigram(50), data, ckCfg, { checkpointDir: dir, runKey: "b", maxSeconds: 0 });
+  assert.equal(second.resumedFrom, 3);
+  assert.equal(second.steps, 4);
+  assert.equal(second.stoppedBy, "maxSeconds");
+
+  const last = new Bigram(51);
+  const third = await train(last, data, ckCfg, { checkpointDir: dir, runKey: "b", maxSeconds: 3600, maxStepsThisRun: 100 });
+  assert.equal(third.resumedFrom, 4);
+  assert.equal(third.steps, 15);
+  assert.equal(third.stoppedBy, undefined);
+  assert.deepEqual(third.losses, whole.losses);
+  assert.equal(third.tokens, whole.tokens);
+});

@@ -16,8 +16,8 @@ export interface Encoder {
 }
 
 export interface TokenizedExample {
-  /** BOS, prompt tokens, target tokens, EOS. */
-  ids: number[];
+  /** BOS, prompt tokens, target tokens, EOS (or any token window; an Int32Array view keeps big packed corpora off the GC's work). */
+  ids: number[] | Int32Array;
   /** Index in `ids` of the first target token: the loss covers ids[targetStart..] (EOS included). */
   targetStart: number;
   /** Prompt tokens dropped from the left to fit `maxLen`. */

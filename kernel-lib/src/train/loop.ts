@@ -1,8 +1,8 @@
 /**
  * The training loop: length-bucketed batches, micro-batches with gradient accumulation, AdamW with
  * a linear (or cosine) schedule and global-norm clipping, a progress callback, checkpoints every N
- * steps with resume, and a hard stop on a non-finite loss. Works for any model that can give the
- * mean target-token loss of a batch.
+ * steps with resume, budgets per call (wall seconds, steps) that stop after a checkpoint, and a hard
+ * stop on a non-finite loss. Works for any model that can give the mean target-token loss of a batch.
  *
  * Determinism: batch order comes from (seed, epoch) and dropout from (seed, step, micro-batch), so a
  * run resumed from a checkpoint replays exactly what the uninterrupted run would have done.
@@ -67,6 +67,8 @@ export interface Progress {
   tokensPerSecond: number;
   elapsedSeconds: number;
   etaSeconds: number;
+  /** Training tokens (inputs, padding excluded) so far, across resumed runs. */
+  tokens: number;
 }
 
 export interface TrainResult {
@@ -77,6 +79,8 @@ export interface TrainResult {
   resumedFrom: number;
   seconds: number;
   tokens: number;
+  /** Why this call ended before the last step: a budget of `TrainHooks` ran out (a checkpoint was written first, when there is a folder). */
+  stoppedBy?: "maxSeconds" | "maxStepsThisRun";
 }
 
 export interface TrainHooks {
@@ -85,6 +89,13 @@ export interface TrainHooks {
   checkpointDir?: string;
   /** Identity of the run (config, data, initial weights); a checkpoint of another identity is not resumed. */
   runKey?: string;
+  /**
+   * Wall-clock budget of this call, in seconds: the call stops before a step that would end past
+   * it (judged by this call's mean step time), after writing a checkpoint. A later call resumes.
+   */
+  maxSeconds?: number;
+  /** Optimizer steps this call may take before it stops (with a checkpoint), whatever the budget. */
+  maxStepsThisRun?: number;
 }
 
 /** Thrown when the loss stops being finite. */
@@ -111,12 +122,25 @@ export async function train(model: TrainableModel, examples: readonly TokenizedE
     if (resumed) state = resumed;
   }
   const resumedFrom = state.step;
-  const t0 = Date.now() - state.seconds * 1000;
+  const callStart = Date.now();
+  const t0 = callStart - state.seconds * 1000;
+  let stoppedBy: TrainResult["stoppedBy"];
+  // Whether another step fits the call's budgets (checked after each step, before the next).
+  const budgetLeft = (): boolean => {
+    const done = state.step - resumedFrom;
+    if (hooks.maxStepsThisRun !== undefined && done >= hooks.maxStepsThisRun) stoppedBy = "maxStepsThisRun";
+    else if (hooks.maxSeconds !== undefined && done > 0) {
+      const used = (Date.now() - callStart) / 1000;
+      if (used + used / done > hooks.maxSeconds) stoppedBy = "maxSeconds";
+    }
+    return stoppedBy === undefined;
+  };
   const varList = [...model.variables.values()];
   // tf.variableGrads keys gradients by the tfjs variable's own name; the optimizer by the model's.
   const keyOf = new Map([...model.variables].map(([key, v]) => [v.name, key]));
   try {
-    while (state.step < totalSteps) {
+    if (hooks.maxStepsThisRun !== undefined && hooks.maxStepsThisRun <= 0) stoppedBy = "maxStepsThisRun";
+    run: while (state.step < totalSteps && !stoppedBy) {
       const epoch = Math.floor(state.step / perEpoch);
       const batches = bucketBatches(lengths, { batchSize: cfg.batchSize, seed: cfg.seed, epoch });
       for (let b = state.step - epoch * perEpoch; b < batches.length && state.step < totalSteps; b++) {
@@ -155,14 +179,20 @@ export async function train(model: TrainableModel, examples: readonly TokenizedE
           tokensPerSecond: state.seconds > 0 ? state.tokens / state.seconds : 0,
           elapsedSeconds: state.seconds,
           etaSeconds: (state.seconds / state.step) * (totalSteps - state.step),
+          tokens: state.tokens,
         });
-        if (hooks.checkpointDir && cfg.checkpointEvery > 0 && (state.step % cfg.checkpointEvery === 0 || state.step === totalSteps)) {
+        const scheduled = cfg.checkpointEvery > 0 && (state.step % cfg.checkpointEvery === 0 || state.step === totalSteps);
+        const stopping = state.step < totalSteps && !budgetLeft();
+        if (hooks.checkpointDir && (scheduled || stopping)) {
           await saveCheckpoint(hooks.checkpointDir, state, model.variables, opt);
         }
+        if (stopping) break run;
       }
     }
   } finally {
     opt.dispose();
   }
-  return { steps: state.step, losses: state.losses, resumedFrom, seconds: state.seconds, tokens: state.tokens };
+  const result: TrainResult = { steps: state.step, losses: state.losses, resumedFrom, seconds: state.seconds, tokens: state.tokens };
+  if (stoppedBy && state.step < totalSteps) result.stoppedBy = stoppedBy;
+  return result;
 }

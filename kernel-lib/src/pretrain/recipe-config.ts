@@ -1,0 +1,138 @@
+/**
+ * The base model's recipe as a committed JSON file (data/base-model.config.json): the model (a
+ * Hugging Face LlamaConfig, partial: ftgen's defaults fill the rest), the training (packing length,
+ * batch, AdamW, warmup + cosine schedule, total steps, seed, checkpoints), the time budget of one
+ * invocation and the export. Errors are one line naming the file and the field.
+ */
+import fs from "node:fs";
+import { llamaConfig, type LlamaConfig, type TorchDtype } from "../model/config";
+
+export interface PretrainTrainConfig {
+  /** Inputs per packed sequence (a window holds seqLen + 1 tokens). */
+  seqLen: number;
+  /** Sequences per optimizer step. */
+  batchSize: number;
+  /** Sequences per forward/backward pass (divides batchSize). */
+  microBatchSize: number;
+  /** Peak learning rate. */
+  lr: number;
+  warmupSteps: number;
+  /** Floor of the cosine decay as a fraction of lr. */
+  minLrRatio: number;
+  weightDecay: number;
+  maxGradNorm: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Optimizer steps of the whole run (over all invocations). */
+  totalSteps: number;
+  /** Seed of the initial weights, the document order and the batch order. */
+  seed: number;
+  /** Steps between checkpoints. */
+  checkpointEvery: number;
+}
+
+export interface PretrainRunConfig {
+  /** Wall-clock budget of one invocation, from its start (corpus check and export included). */
+  maxMinutes: number;
+  /** Minutes of the budget kept back from training for the held-out evaluation and export. */
+  reserveMinutes: number;
+}
+
+export interface PretrainExportConfig {
+  /** Model folder written when the run completes (relative to the project root). */
+  out: string;
+  /** Storage dtype of model.safetensors. */
+  dtype: TorchDtype;
+  /** Sequences per forward pass of the held-out evaluation. */
+  evalBatchSize: number;
+}
+
+export interface PretrainConfig {
+  model: LlamaConfig;
+  train: PretrainTrainConfig;
+  run: PretrainRunConfig;
+  export: PretrainExportConfig;
+}
+
+export const RUN_DEFAULTS: PretrainRunConfig = { maxMinutes: 55, reserveMinutes: 4 };
+export const EXPORT_DEFAULTS: PretrainExportConfig = { out: "data/base-model", dtype: "float16", evalBatchSize: 16 };
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return x !== null && typeof x === "object" && !Array.isArray(x);
+}
+
+const TRAIN_FIELDS: Record<keyof PretrainTrainConfig, "posInt" | "nonNegInt" | "pos" | "nonNeg" | "unit"> = {
+  seqLen: "posInt", batchSize: "posInt", microBatchSize: "posInt", lr: "pos", warmupSteps: "nonNegInt", minLrRatio: "unit",
+  weightDecay: "nonNeg", maxGradNorm: "nonNeg", beta1: "unit", beta2: "unit", eps: "pos", totalSteps: "posInt", seed: "nonNegInt",
+  checkpointEvery: "posInt",
+};
+
+function checkNumber(source: string, field: string, v: unknown, rule: "posInt" | "nonNegInt" | "pos" | "nonNeg" | "unit"): number {
+  const fail = (what: string): never => { throw new Error(`${source}: ${field} must be ${what} (got ${JSON.stringify(v)})`); };
+  if (typeof v !== "number" || !Number.isFinite(v)) return fail("a number");
+  if (rule === "posInt" && !(Number.isInteger(v) && v > 0)) fail("a positive integer");
+  if (rule === "nonNegInt" && !(Number.isInteger(v) && v >= 0)) fail("an integer ≥ 0");
+  if (rule === "pos" && !(v > 0)) fail("a positive number");
+  if (rule === "nonNeg" && !(v >= 0)) fail("a number ≥ 0");
+  if (rule === "unit" && !(v >= 0 && v < 1)) fail("a number in [0, 1)");
+  return v;
+}
+
+function only(source: string, section: string, obj: Record<string, unknown>, known: readonly string[]): void {
+  for (const k of Object.keys(obj)) if (!known.includes(k)) throw new Error(`${source}: unknown field ${section}.${k} (known: ${known.join(", ")})`);
+}
+
+/** A recipe from parsed JSON; errors name `source` and the field. */
+export function parsePretrainConfig(raw: unknown, source = "pretrain config"): PretrainConfig {
+  if (!isObject(raw)) throw new Error(`${source}: the config must be a JSON object`);
+  only(source, "", raw, ["$comment", "model", "train", "run", "export"]);
+  if (!isObject(raw.model)) throw new Error(`${source}: model must be an object (a Hugging Face LlamaConfig)`);
+  if (!isObject(raw.train)) throw new Error(`${source}: train must be an object`);
+  const model = llamaConfig(raw.model as Partial<LlamaConfig>, `${source}: model`);
+  const t = raw.train;
+  only(source, "train", t, Object.keys(TRAIN_FIELDS));
+  const train = {} as Record<string, number>;
+  for (const [f, rule] of Object.entries(TRAIN_FIELDS)) {
+    if (!(f in t)) throw new Error(`${source}: train.${f} is missing`);
+    train[f] = checkNumber(source, `train.${f}`, t[f], rule);
+  }
+  const tc = train as unknown as PretrainTrainConfig;
+  if (tc.batchSize % tc.microBatchSize !== 0) throw new Error(`${source}: train.batchSize (${tc.batchSize}) must be a multiple of train.microBatchSize (${tc.microBatchSize})`);
+  if (tc.seqLen > model.max_position_embeddings) throw new Error(`${source}: train.seqLen (${tc.seqLen}) exceeds model.max_position_embeddings (${model.max_position_embeddings})`);
+  if (tc.warmupSteps >= tc.totalSteps) throw new Error(`${source}: train.warmupSteps (${tc.warmupSteps}) must be below train.totalSteps (${tc.totalSteps})`);
+
+  const r = raw.run ?? {};
+  if (!isObject(r)) throw new Error(`${source}: run must be an object`);
+  only(source, "run", r, Object.keys(RUN_DEFAULTS));
+  const run: PretrainRunConfig = {
+    maxMinutes: checkNumber(source, "run.maxMinutes", r.maxMinutes ?? RUN_DEFAULTS.maxMinutes, "pos"),
+    reserveMinutes: checkNumber(source, "run.reserveMinutes", r.reserveMinutes ?? RUN_DEFAULTS.reserveMinutes, "nonNeg"),
+  };
+  const e = raw.export ?? {};
+  if (!isObject(e)) throw new Error(`${source}: export must be an object`);
+  only(source, "export", e, Object.keys(EXPORT_DEFAULTS));
+  const out = e.out ?? EXPORT_DEFAULTS.out;
+  if (typeof out !== "string" || !out) throw new Error(`${source}: export.out must be a folder path (got ${JSON.stringify(out)})`);
+  const dtype = e.dtype ?? EXPORT_DEFAULTS.dtype;
+  if (dtype !== "float32" && dtype !== "float16" && dtype !== "bfloat16") throw new Error(`${source}: export.dtype must be "float32", "float16" or "bfloat16" (got ${JSON.stringify(dtype)})`);
+  const evalBatchSize = checkNumber(source, "export.evalBatchSize", e.evalBatchSize ?? EXPORT_DEFAULTS.evalBatchSize, "posInt");
+  return { model, train: tc, run, export: { out, dtype, evalBatchSize } };
+}
+
+/** Reads and validates a recipe file. */
+export function readPretrainConfig(file: string): PretrainConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  return parsePretrainConfig(raw, file);
+}

@@ -1,0 +1,364 @@
+/**
+ * The base model's training run, over as many invocations as it takes:
+ *
+ *   const r = await runPretrain({ config, configFile, corpusDir, runDir, outDir, startedAt });
+ *
+ * One invocation reads the corpus folder (shards, tokenizer), packs the documents (seeded order),
+ * builds the model from the recipe's seed, resumes from the run folder's checkpoint if there is one
+ * of the same run (recipe + corpus), trains until the step total or the invocation's time budget,
+ * and stops after a checkpoint. When the last step is done (or with `exportOnly`, from the last
+ * checkpoint) it evaluates the held-out documents and writes the model folder: config.json,
+ * tokenizer files, model.safetensors, MODEL_CARD.md, model-card.json and loss-curve.json.
+ *
+ * The run folder holds the loop's checkpoint (latest.json, checkpoint-N/), curve.jsonl (one point
+ * a step, appended; steps after the checkpoint are dropped on resume, since they are replayed) and
+ * invocations.json (one record an invocation).
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { backendInfo, type BackendInfo } from "../model/backend";
+import { saveModelFolder, WEIGHTS_FILE } from "../model/folder";
+import { LlamaModel, parameterCount } from "../model/llama";
+import { BpeTokenizer } from "../model/tokenizer";
+import { loadCheckpoint } from "../train/checkpoint";
+import { AdamW } from "../train/optim";
+import { train, type TrainConfig, type TrainResult } from "../train/loop";
+import type { TokenizedExample } from "../train/examples";
+import { writeFileAtomic } from "../util/atomic";
+import { projectRoot } from "../util/paths";
+import { readCorpusJsonl } from "./corpus";
+import type { CorpusStats } from "./stats";
+import { heldoutLoss } from "./heldout";
+import { packDocuments, packedExamples } from "./packing";
+import type { PretrainConfig } from "./recipe-config";
+import { modelCardMarkdown, type CardSource, type Invocation, type Machine, type ModelCard } from "./model-card";
+
+export interface PretrainOptions {
+  config: PretrainConfig;
+  /** The recipe file (its path and hash go into the card). */
+  configFile: string;
+  corpusDir: string;
+  runDir: string;
+  outDir: string;
+  /** Start of this invocation (ms since the epoch): the time budget counts from it. Default now. */
+  startedAt?: number;
+  /** Overrides config.run.maxMinutes. */
+  maxMinutes?: number;
+  /** Stop after this many steps (with a checkpoint), whatever the time budget. */
+  maxStepsThisRun?: number;
+  /** Only write the model folder from the last checkpoint (no training). */
+  exportOnly?: boolean;
+  /** Discard a checkpoint of another run in runDir instead of refusing. */
+  restart?: boolean;
+  /** Model name in the card. */
+  name?: string;
+  log?: (line: string) => void;
+}
+
+export interface PretrainOutcome {
+  /** Steps done in all, and the run's total. */
+  steps: number;
+  totalSteps: number;
+  complete: boolean;
+  /** The model folder, when one was written. */
+  exported?: string;
+  /** This invocation's training, when it trained. */
+  result?: TrainResult;
+  runKey: string;
+}
+
+/** A point of the loss curve. */
+export interface CurvePoint { step: number; loss: number; lr: number; tokens: number; elapsed: number }
+
+interface CorpusBuild {
+  inputHash: string;
+  shards: string[];
+  heldout: string;
+  sources: Array<{ id: string; title: string; package: string; version: string; licence: string }>;
+  paperTrainFiles?: string[];
+}
+
+function readJson<T>(file: string): T {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** A path relative to the project root when it lies inside it (for the card), else absolute. */
+function projectPath(file: string): string {
+  const rel = path.relative(projectRoot(), path.resolve(file));
+  return rel.startsWith("..") || path.isAbsolute(rel) ? path.resolve(file) : rel.split(path.sep).join("/");
+}
+
+const sha = (algo: string, data: string | Buffer): string => crypto.createHash(algo).update(data).digest("hex");
+
+export function machineInfo(): Machine {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length, cpuModel: cpus[0]?.model.trim() ?? "unknown", memGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`, node: process.version,
+  };
+}
+
+export function backendLabel(info: BackendInfo | undefined): string {
+  if (!info) return "unknown";
+  if (info.name !== "wasm") return info.nativePackage ? `${info.name} (${info.nativePackage})` : info.name;
+  const wasm = `wasm (${info.simd ? "SIMD" : "no SIMD"}, ${info.threads ?? 1} thread${info.threads === 1 ? "" : "s"})`;
+  return info.blas ? `${wasm}, matMul and attention on native OpenBLAS (${info.blas.core}, ${info.blas.threads} threads)` : `${wasm}, matMul in wasm`;
+}
+
+/** The loss curve kept in the run folder, up to `step` (later points are dropped: they get replayed). */
+export function readCurve(file: string, upTo: number): CurvePoint[] {
+  if (!fs.existsSync(file)) return [];
+  const byStep = new Map<number, CurvePoint>();
+  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+    if (!line.trim()) continue;
+    let p: CurvePoint;
+    try { p = JSON.parse(line) as CurvePoint; } catch { continue; } // a line cut by a kill
+    if (Number.isInteger(p.step) && p.step <= upTo) byStep.set(p.step, p);
+  }
+  return [...byStep.values()].sort((a, b) => a.step - b.step);
+}
+
+/** The model card of an exported folder, when there is a readable one. */
+function exportedCard(outDir: string): { runKey?: string; status?: string } | null {
+  try {
+    const card = JSON.parse(fs.readFileSync(path.join(outDir, "model-card.json"), "utf8")) as { runKey?: string; status?: string };
+    return card.status === "complete" ? card : null;
+  } catch {
+    return null;
+  }
+}
+
+function latestStep(runDir: string): { step: number; runKey: string } | null {
+  const file = path.join(runDir, "latest.json");
+  return fs.existsSync(file) ? readJson<{ step: number; runKey: string }>(file) : null;
+}
+
+/** Runs (or resumes, or completes) the base model's training; see the module comment. */
+export async function runPretrain(opts: PretrainOptions): Promise<PretrainOutcome> {
+  const startedAt = opts.startedAt ?? Date.now();
+  const log = opts.log ?? ((): void => {});
+  const { config } = opts;
+  const tc = config.train;
+  const corpusDir = path.resolve(opts.corpusDir);
+  const runDir = path.resolve(opts.runDir);
+
+  const build = readJson<CorpusBuild>(path.join(corpusDir, "build.json"));
+  if (!Array.isArray(build.shards) || typeof build.inputHash !== "string") throw new Error(`${path.join(corpusDir, "build.json")}: expected inputHash and shards`);
+  const tokFile = path.join(corpusDir, "tokenizer.json");
+  if (!fs.existsSync(tokFile)) throw new Error(`${tokFile}: missing (the corpus folder has no tokenizer)`);
+  const tok = BpeTokenizer.load(corpusDir);
+  if (tok.vocabSize !== config.model.vocab_size) {
+    throw new Error(`${opts.configFile}: model.vocab_size is ${config.model.vocab_size}, the corpus tokenizer (${tokFile}) has ${tok.vocabSize}`);
+  }
+  // What decides the weights: the model, the training (checkpoint spacing aside), the corpus and its tokenizer.
+  const { checkpointEvery: _spacing, ...trainKey } = tc;
+  const runKey = sha("sha256", JSON.stringify({ model: config.model, train: trainKey, corpus: build.inputHash, tokenizer: sha("sha1", fs.readFileSync(tokFile)) }));
+
+  fs.mkdirSync(runDir, { recursive: true });
+  const latest = latestStep(runDir);
+  if (latest && latest.runKey !== runKey) {
+    if (!opts.restart) {
+      throw new Error(`${path.join(runDir, "latest.json")}: the checkpoint there (step ${latest.step}) belongs to another run (the recipe or the corpus changed); pass --restart to discard it`);
+    }
+    log(`discarding the checkpoint of another run in ${runDir}`);
+    fs.rmSync(runDir, { recursive: true, force: true });
+    fs.mkdirSync(runDir, { recursive: true });
+  }
+  writeFileAtomic(path.join(runDir, "run.json"), JSON.stringify({ runKey, configFile: opts.configFile, config, corpusDir, corpusInputHash: build.inputHash }, null, 1) + "\n");
+
+  const invocationsFile = path.join(runDir, "invocations.json");
+  const invocations: Invocation[] = fs.existsSync(invocationsFile) ? readJson<Invocation[]>(invocationsFile) : [];
+  const curveFile = path.join(runDir, "curve.jsonl");
+  const machine = machineInfo();
+  const backend = backendLabel(backendInfo());
+  const model = LlamaModel.init(config.model, tc.seed);
+  try {
+    const done = latestStep(runDir)?.step ?? 0;
+    let result: TrainResult | undefined;
+    let steps = done;
+    let trainSeconds = 0;
+    const record = (ended: Invocation["ended"], fromStep: number, toStep: number, tokens: number): Invocation => {
+      const inv: Invocation = {
+        index: invocations.length + 1, startedAt: new Date(startedAt).toISOString(), endedAt: new Date().toISOString(),
+        fromStep, toStep, trainSeconds, wallSeconds: (Date.now() - startedAt) / 1000, tokens, ended, machine, backend,
+      };
+      invocations.push(inv);
+      writeFileAtomic(invocationsFile, JSON.stringify(invocations, null, 1) + "\n");
+      return inv;
+    };
+
+    if (!opts.exportOnly && done >= tc.totalSteps && exportedCard(opts.outDir)?.runKey === runKey) {
+      log(`the run is complete (${done} steps) and ${opts.outDir} holds its export; nothing to do (--export writes it again)`);
+      return { steps: done, totalSteps: tc.totalSteps, complete: true, runKey };
+    }
+    if (opts.exportOnly || done >= tc.totalSteps) {
+      if (done === 0) throw new Error(`${runDir}: no checkpoint to export (run npm run pretrain first)`);
+      const opt = new AdamW(model.variables);
+      const state = await loadCheckpoint(runDir, runKey, model.variables, opt);
+      opt.dispose();
+      if (!state) throw new Error(`${path.join(runDir, "latest.json")}: no checkpoint of this run`);
+      log(`exporting the checkpoint at step ${state.step} of ${tc.totalSteps}`);
+      const inv = record("export", done, done, 0);
+      const exported = exportModel(opts, model, tok, build, runKey, invocations, inv, readCurve(curveFile, state.step), state.step, state.tokens, state.seconds, state.losses, log);
+      return { steps: state.step, totalSteps: tc.totalSteps, complete: state.step >= tc.totalSteps, exported, runKey };
+    }
+
+    const examples = packedCorpus(corpusDir, build, tok, tc.seqLen, tc.seed, log);
+    if (examples.length < tc.batchSize) throw new Error(`${corpusDir}: ${examples.length} packed sequences, fewer than one batch (${tc.batchSize})`);
+    const perEpoch = Math.ceil(examples.length / tc.batchSize);
+    const loopCfg: TrainConfig = {
+      epochs: Math.ceil(tc.totalSteps / perEpoch), maxSteps: tc.totalSteps, batchSize: tc.batchSize, microBatchSize: tc.microBatchSize,
+      lr: tc.lr, warmupSteps: tc.warmupSteps, schedule: "cosine", minLrRatio: tc.minLrRatio, weightDecay: tc.weightDecay,
+      maxGradNorm: tc.maxGradNorm, beta1: tc.beta1, beta2: tc.beta2, eps: tc.eps, seed: tc.seed, checkpointEvery: tc.checkpointEvery,
+    };
+
+    // The curve up to the checkpoint; the steps after it are replayed and appended again.
+    const curve = readCurve(curveFile, done);
+    writeFileAtomic(curveFile, curve.map((p) => JSON.stringify(p)).join("\n") + (curve.length ? "\n" : ""));
+    const maxMinutes = opts.maxMinutes ?? config.run.maxMinutes;
+    const maxSeconds = maxMinutes * 60 - config.run.reserveMinutes * 60 - (Date.now() - startedAt) / 1000;
+    if (maxSeconds <= 0 && opts.maxStepsThisRun === undefined) throw new Error(`${opts.configFile}: run.maxMinutes (${maxMinutes}) leaves no time to train after run.reserveMinutes and the preparation`);
+    log(`training ${done > 0 ? `from the checkpoint at step ${done}` : "from scratch"} to step ${tc.totalSteps}` +
+      ` (${(parameterCount(config.model) / 1e6).toFixed(2)}M parameters, ${backend}); this invocation stops after ${(Math.max(0, maxSeconds) / 60).toFixed(1)} min of training` +
+      (opts.maxStepsThisRun !== undefined ? ` or ${opts.maxStepsThisRun} steps` : ""));
+    let lastLog = 0;
+    const t = Date.now();
+    result = await train(model, examples, loopCfg, {
+      checkpointDir: runDir, runKey, maxSeconds: Math.max(0, maxSeconds), maxStepsThisRun: opts.maxStepsThisRun,
+      onProgress: (p) => {
+        const point: CurvePoint = { step: p.step, loss: +p.loss.toFixed(5), lr: +p.lr.toPrecision(5), tokens: p.tokens, elapsed: +p.elapsedSeconds.toFixed(2) };
+        fs.appendFileSync(curveFile, JSON.stringify(point) + "\n");
+        if (Date.now() - lastLog >= 60_000 || p.step === p.totalSteps || p.step === done + 1) {
+          lastLog = Date.now();
+          log(`step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(2)} grad-norm ${p.gradNorm.toFixed(2)} ` +
+            `${Math.round(p.tokensPerSecond)} tok/s, ${p.tokens.toLocaleString("en-US")} tokens, ${(p.elapsedSeconds / 60).toFixed(1)} min trained, eta ${(p.etaSeconds / 60).toFixed(0)} min`);
+        }
+      },
+    });
+    trainSeconds = (Date.now() - t) / 1000;
+    steps = result.steps;
+    const tokensBefore = curve.length ? curve[curve.length - 1].tokens : 0;
+    if (result.stoppedBy) {
+      record(result.stoppedBy, done, steps, result.tokens - tokensBefore);
+      log(`stopped at step ${steps} of ${tc.totalSteps} (${result.stoppedBy === "maxSeconds" ? "time budget" : "step budget"}), checkpoint in ${runDir}; run npm run pretrain again to go on`);
+      return { steps, totalSteps: tc.totalSteps, complete: false, result, runKey };
+    }
+    const inv = record("complete", done, steps, result.tokens - tokensBefore);
+    log(`training complete: ${steps} steps, ${result.tokens.toLocaleString("en-US")} tokens`);
+    const exported = exportModel(opts, model, tok, build, runKey, invocations, inv, readCurve(curveFile, steps), steps, result.tokens, result.seconds, result.losses, log);
+    return { steps, totalSteps: tc.totalSteps, complete: true, exported, result, runKey };
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * The training shards, tokenized and packed in the seeded document order. In a function of its own
+ * so that the texts and per-document ids are garbage once it returns: only the packed buffer stays.
+ */
+function packedCorpus(corpusDir: string, build: CorpusBuild, tok: BpeTokenizer, seqLen: number, seed: number, log: (l: string) => void): TokenizedExample[] {
+  const t = Date.now();
+  const ids: number[][] = [];
+  for (const s of build.shards) for (const d of readCorpusJsonl(path.join(corpusDir, s))) ids.push(tok.encode(d.text));
+  const examples = packedExamples(packDocuments(ids, { seqLen, bosId: tok.bosId, eosId: tok.eosId, seed }));
+  log(`packed ${ids.length.toLocaleString("en-US")} documents into ${examples.length.toLocaleString("en-US")} sequences of ${seqLen} + 1 tokens in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  return examples;
+}
+
+/**
+ * Held-out evaluation, then the model folder written beside `outDir` and swapped into place. The
+ * invocation's record is completed with the export's time and rewritten.
+ */
+function exportModel(
+  opts: PretrainOptions, model: LlamaModel, tok: BpeTokenizer, build: CorpusBuild, runKey: string, invocations: Invocation[],
+  inv: Invocation, curve: CurvePoint[], steps: number, tokens: number, trainSeconds: number, losses: readonly number[], log: (l: string) => void,
+): string {
+  const { config } = opts;
+  const corpusDir = path.resolve(opts.corpusDir);
+  const outDir = path.resolve(opts.outDir);
+  let t = Date.now();
+  const heldDocs = readCorpusJsonl(path.join(corpusDir, build.heldout ?? "heldout.jsonl"));
+  let lastLog = Date.now();
+  const heldout = heldoutLoss(model, tok, heldDocs, {
+    seqLen: config.train.seqLen, batchSize: config.export.evalBatchSize,
+    onProgress: (d, total) => { if (Date.now() - lastLog > 30_000) { lastLog = Date.now(); log(`held-out evaluation: ${d}/${total} tokens`); } },
+  });
+  log(`held-out loss ${heldout.all.loss.toFixed(4)} (perplexity ${heldout.all.perplexity.toFixed(1)}) on ${heldout.all.tokens.toLocaleString("en-US")} tokens in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+
+  const stats = readJson<CorpusStats>(path.join(corpusDir, "stats.json"));
+  const specs = new Map(build.sources.map((s) => [s.id, s]));
+  const paperNote = "the paper's repository data (LHRYANG/Generalization_of_FT-LLM); licences of the original datasets";
+  const sources: CardSource[] = Object.entries(stats.bySource).map(([id, v]) => {
+    const s = specs.get(id);
+    if (s) return { id, title: s.title, package: s.package, version: s.version, licence: s.licence, docs: v.docs, tokens: v.tokens };
+    if (id.startsWith("paper:")) return { id, title: `training inputs of ${id.slice(6)}`, package: "paper data", version: "", licence: paperNote, docs: v.docs, tokens: v.tokens };
+    const parts = id.split("+").map((p) => specs.get(p));
+    if (parts.every((p) => p)) {
+      return { id, title: parts.map((p) => p!.title).join(" + "), package: parts.map((p) => p!.package).join(" + "), version: parts.map((p) => p!.version).join(" + "),
+        licence: parts.map((p) => `${p!.id}: ${p!.licence}`).join("; "), docs: v.docs, tokens: v.tokens };
+    }
+    return { id, title: id, package: "", version: "", licence: "unknown", docs: v.docs, tokens: v.tokens };
+  }).sort((a, b) => b.tokens - a.tokens);
+
+  const tmp = `${outDir}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  saveModelFolder(tmp, model, { dtype: config.export.dtype, tokenizer: tok, metadata: { ftgen_run_key: runKey, ftgen_step: String(steps) } });
+  const curveJson = {
+    step: curve.map((p) => p.step), loss: curve.map((p) => p.loss), lr: curve.map((p) => p.lr),
+    tokens: curve.map((p) => p.tokens), elapsed: curve.map((p) => p.elapsed),
+  };
+  writeFileAtomic(path.join(tmp, "loss-curve.json"), JSON.stringify(curveJson) + "\n");
+  inv.wallSeconds = (Date.now() - (opts.startedAt ?? Date.now())) / 1000;
+  inv.endedAt = new Date().toISOString();
+  writeFileAtomic(path.join(path.resolve(opts.runDir), "invocations.json"), JSON.stringify(invocations, null, 1) + "\n");
+  const last100 = losses.slice(-100);
+  const card: ModelCard = {
+    name: opts.name ?? "ftgen-base",
+    created: new Date().toISOString(),
+    status: steps >= config.train.totalSteps ? "complete" : "partial",
+    architecture: { ...model.config, torch_dtype: config.export.dtype },
+    parameters: parameterCount(config.model),
+    recipe: { file: projectPath(opts.configFile), sha256: sha("sha256", fs.readFileSync(opts.configFile)), config },
+    seed: config.train.seed,
+    runKey,
+    corpus: {
+      inputHash: build.inputHash, trainDocs: stats.totals.train.docs, trainTokens: stats.totals.train.tokens,
+      heldoutDocs: stats.totals.heldout.docs, heldoutTokens: stats.totals.heldout.tokens, tokenizerVocab: tok.vocabSize,
+      sources, byKind: Object.fromEntries(Object.entries(stats.byKind).map(([k, v]) => [k, { docs: v.docs, tokens: v.tokens }])),
+      paperTrainFiles: build.paperTrainFiles ?? [],
+    },
+    training: {
+      steps, totalSteps: config.train.totalSteps, sequences: steps * config.train.batchSize, tokensSeen: tokens,
+      epochs: stats.totals.train.tokens > 0 ? tokens / stats.totals.train.tokens : 0,
+      finalLoss: losses[losses.length - 1] ?? NaN, finalLossMean100: last100.reduce((s, x) => s + x, 0) / Math.max(1, last100.length),
+      trainSeconds, wallSeconds: invocations.reduce((s, i) => s + i.wallSeconds, 0), invocations,
+    },
+    heldout,
+    backend: inv.backend,
+    machine: inv.machine,
+    files: { weights: WEIGHTS_FILE, dtype: config.export.dtype, bytes: fs.statSync(path.join(tmp, WEIGHTS_FILE)).size },
+  };
+  writeFileAtomic(path.join(tmp, "model-card.json"), JSON.stringify(card, null, 1) + "\n");
+  writeFileAtomic(path.join(tmp, "MODEL_CARD.md"), modelCardMarkdown(card));
+
+  const old = `${outDir}.old-${process.pid}`;
+  fs.mkdirSync(path.dirname(outDir), { recursive: true });
+  if (fs.existsSync(outDir)) fs.renameSync(outDir, old);
+  fs.renameSync(tmp, outDir);
+  fs.rmSync(old, { recursive: true, force: true });
+  t = Date.now() - t;
+  log(`model folder written to ${outDir} (${(card.files.bytes / 1e6).toFixed(1)} MB of weights, export ${(t / 1000).toFixed(0)} s)`);
+  return outDir;
+}

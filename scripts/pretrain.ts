@@ -1,0 +1,77 @@
+/**
+ * `npm run pretrain`: the base model, from the open corpora to a committed model folder.
+ *
+ *   tsx scripts/pretrain.ts [--config FILE] [--corpus DIR] [--run DIR] [--out DIR]
+ *                           [--max-minutes N] [--max-steps-this-run N] [--export] [--restart]
+ *                           [--no-debian] [--force-corpus]
+ *
+ * 1. The corpus stage (scripts/pretrain-corpus.ts; skipped when up to date) builds
+ *    .cache/pretrain/corpus, unless --corpus names a corpus folder to use as it is.
+ * 2. The training stage trains the recipe of --config (default data/base-model.config.json) in
+ *    .cache/pretrain/run: seeded, checkpointed, resumed by the next invocation. An invocation stops
+ *    after a checkpoint when its time budget (run.maxMinutes, default 55, counted from its start)
+ *    would run out; run it again until the total steps are done.
+ * 3. When the run completes (or at once with --export, from the last checkpoint), the model folder
+ *    (default data/base-model) gets config.json, the tokenizer, model.safetensors, MODEL_CARD.md,
+ *    model-card.json (held-out loss per kind included) and loss-curve.json.
+ * Exit status 0 also when an invocation stops at its budget; it prints what is left.
+ */
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { initBackend } from "../kernel-lib/src/model/backend";
+import { readPretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";
+import { runPretrain, type PretrainOutcome } from "../kernel-lib/src/pretrain/recipe";
+import { projectRoot } from "../kernel-lib/src/util/paths";
+import { pretrainCorpus } from "./pretrain-corpus";
+import { SetupError } from "./lib/setup";
+
+export const DEFAULT_CONFIG = "data/base-model.config.json";
+
+export async function pretrain(argv: string[] = process.argv.slice(2), log: (line: string) => void = console.log): Promise<PretrainOutcome> {
+  const startedAt = Date.now();
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: "string" }, corpus: { type: "string" }, run: { type: "string" }, out: { type: "string" },
+      "max-minutes": { type: "string" }, "max-steps-this-run": { type: "string" }, export: { type: "boolean" }, restart: { type: "boolean" },
+      "no-debian": { type: "boolean" }, "force-corpus": { type: "boolean" },
+    },
+  });
+  const root = projectRoot();
+  const num = (name: string, v: string | undefined, integer: boolean): number | undefined => {
+    if (v === undefined) return undefined;
+    const x = Number(v);
+    if (!Number.isFinite(x) || x < 0 || (integer && !Number.isInteger(x))) throw new SetupError(`--${name} must be a ${integer ? "non-negative integer" : "non-negative number"}, got "${v}"`);
+    return x;
+  };
+  const maxMinutes = num("max-minutes", values["max-minutes"], false);
+  const maxStepsThisRun = num("max-steps-this-run", values["max-steps-this-run"], true);
+  const configFile = path.resolve(values.config ?? path.join(root, DEFAULT_CONFIG));
+  const config = readPretrainConfig(configFile);
+
+  let corpusDir: string;
+  if (values.corpus) corpusDir = path.resolve(values.corpus);
+  else {
+    corpusDir = path.join(root, ".cache", "pretrain", "corpus");
+    if (!values.export) {
+      await pretrainCorpus(["--out", corpusDir, ...(values["no-debian"] ? ["--no-debian"] : []), ...(values["force-corpus"] ? ["--force"] : [])]);
+    }
+  }
+  await initBackend({ log });
+  return runPretrain({
+    config, configFile,
+    corpusDir, runDir: path.resolve(values.run ?? path.join(root, ".cache", "pretrain", "run")),
+    outDir: path.resolve(root, values.out ?? config.export.out),
+    startedAt, maxMinutes, maxStepsThisRun, exportOnly: values.export, restart: values.restart, log,
+  });
+}
+
+if (require.main === module) {
+  pretrain().then((r) => {
+    console.log(r.complete ? `pretraining complete (${r.steps} steps)${r.exported ? `; model folder: ${path.relative(process.cwd(), r.exported)}` : ""}`
+      : `pretraining at step ${r.steps} of ${r.totalSteps}${r.exported ? ` (partial export: ${path.relative(process.cwd(), r.exported)})` : ""}; run npm run pretrain again to go on`);
+  }).catch((e: Error) => {
+    console.error(e.message);
+    process.exit(1);
+  });
+}

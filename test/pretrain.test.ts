@@ -1,0 +1,186 @@
+/**
+ * `npm run pretrain` end to end on a tiny fixture corpus (documents written here, a tokenizer
+ * trained here) and a tiny model: an invocation stopped by its step budget checkpoints, the next
+ * resumes and completes, and the model folder it exports loads, with its card and loss curve. The
+ * resumed run's weights equal an uninterrupted run's, byte for byte. Bad input fails in one line.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pretrain } from "../scripts/pretrain";
+import { trainTokenizer, BpeTokenizer } from "../kernel-lib/src/model/tokenizer";
+import { loadModelFolder } from "../kernel-lib/src/model/folder";
+import { corpusStats } from "../kernel-lib/src/pretrain/stats";
+import { SOURCES } from "../kernel-lib/src/pretrain/sources";
+import { makeRng } from "../kernel-lib/src/util/random";
+import type { CorpusDoc } from "../kernel-lib/src/pretrain/types";
+import type { ModelCard } from "../kernel-lib/src/pretrain/model-card";
+
+const WORDS = "the a cat dog bird sat ran on in under mat log tree house big small red green happy sad good bad very and".split(" ");
+
+function sentence(rng: ReturnType<typeof makeRng>): string {
+  return Array.from({ length: 5 + rng.int(6) }, () => WORDS[rng.int(WORDS.length)]).join(" ") + ".";
+}
+
+/** A corpus folder as the corpus stage writes it, at toy size. */
+function fixtureCorpus(dir: string): number {
+  const rng = makeRng(11);
+  const doc = (source: string, kind: CorpusDoc["kind"]): CorpusDoc => ({ source, kind, text: Array.from({ length: 2 + rng.int(4) }, () => sentence(rng)).join(" ") });
+  const train: CorpusDoc[] = [
+    ...Array.from({ length: 30 }, () => doc("brown", "general")),
+    ...Array.from({ length: 10 }, () => doc("wink-sentiment", "mt-sentiment")),
+    ...Array.from({ length: 10 }, () => doc("paper:amazon", "paper-input")),
+  ];
+  const heldout: CorpusDoc[] = [doc("brown", "general"), doc("brown", "general"), doc("wink-sentiment", "mt-sentiment"), doc("paper:amazon", "paper-input")];
+  fs.mkdirSync(dir, { recursive: true });
+  const jsonl = (docs: CorpusDoc[]): string => docs.map((d) => JSON.stringify(d)).join("\n") + "\n";
+  fs.writeFileSync(path.join(dir, "train-00000.jsonl"), jsonl(train));
+  fs.writeFileSync(path.join(dir, "heldout.jsonl"), jsonl(heldout));
+  const tok = trainTokenizer(train.map((d) => d.text), { vocabSize: 300 });
+  tok.save(dir);
+  fs.writeFileSync(path.join(dir, "stats.json"), JSON.stringify(corpusStats(train, heldout, (t) => tok.encode(t).length)));
+  fs.writeFileSync(path.join(dir, "build.json"), JSON.stringify({
+    inputHash: "fixture", shards: ["train-00000.jsonl"], heldout: "heldout.jsonl",
+    sources: SOURCES.filter((s) => s.id === "brown" || s.id === "wink-sentiment"), paperTrainFiles: ["sentiment/amazon_train_6000.json"],
+  }));
+  return tok.vocabSize;
+}
+
+function recipe(vocab: number, overrides: { train?: Record<string, unknown> } = {}): object {
+  return {
+    model: { vocab_size: vocab, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2, max_position_embeddings: 32 },
+    train: {
+      seqLen: 32, batchSize: 4, microBatchSize: 2, lr: 0.01, warmupSteps: 2, minLrRatio: 0.1, weightDecay: 0.1, maxGradNorm: 1,
+      beta1: 0.9, beta2: 0.95, eps: 1e-8, totalSteps: 8, seed: 5, checkpointEvery: 3, ...overrides.train,
+    },
+    run: { maxMinutes: 10, reserveMinutes: 0 },
+    export: { out: "unused", dtype: "float16", evalBatchSize: 3 },
+  };
+}
+
+test("pretrain: stopped by its step budget, resumed, completed and exported; the same as an uninterrupted run", async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-pretrain-"));
+  const corpus = path.join(root, "corpus");
+  const vocab = fixtureCorpus(corpus);
+  const config = path.join(root, "recipe.json");
+  fs.writeFileSync(config, JSON.stringify(recipe(vocab)));
+  const lines: string[] = [];
+  const log = (l: string): void => { lines.push(l); };
+  const args = (run: string, out: string, ...more: string[]): string[] => ["--config", config, "--corpus", corpus, "--run", path.join(root, run), "--out", path.join(root, out), ...more];
+
+  const first = await pretrain(args("run", "model", "--max-steps-this-run", "5"), log);
+  assert.equal(first.steps, 5);
+  assert.equal(first.complete, false);
+  assert.equal(first.exported, undefined);
+  assert.equal(fs.existsSync(path.join(root, "model")), false);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(root, "run", "latest.json"), "utf8")).step, 5); // off the every-3 schedule
+  assert.ok(lines.some((l) => /stopped at step 5 of 8 \(step budget\)/.test(l)), lines.join("\n"));
+
+  // --export at any time: a partial model folder from the last checkpoint
+  const partial = await pretrain(args("run", "partial", "--export"), log);
+  assert.equal(partial.steps, 5);
+  const partialCard = JSON.parse(fs.readFileSync(path.join(root, "partial", "model-card.json"), "utf8")) as ModelCard;
+  assert.equal(partialCard.status, "partial");
+  assert.equal(partialCard.training.steps, 5);
+
+  const second = await pretrain(args("run", "model"), log);
+  assert.equal(second.steps, 8);
+  assert.equal(second.complete, true);
+  assert.ok(lines.some((l) => /training from the checkpoint at step 5 to step 8/.test(l)), lines.join("\n"));
+
+  // the folder loads, with its tokenizer; weights stored as float16
+  const dir = path.join(root, "model");
+  for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors", "MODEL_CARD.md", "model-card.json", "loss-curve.json"]) {
+    assert.ok(fs.existsSync(path.join(dir, f)), f);
+  }
+  const loaded = loadModelFolder(dir, { loadTokenizer: (d: string) => BpeTokenizer.load(d) });
+  assert.equal(loaded.storedDtype, "F16");
+  assert.equal(loaded.config.hidden_size, 32);
+  assert.equal(loaded.tokenizer?.vocabSize, vocab);
+  loaded.model.dispose();
+
+  const card = JSON.parse(fs.readFileSync(path.join(dir, "model-card.json"), "utf8")) as ModelCard;
+  assert.equal(card.status, "complete");
+  assert.equal(card.training.steps, 8);
+  // 32 inputs a sequence, 4 sequences a step (fewer in an epoch's last batch)
+  assert.ok(card.training.tokensSeen % 32 === 0 && card.training.tokensSeen <= 8 * 4 * 32 && card.training.tokensSeen > 7 * 4 * 32 - 4 * 32);
+  assert.equal(card.seed, 5);
+  assert.ok(card.training.finalLoss > 0 && card.training.finalLoss < Math.log(vocab), `final loss ${card.training.finalLoss}`);
+  // three invocations: 0 → 5 (step budget), the export at 5, 5 → 8 (complete)
+  assert.deepEqual(card.training.invocations.map((i) => [i.fromStep, i.toStep, i.ended]), [[0, 5, "maxStepsThisRun"], [5, 5, "export"], [5, 8, "complete"]]);
+  assert.ok(card.training.invocations.every((i) => i.wallSeconds > 0 && i.machine.cpus > 0 && i.backend.length > 0));
+  assert.deepEqual(Object.keys(card.heldout.byKind), ["general", "mt-sentiment", "paper-input"]);
+  assert.ok(card.heldout.all.loss > 0 && Number.isFinite(card.heldout.all.perplexity));
+  assert.equal(card.corpus.sources.find((s) => s.id === "brown")?.licence, SOURCES.find((s) => s.id === "brown")?.licence);
+  assert.ok(card.corpus.sources.some((s) => s.id === "paper:amazon"));
+  assert.equal(card.files.dtype, "float16");
+  assert.equal(card.files.bytes, fs.statSync(path.join(dir, "model.safetensors")).size);
+  const md = fs.readFileSync(path.join(dir, "MODEL_CARD.md"), "utf8");
+  assert.match(md, /## Held-out loss/);
+  assert.match(md, /\| steps \| 8 of 8 \|/);
+
+  // the loss curve: one point a step, the steps replayed after the stop not doubled
+  const curve = JSON.parse(fs.readFileSync(path.join(dir, "loss-curve.json"), "utf8")) as Record<string, number[]>;
+  assert.deepEqual(curve.step, [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.equal(curve.tokens[7], card.training.tokensSeen);
+  assert.ok(curve.tokens.every((t, i) => i === 0 || t > curve.tokens[i - 1]));
+  assert.equal(curve.loss.length, 8);
+  assert.ok(curve.lr[0] < curve.lr[1] && curve.lr[7] < curve.lr[2], `lr ${curve.lr}`); // warmup, then cosine decay
+
+  // an uninterrupted run gives the same weights, byte for byte, and the same curve
+  const whole = await pretrain(args("run-whole", "model-whole"), log);
+  assert.equal(whole.steps, 8);
+  assert.ok(fs.readFileSync(path.join(root, "model-whole", "model.safetensors")).equals(fs.readFileSync(path.join(dir, "model.safetensors"))));
+  const wholeCurve = JSON.parse(fs.readFileSync(path.join(root, "model-whole", "loss-curve.json"), "utf8")) as Record<string, number[]>;
+  assert.deepEqual(wholeCurve.loss, curve.loss);
+
+  // a finished run whose export is in place does nothing; --export writes the folder again
+  const cardBytes = fs.readFileSync(path.join(dir, "model-card.json"));
+  const again = await pretrain(args("run", "model"), log);
+  assert.equal(again.steps, 8);
+  assert.equal(again.complete, true);
+  assert.equal(again.result, undefined);
+  assert.equal(again.exported, undefined);
+  assert.ok(fs.readFileSync(path.join(dir, "model-card.json")).equals(cardBytes));
+  const reexport = await pretrain(args("run", "model", "--export"), log);
+  assert.equal(reexport.exported, dir);
+  assert.ok(fs.readFileSync(path.join(root, "model-whole", "model.safetensors")).equals(fs.readFileSync(path.join(dir, "model.safetensors"))));
+});
+
+test("pretrain: bad input fails with one line naming the file and the item", async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-pretrain-bad-"));
+  const corpus = path.join(root, "corpus");
+  const vocab = fixtureCorpus(corpus);
+  const config = path.join(root, "recipe.json");
+  const quiet = (): void => {};
+  const run = (...more: string[]): Promise<unknown> => pretrain(["--config", config, "--corpus", corpus, "--run", path.join(root, "run"), "--out", path.join(root, "out"), ...more], quiet);
+  const oneLine = (re: RegExp) => (e: Error): boolean => re.test(e.message) && !e.message.includes("\n");
+
+  fs.writeFileSync(config, JSON.stringify(recipe(vocab, { train: { batchSize: 5 } })));
+  await assert.rejects(run(), oneLine(/recipe\.json: train\.batchSize \(5\) must be a multiple of train\.microBatchSize \(2\)/));
+  fs.writeFileSync(config, JSON.stringify(recipe(vocab, { train: { lr: "fast" } })));
+  await assert.rejects(run(), oneLine(/recipe\.json: train\.lr must be a number \(got "fast"\)/));
+  fs.writeFileSync(config, JSON.stringify({ ...recipe(vocab), extra: 1 }));
+  await assert.rejects(run(), oneLine(/recipe\.json: unknown field \.extra/));
+  fs.writeFileSync(config, "{");
+  await assert.rejects(run(), oneLine(/recipe\.json: not valid JSON/));
+  fs.writeFileSync(config, JSON.stringify(recipe(vocab + 1)));
+  await assert.rejects(run(), oneLine(/recipe\.json: model\.vocab_size is \d+, the corpus tokenizer \(.*tokenizer\.json\) has \d+/));
+
+  fs.writeFileSync(config, JSON.stringify(recipe(vocab)));
+  await assert.rejects(run("--export"), oneLine(/no checkpoint to export/));
+  await run("--max-steps-this-run", "1");
+  // another recipe meets the first one's checkpoint: refused, unless --restart
+  fs.writeFileSync(config, JSON.stringify(recipe(vocab, { train: { seed: 6 } })));
+  await assert.rejects(run("--max-steps-this-run", "1"), oneLine(/latest\.json: the checkpoint there \(step 1\) belongs to another run .*--restart/));
+  const restarted = (await run("--max-steps-this-run", "1", "--restart")) as { steps: number };
+  assert.equal(restarted.steps, 1);
+  await assert.rejects(run("--max-steps-this-run", "x"), oneLine(/--max-steps-this-run must be a non-negative integer, got "x"/));
+
+  const lines = fs.readFileSync(path.join(corpus, "train-00000.jsonl"), "utf8").split("\n");
+  lines[3] = "{not json";
+  fs.writeFileSync(path.join(corpus, "train-00000.jsonl"), lines.join("\n"));
+  await assert.rejects(run("--max-steps-this-run", "1"), oneLine(/train-00000\.jsonl:4: not valid JSON/));
+});
