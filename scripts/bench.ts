@@ -63,12 +63,24 @@ async function benchTrain(c: BenchConfig, warmup: number, steps: number): Promis
   return { tokensPerSecond: (c.batch * c.ctx * steps) / secs, stepSeconds: secs / steps, finalLoss: res.losses[res.losses.length - 1] };
 }
 
+/**
+ * Debian's PyTorch runs its ops on OpenMP threads; with the pthread build of OpenBLAS (what
+ * libopenblas-dev selects, and what our addon links) the two thread pools fight over the two cores
+ * and PyTorch trains ~2x slower. Its fair setting is the OpenMP build, which Debian installs beside
+ * it (libopenblas0-openmp): it is put first on the library path of the PyTorch command alone.
+ */
+const OPENMP_BLAS_DIRS = ["/usr/lib/x86_64-linux-gnu/openblas-openmp", "/usr/lib/aarch64-linux-gnu/openblas-openmp"];
+
 function torchReference(c: BenchConfig, steps: number): Record<string, unknown> {
   const env = { ...process.env };
+  const openmp = OPENMP_BLAS_DIRS.find((d) => fs.existsSync(path.join(d, "libblas.so.3")));
+  if (openmp) env.LD_LIBRARY_PATH = [openmp, env.LD_LIBRARY_PATH].filter(Boolean).join(":");
   const cfg = JSON.stringify({ vocab: c.vocab, d: c.d, layers: c.layers, heads: c.heads, ctx: c.ctx, batch: c.batch });
   const r = spawnSync("/usr/bin/python3", [path.join(projectRoot(), "bench", "torch_ref.py"), "--config", cfg, "--threads", "2", "--steps", String(steps)], { encoding: "utf8", env });
   if (r.status !== 0) throw new Error(`bench/torch_ref.py failed: ${r.stderr.trim().split("\n").pop()}`);
-  return JSON.parse(r.stdout.trim().split("\n").pop() as string) as Record<string, unknown>;
+  const res = JSON.parse(r.stdout.trim().split("\n").pop() as string) as Record<string, unknown>;
+  res.blasBuild = openmp ? `OpenMP build (${openmp})` : "system default";
+  return res;
 }
 
 /** Run this script as `count` worker processes at once; their training tokens/s, summed. */
@@ -132,7 +144,7 @@ async function main(): Promise<void> {
     const entry: Record<string, unknown> = { config: c, tfjs: { train1: one, train2Aggregate: two, decode } };
     if (!values["no-torch"]) {
       const torch = torchReference(c, steps);
-      console.log(`  PyTorch (2 threads, BLAS ${(torch.blas as string[]).join(" + ")}): ${Number(torch.train_tokens_per_s).toFixed(0)} training tokens/s, ${Number(torch.decode_cached_tokens_per_s).toFixed(0)} decode tokens/s (KV cache)`);
+      console.log(`  PyTorch (2 threads, BLAS ${(torch.blas as string[]).join(" + ")}, ${torch.blasBuild}): ${Number(torch.train_tokens_per_s).toFixed(0)} training tokens/s, ${Number(torch.decode_cached_tokens_per_s).toFixed(0)} decode tokens/s (KV cache)`);
       const best = Math.max(one.tokensPerSecond, two);
       const ratios = {
         train: best / Number(torch.train_tokens_per_s),
