@@ -81,6 +81,8 @@ export interface ModelCard {
     invocations: Invocation[];
   };
   heldout: HeldoutReport;
+  /** Held-out loss on the sample of general text shipped in the folder (recomputable by tests). */
+  heldoutSample?: HeldoutScore & { file: string; sources: string[] };
   backend: string;
   machine: Machine;
   files: { weights: string; dtype: string; bytes: number };

