@@ -75,4 +75,4 @@ export { ResultStore, evaluateCached, folderHash, EVAL_CODE_VERSION, type Stored
 // the native addon (OpenBLAS under tfjs-wasm)
 export { useNativeBlas, nativeBlasInfo, type NativeBlasInfo } from "./model/native-blas";
 export { iclGrid, iclChecks, majorityBaseline, scoreVsKChart, type IclCheckRow, type IclGridOptions } from "./study/icl";
-export { projectRoot } from "./util/paths";
+export { projectRoot, baseModelDir } from "./util/paths";

@@ -54,7 +54,8 @@ export function folderHash(dir: string): string {
 export type StoredResult = Omit<EvalResult, "items"> & { key: string; modelKey: string };
 
 export class ResultStore {
-  constructor(readonly dir: string = path.join(projectRoot(), "results")) {}
+  /** @param dir default: FTGEN_RESULTS_DIR, else results/ in the project (committed with the notebooks). */
+  constructor(readonly dir: string = process.env.FTGEN_RESULTS_DIR ?? path.join(projectRoot(), "results")) {}
 
   /**
    * The key of evaluating the model `modelKey` on `spec`: hashes the model, the spec, the blob ids

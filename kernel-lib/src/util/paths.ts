@@ -15,3 +15,8 @@ export function paperDataDir(): string {
 export function manifestPath(): string {
   return process.env.FTGEN_MANIFEST ?? path.join(projectRoot(), "data", "manifest.json");
 }
+
+/** The base model folder the study starts from (FTGEN_BASE_MODEL overrides the shipped one). */
+export function baseModelDir(): string {
+  return process.env.FTGEN_BASE_MODEL ?? path.join(projectRoot(), "data", "base-model");
+}
