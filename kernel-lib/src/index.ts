@@ -76,3 +76,4 @@ export { ResultStore, evaluateCached, folderHash, EVAL_CODE_VERSION, type Stored
 export { useNativeBlas, nativeBlasInfo, type NativeBlasInfo } from "./model/native-blas";
 export { iclGrid, iclChecks, majorityBaseline, scoreVsKChart, type IclCheckRow, type IclGridOptions } from "./study/icl";
 export { projectRoot, baseModelDir } from "./util/paths";
+export { planStudy, testSetsFor, methodName, type StudySpec, type StudyPlan, type ModelJob, type EvalJob, type Method, type Scope } from "./study/plan";

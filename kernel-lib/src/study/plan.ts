@@ -1,0 +1,119 @@
+/**
+ * A study declared as data, and the jobs it needs.
+ *
+ *   const plan = planStudy({ name: "generalization", trainTasks: TASK_NAMES, trainSizes: [2000],
+ *     methods: [{ kind: "ft" }], scopes: ["in", "out", "cross"], maps: [0, 1], seeds: [0], … });
+ *
+ * A model job fine-tunes one model (task, method, train size, seed) from the base model; the base
+ * model itself is evaluated as the "base" method. An evaluation job scores one model on one test set
+ * at one (k, map). Per the paper, the prompt follows the TEST set's task (cross-task rule), and
+ * demonstrations come from the test set's own few-shot file.
+ */
+import { TASKS, TASK_NAMES, type TaskName } from "../data/tasks";
+import type { PromptMapId } from "../prompts/maps";
+
+export type Method = { kind: "base" } | { kind: "ft" } | { kind: "fticl"; k: number };
+/** in: the train task's in-domain test set; out: its out-of-domain test sets; cross: other tasks' in-domain test sets. */
+export type Scope = "in" | "out" | "cross";
+
+export interface StudySpec {
+  name: string;
+  /** Tasks whose in-domain train set fine-tunes a model. */
+  trainTasks: readonly TaskName[];
+  /** Train-set sizes (the paper: 2000, 4000, 6000). */
+  trainSizes: readonly number[];
+  /** Fine-tuning methods; "base" adds the base model's own evaluations. FTICL's k is per task below when omitted. */
+  methods: readonly Method[];
+  scopes: readonly Scope[];
+  /** "paper": each test task's shot list; or fixed ks; or just 0. */
+  shots: "paper" | readonly number[];
+  maps: readonly PromptMapId[];
+  seeds: readonly number[];
+  /** Test items per set. */
+  testItems: number;
+  /** Cap on each input field, in tokens. */
+  fieldTokenCap: number;
+}
+
+export interface ModelJob {
+  /** "base" or e.g. "ft/sentiment/2000/s0", "fticl2/sentiment/2000/s0". */
+  id: string;
+  method: Method;
+  /** Training task (absent for the base model). */
+  task?: TaskName;
+  trainSize?: number;
+  seed?: number;
+}
+
+export interface EvalJob {
+  model: string;
+  /** The test set's task: it decides the prompt. */
+  task: TaskName;
+  dataset: string;
+  scope: Scope | "base";
+  k: number;
+  map: PromptMapId;
+}
+
+export interface StudyPlan {
+  spec: StudySpec;
+  models: ModelJob[];
+  evals: EvalJob[];
+}
+
+export function methodName(m: Method): string {
+  return m.kind === "fticl" ? `fticl${m.k}` : m.kind;
+}
+
+/** The test sets a model of `trainTask` is scored on in `scope`. */
+export function testSetsFor(trainTask: TaskName, scope: Scope): { task: TaskName; dataset: string }[] {
+  const spec = TASKS[trainTask];
+  if (scope === "in") return [{ task: trainTask, dataset: spec.inDomain }];
+  if (scope === "out") return spec.outOfDomain.map((dataset) => ({ task: trainTask, dataset }));
+  return TASK_NAMES.filter((t) => t !== trainTask).map((t) => ({ task: t, dataset: TASKS[t].inDomain }));
+}
+
+function shotsFor(spec: StudySpec, task: TaskName): readonly number[] {
+  return spec.shots === "paper" ? TASKS[task].shots : spec.shots;
+}
+
+/** Every model to fine-tune and every evaluation, without duplicates, in a stable order. */
+export function planStudy(spec: StudySpec): StudyPlan {
+  const bad = spec.trainTasks.find((t) => !(t in TASKS));
+  if (bad) throw new Error(`study "${spec.name}": unknown task "${bad}" (tasks: ${TASK_NAMES.join(", ")})`);
+  const models: ModelJob[] = [];
+  const evals: EvalJob[] = [];
+  const seen = new Set<string>();
+  const addEval = (e: EvalJob): void => {
+    const key = `${e.model}|${e.dataset}|${e.k}|${e.map}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    evals.push(e);
+  };
+  const scoreModel = (model: string, trainTask: TaskName | undefined, scopes: readonly (Scope | "base")[]): void => {
+    for (const scope of scopes) {
+      const sets = scope === "base" || !trainTask
+        ? spec.trainTasks.flatMap((t) => spec.scopes.flatMap((s) => (s === "cross" ? [] : testSetsFor(t, s))))
+        : testSetsFor(trainTask, scope);
+      for (const s of sets) for (const map of spec.maps) for (const k of shotsFor(spec, s.task)) addEval({ model, task: s.task, dataset: s.dataset, scope: trainTask ? (scope as Scope) : "base", k, map });
+    }
+  };
+  for (const m of spec.methods) {
+    if (m.kind === "base") {
+      if (!models.some((x) => x.id === "base")) models.push({ id: "base", method: m });
+      scoreModel("base", undefined, ["base"]);
+      continue;
+    }
+    for (const task of spec.trainTasks) {
+      if (m.kind === "fticl" && !TASKS[task].fticlShots.includes(m.k)) continue; // the paper's k per task
+      for (const size of spec.trainSizes) {
+        for (const seed of spec.seeds) {
+          const id = `${methodName(m)}/${task}/${size}/s${seed}`;
+          models.push({ id, method: m, task, trainSize: size, seed });
+          scoreModel(id, task, spec.scopes);
+        }
+      }
+    }
+  }
+  return { spec, models, evals };
+}

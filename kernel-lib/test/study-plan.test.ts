@@ -1,0 +1,35 @@
+/** planStudy: hand-counted jobs, the cross-task rule, the paper's FTICL k per task, bad input. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { planStudy, testSetsFor, type StudySpec } from "../src/study/plan";
+
+const spec: StudySpec = {
+  name: "t", trainTasks: ["sentiment", "summary"], trainSizes: [2000], methods: [{ kind: "base" }, { kind: "ft" }, { kind: "fticl", k: 2 }],
+  scopes: ["in", "out", "cross"], shots: [0], maps: [0], seeds: [0], testItems: 10, fieldTokenCap: 48,
+};
+
+test("jobs: one base model plus one model per (method, task, size, seed), each scored on its test sets", () => {
+  const plan = planStudy(spec);
+  assert.deepEqual(plan.models.map((m) => m.id), ["base", "ft/sentiment/2000/s0", "ft/summary/2000/s0", "fticl2/sentiment/2000/s0", "fticl2/summary/2000/s0"]);
+  // base: the in- and out-of-domain sets of both tasks (4 + 4); each FT model: 1 in + 3 out + 4 cross.
+  const per = (id: string) => plan.evals.filter((e) => e.model === id);
+  assert.equal(per("base").length, 8);
+  assert.equal(per("ft/sentiment/2000/s0").length, 8);
+  assert.equal(plan.evals.length, 8 + 4 * 8);
+  // Cross-task: a sentiment model scored on xsum is prompted as summarization (the test set's task).
+  const cross = per("ft/sentiment/2000/s0").filter((e) => e.scope === "cross");
+  assert.deepEqual(cross.map((e) => `${e.task}:${e.dataset}`), ["summary:xsum", "question:socialqa", "detection:paws", "inference:multinli"]);
+});
+
+test("the paper's shot lists and both maps multiply the evaluations; FTICL only at the paper's k", () => {
+  const plan = planStudy({ ...spec, methods: [{ kind: "base" }, { kind: "fticl", k: 1 }], shots: "paper", maps: [0, 1] });
+  // FTICL k=1 exists for generation only (summary: 1, 2), not sentiment (2, 4).
+  assert.deepEqual(plan.models.map((m) => m.id), ["base", "fticl1/summary/2000/s0"]);
+  // base: 4 sentiment sets × shots 0,2,4,6 × 2 maps + 4 summary sets × 0,1,2,4 × 2 maps.
+  assert.equal(plan.evals.filter((e) => e.model === "base").length, 32 + 32);
+  assert.deepEqual(testSetsFor("inference", "out").map((s) => s.dataset), ["multinli2", "rte", "gptnli"]);
+});
+
+test("an unknown task is refused by name", () => {
+  assert.throws(() => planStudy({ ...spec, trainTasks: ["sentiment", "poetry" as never] }), /study "t": unknown task "poetry"/);
+});
