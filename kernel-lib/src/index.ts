@@ -77,3 +77,4 @@ export { useNativeBlas, nativeBlasInfo, type NativeBlasInfo } from "./model/nati
 export { iclGrid, iclChecks, majorityBaseline, scoreVsKChart, type IclCheckRow, type IclGridOptions } from "./study/icl";
 export { projectRoot, baseModelDir } from "./util/paths";
 export { planStudy, testSetsFor, methodName, type StudySpec, type StudyPlan, type ModelJob, type EvalJob, type Method, type Scope } from "./study/plan";
+export { runStudy, recordRows, modelFolder, type RunOptions, type RunEvent, type StudyRecord } from "./study/runner";

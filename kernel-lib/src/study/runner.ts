@@ -1,0 +1,117 @@
+/**
+ * Runs a study plan (plan.ts): fine-tunes every model it needs from the base model, then scores each
+ * model on its evaluation jobs through the result store (store.ts). Everything is keyed by content:
+ *
+ *   model folder  <modelsDir>/<sha1(base folder hash, method, task, train size, seed, caps, train config)>
+ *   result        <store>/<sha1(model folder hash, eval spec, data blob ids, code version)>
+ *
+ * so a rerun (after a kernel restart, or a kill) reuses every finished model and record, and a
+ * changed setting recomputes exactly what it touches. A model folder counts as finished once its
+ * training.json exists (finetune writes it last); an unfinished one resumes from its checkpoints.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { TASKS } from "../data/tasks";
+import type { TrainConfig, Progress } from "../train/loop";
+import { finetune } from "../train/recipes";
+import { TfjsCausalLM } from "../evaluate/tfjs-lm";
+import { baseModelDir, projectRoot } from "../util/paths";
+import { ResultStore, evaluateCached, folderHash, sha1, stableJson, type StoredResult } from "./store";
+import type { EvalJob, ModelJob, StudyPlan } from "./plan";
+
+export interface RunOptions {
+  /** Base model folder (default: baseModelDir(), the shipped one). */
+  base?: string;
+  /** Where fine-tuned model folders go (default .cache/models). */
+  modelsDir?: string;
+  store?: ResultStore;
+  /** Fine-tuning overrides (epochs, lr, batch, …) over FINETUNE_DEFAULTS; the job's seed wins. */
+  train?: Partial<TrainConfig>;
+  /** Use only the first n records of each train file (the profile's train items). */
+  trainLimit?: number;
+  /** Prompts per forward pass in evaluation. */
+  batchSize?: number;
+  onProgress?: (e: RunEvent) => void;
+}
+
+export type RunEvent =
+  | { kind: "train"; model: string; progress: Progress }
+  | { kind: "model"; model: string; dir: string; cached: boolean; done: number; total: number }
+  | { kind: "eval"; record: StudyRecord; done: number; total: number };
+
+/** A stored result with the job that produced it. */
+export type StudyRecord = StoredResult & {
+  cached: boolean;
+  model: string;
+  method: string;
+  scope: EvalJob["scope"];
+  trainTask?: string;
+  trainSize?: number;
+  seed?: number;
+};
+
+/** The folder a model job trains into: a content hash of everything that decides its weights. */
+export function modelFolder(job: ModelJob, plan: StudyPlan, baseKey: string, opts: RunOptions): string {
+  const key = sha1(stableJson({ base: baseKey, id: job.id, method: job.method, task: job.task, size: job.trainSize, seed: job.seed,
+    cap: plan.spec.fieldTokenCap, limit: opts.trainLimit, train: opts.train ?? {} })).slice(0, 24);
+  return path.join(opts.modelsDir ?? path.join(projectRoot(), ".cache", "models"), key);
+}
+
+/** Fine-tunes (or reuses) every model, then evaluates (or reuses) every job; records in plan order. */
+export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<StudyRecord[]> {
+  const base = path.resolve(opts.base ?? baseModelDir());
+  const baseKey = folderHash(base);
+  const store = opts.store ?? new ResultStore();
+  const dirs = new Map<string, string>();
+  let modelsDone = 0;
+  for (const job of plan.models) {
+    if (job.method.kind === "base") {
+      dirs.set(job.id, base);
+    } else {
+      const dir = modelFolder(job, plan, baseKey, opts);
+      const cached = fs.existsSync(path.join(dir, "training.json"));
+      if (!cached) {
+        await finetune({
+          base, task: job.task as NonNullable<ModelJob["task"]>, method: job.method.kind, k: job.method.kind === "fticl" ? job.method.k : undefined,
+          trainSize: job.trainSize, limit: opts.trainLimit, fieldTokenCap: plan.spec.fieldTokenCap, out: dir,
+          train: { ...opts.train, seed: job.seed ?? 0 },
+          onProgress: (p) => opts.onProgress?.({ kind: "train", model: job.id, progress: p }),
+        });
+      }
+      dirs.set(job.id, dir);
+      opts.onProgress?.({ kind: "model", model: job.id, dir, cached, done: ++modelsDone, total: plan.models.length });
+      continue;
+    }
+    opts.onProgress?.({ kind: "model", model: job.id, dir: base, cached: true, done: ++modelsDone, total: plan.models.length });
+  }
+  const records: StudyRecord[] = [];
+  const byModel = new Map<string, EvalJob[]>();
+  for (const e of plan.evals) byModel.set(e.model, [...(byModel.get(e.model) ?? []), e]);
+  for (const [id, jobs] of byModel) {
+    const dir = dirs.get(id) as string;
+    const modelKey = folderHash(dir);
+    const job = plan.models.find((m) => m.id === id) as ModelJob;
+    let lm: TfjsCausalLM | undefined; // loaded only when some record is missing
+    try {
+      for (const e of jobs) {
+        const spec = { task: e.task, dataset: e.dataset, k: e.k, map: e.map, limit: plan.spec.testItems, fieldTokenCap: plan.spec.fieldTokenCap, batchSize: opts.batchSize };
+        const hit = store.get(store.key(modelKey, spec));
+        const r = hit ? { ...hit, cached: true } : await evaluateCached((lm ??= TfjsCausalLM.fromFolder(dir)), modelKey, spec, store);
+        const rec: StudyRecord = { ...r, model: id, method: job.method.kind === "fticl" ? `fticl${job.method.k}` : job.method.kind, scope: e.scope, trainTask: job.task, trainSize: job.trainSize, seed: job.seed };
+        records.push(rec);
+        opts.onProgress?.({ kind: "eval", record: rec, done: records.length, total: plan.evals.length });
+      }
+    } finally {
+      lm?.dispose();
+    }
+  }
+  return records;
+}
+
+/** Rows for a table: one per record, the columns a reader compares. */
+export function recordRows(records: readonly StudyRecord[]): Record<string, string | number>[] {
+  return records.map((r) => ({
+    model: r.model, method: r.method, trainTask: r.trainTask ?? "", scope: r.scope, testTask: r.spec.task, dataset: r.spec.dataset,
+    kind: TASKS[r.spec.task].kind, k: r.spec.k, map: r.spec.map, metric: r.metric, score: r.value, low: r.ci.low, high: r.ci.high, n: r.n,
+  }));
+}

@@ -1,0 +1,70 @@
+/**
+ * runStudy end to end on the fixture data and a tiny base model: it fine-tunes and evaluates, a
+ * rerun reuses every model and record, and a changed setting recomputes only what it touches.
+ */
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fetchedFixture, makeTinyModelFolder } from "./fixtures";
+import { initBackend } from "../src/model/backend";
+import { planStudy, type StudySpec } from "../src/study/plan";
+import { runStudy, recordRows, type RunEvent, type RunOptions } from "../src/study/runner";
+import { ResultStore } from "../src/study/store";
+
+let base = "";
+let work = "";
+
+before(async () => {
+  await initBackend({ quiet: true });
+  await fetchedFixture();
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-study-"));
+  base = path.join(work, "base");
+  makeTinyModelFolder(base, { ctx: 256, seed: 3 });
+});
+
+const spec: StudySpec = {
+  name: "tiny", trainTasks: ["sentiment"], trainSizes: [2000], methods: [{ kind: "base" }, { kind: "ft" }],
+  scopes: ["in", "cross"], shots: [0], maps: [0], seeds: [0], testItems: 250, fieldTokenCap: 32,
+};
+
+/** The plan, keeping the cross-task sets the fixture data has (xsum, multinli). */
+function tinyPlan(s: StudySpec) {
+  const plan = planStudy(s);
+  plan.evals = plan.evals.filter((e) => ["amazon", "xsum", "multinli"].includes(e.dataset));
+  return plan;
+}
+
+test("fine-tunes and scores; a rerun reuses everything; a changed setting recomputes only its records", async () => {
+  const opts = (events: RunEvent[]): RunOptions => ({
+    base, modelsDir: path.join(work, "models"), store: new ResultStore(path.join(work, "results")), trainLimit: 4,
+    train: { epochs: 1, batchSize: 2, microBatchSize: 2 }, onProgress: (e) => events.push(e),
+  });
+  const first: RunEvent[] = [];
+  const recs = await runStudy(tinyPlan(spec), opts(first));
+  // base: amazon (in), plus FT: amazon (in), xsum and multinli (cross-task).
+  assert.deepEqual(recs.map((r) => `${r.model}:${r.scope}:${r.spec.task}/${r.spec.dataset}`), [
+    "base:base:sentiment/amazon", "ft/sentiment/2000/s0:in:sentiment/amazon", "ft/sentiment/2000/s0:cross:summary/xsum", "ft/sentiment/2000/s0:cross:inference/multinli",
+  ]);
+  assert.ok(first.some((e) => e.kind === "train"), "the FT model was trained");
+  assert.ok(recs.every((r) => !r.cached));
+  // Cross-task rule: the xsum record is a generation score (ROUGE-L), prompted as summarization.
+  assert.equal(recs[2].metric, "rougeL");
+  assert.equal(recs[3].metric, "accuracy");
+  assert.notEqual(recs[0].modelKey, recs[1].modelKey);
+
+  const second: RunEvent[] = [];
+  const again = await runStudy(tinyPlan(spec), opts(second));
+  assert.ok(!second.some((e) => e.kind === "train"), "no training on a rerun");
+  assert.ok(again.every((r) => r.cached));
+  assert.deepEqual(again.map((r) => r.value), recs.map((r) => r.value));
+
+  // Fewer test items: every record is new, the model is reused.
+  const third: RunEvent[] = [];
+  const fewer = await runStudy(tinyPlan({ ...spec, testItems: 2 }), opts(third));
+  assert.ok(!third.some((e) => e.kind === "train"));
+  assert.ok(fewer.every((r) => !r.cached && r.n <= 2));
+  // recordRows flattens for tables.
+  assert.deepEqual(Object.keys(recordRows(fewer)[0]), ["model", "method", "trainTask", "scope", "testTask", "dataset", "kind", "k", "map", "metric", "score", "low", "high", "n"]);
+});
