@@ -8,9 +8,9 @@
  * Validation errors are one line naming the source (file) and the field:
  *   "model/config.json: hidden_size must be divisible by num_attention_heads (100 / 3)".
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeFileAtomic } from "../util/atomic";
+import { readJsonFile } from "../util/json";
 
 export type TorchDtype = "float32" | "float16" | "bfloat16";
 
@@ -182,19 +182,7 @@ export function writeConfig(dir: string, cfg: LlamaConfig): string {
  */
 export function readConfig(dirOrFile: string): LlamaConfig {
   const file = configPath(dirOrFile);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-  return configFromJson(raw, file);
+  return configFromJson(readJsonFile(file), file);
 }
 
 /** A LlamaConfig from parsed config.json content; errors name `source`. */

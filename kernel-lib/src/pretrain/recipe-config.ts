@@ -4,8 +4,8 @@
  * batch, AdamW, warmup + cosine schedule, total steps, seed, checkpoints), the time budget of one
  * invocation and the export. Errors are one line naming the file and the field.
  */
-import fs from "node:fs";
 import { llamaConfig, type LlamaConfig, type TorchDtype } from "../model/config";
+import { readJsonFile } from "../util/json";
 
 export interface PretrainTrainConfig {
   /** Inputs per packed sequence (a window holds seqLen + 1 tokens). */
@@ -122,17 +122,5 @@ export function parsePretrainConfig(raw: unknown, source = "pretrain config"): P
 
 /** Reads and validates a recipe file. */
 export function readPretrainConfig(file: string): PretrainConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-  return parsePretrainConfig(raw, file);
+  return parsePretrainConfig(readJsonFile(file), file);
 }
