@@ -2,8 +2,9 @@
 import { parseArgs } from "node:util";
 import { setupAll, SetupError } from "./lib/setup";
 
-const { values } = parseArgs({ options: { chromium: { type: "boolean" }, "no-data": { type: "boolean" } } });
-setupAll({ chromium: values.chromium, data: !values["no-data"] })
+// Chromium is part of the default set-up; --chromium is kept (it was once opt-in), --no-chromium skips it.
+const { values } = parseArgs({ options: { chromium: { type: "boolean" }, "no-chromium": { type: "boolean" }, "no-data": { type: "boolean" } } });
+setupAll({ chromium: !values["no-chromium"], data: !values["no-data"] })
   .then(() => console.log("ftgen: set-up complete"))
   .catch((e: Error) => {
     console.error(e instanceof SetupError ? e.message : e.stack);

@@ -52,8 +52,15 @@ test("the smoke notebook runs in tslab and its outputs are in the executed file"
   assert.equal((promptText.match(/### Sentiment:(positive|negative)\n\n/g) ?? []).length, 2, "two demonstrations");
   assert.ok(promptText.endsWith("### Sentiment:"), "ends where the answer goes");
 
-  const plot = plotCell.outputs?.find((o) => o.output_type === "display_data");
-  assert.deepEqual(Object.keys(plot?.data ?? {}).sort(), ["application/vnd.plotly.v1+json", "text/html", "text/plain"]);
+  // One display: plotly JSON, offline HTML, a PNG rendered in headless Chromium (awaited in the cell), text.
+  const plots = plotCell.outputs?.filter((o) => o.output_type === "display_data") ?? [];
+  assert.equal(plots.length, 1, JSON.stringify(plotCell.outputs?.map((o) => o.output_type)));
+  const plot = plots[0] as Output & { metadata?: Record<string, unknown> };
+  assert.deepEqual(Object.keys(plot?.data ?? {}).sort(), ["application/vnd.plotly.v1+json", "image/png", "text/html", "text/plain"]);
+  const png = Buffer.from(join(plot.data!["image/png"] as string[] | string), "base64");
+  assert.equal(png.subarray(1, 4).toString("latin1"), "PNG");
+  assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [1400, 600], "700 × 300 at scale 2");
+  assert.deepEqual(plot.metadata?.["image/png"], { width: 700, height: 300 }, "shown at the figure's size");
   const spec = plot?.data?.["application/vnd.plotly.v1+json"] as { data: { type: string }[] };
   assert.equal(spec.data[0].type, "bar");
   assert.ok(join(plot?.data?.["text/html"] as string[]).includes("window.Plotly"), "plotly.js embedded for offline use");

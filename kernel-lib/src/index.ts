@@ -22,7 +22,8 @@ export * from "./study/profile";
 // notebook output: tables, text, figures
 export { displayBundle, showText, LiveDisplay, inKernel, type MimeBundle } from "./notebook/display";
 export { toDataFrame, tableHtml, tableText, showTable, danfo, type TableOptions } from "./notebook/table";
-export { showFigure, figureBundle, type Figure } from "./plot/figure";
+export { showFigure, figureBundle, renderFigureBundle, type Figure, type BundleOptions } from "./plot/figure";
+export { exportFigure, closeRenderer, renderStatic, renderPng, renderSvg, figureSize, chromiumAvailable, type ExportOptions, type ExportedFigure, type StaticFigure } from "./plot/export";
 
 // utilities
 export { makeRng, shuffled, sampleIndices, type Rng } from "./util/random";

@@ -22,7 +22,10 @@ export const JUPYTER_PACKAGES: Readonly<Record<string, string>> = {
   "jupyter-nbconvert": "nbconvert",
   "jupyter-notebook": "notebook",
 };
-/** Headless Chromium for static plot export (PNG/SVG/PDF). */
+/**
+ * Headless Chromium for static plots: the image/png of every displayed figure and exportFigure's
+ * PNG/SVG/PDF (driven by playwright-core; fonts come with its fontconfig dependency).
+ */
 export const CHROMIUM_PACKAGES: Readonly<Record<string, string>> = { chromium: "" };
 
 function run(cmd: string, args: string[], opts: { quiet?: boolean } = {}): { status: number; out: string } {
@@ -105,10 +108,10 @@ export async function ensureData(opts: Omit<FetchOptions, "log" | "dataDir"> = {
   }
 }
 
-/** Everything the notebooks need. */
+/** Everything the notebooks need (Chromium included unless `chromium: false`). */
 export async function setupAll(opts: { chromium?: boolean; data?: boolean } = {}): Promise<void> {
   ensureAptPackages(JUPYTER_PACKAGES);
-  if (opts.chromium) ensureAptPackages(CHROMIUM_PACKAGES);
+  if (opts.chromium !== false) ensureAptPackages(CHROMIUM_PACKAGES);
   ensureKernel();
   ensureBuilt();
   ensureNativeAddon();

@@ -4,11 +4,15 @@
  *  - text/html: a <div> and a script drawing it with plotly.js embedded from node_modules, so it works
  *    offline in Notebook 6. The library goes into the first figure of each kernel session only
  *    (it is 4.8 MB); later figures wait for window.Plotly;
+ *  - image/png: rendered in headless Chromium (plot/export), so GitHub and other static viewers show
+ *    the plot; left out, with one warning per session, when Chromium is not installed;
  *  - text/plain: a one-line description for consoles.
- * PNG export comes with the static renderer (plot/export).
+ * Rendering is asynchronous, so cells `await ftgen.showFigure(fig)`.
  */
 import fs from "node:fs";
+import { inspect } from "node:util";
 import { displayBundle, type MimeBundle } from "../notebook/display";
+import { renderPng, figureSize, chromiumAvailable, chromiumPath, CHROMIUM_INSTALL_HINT } from "./export";
 
 /** A plotly figure: traces, layout and config, as plotly.js takes them. */
 export interface Figure {
@@ -65,18 +69,66 @@ export function figureText(fig: Figure): string {
   return `<Figure${t ? ` "${t}"` : ""}: ${fig.data.length} trace(s) of ${kinds}>`;
 }
 
-/** The mime bundle of a figure. */
-export function figureBundle(fig: Figure, opts: { embedLibrary?: boolean } = {}): MimeBundle {
+export interface BundleOptions {
+  /** Embed plotly.js in the text/html part (default: only in the session's first figure). */
+  embedLibrary?: boolean;
+  /** A rendered PNG (base64) for the image/png part. */
+  png?: string;
+}
+
+/** The mime bundle of a figure (with image/png when `opts.png` is given). */
+export function figureBundle(fig: Figure, opts: BundleOptions = {}): MimeBundle {
   const withLibrary = opts.embedLibrary ?? !libraryEmbedded;
   return {
     "application/vnd.plotly.v1+json": { data: fig.data, layout: fig.layout ?? {}, config: fig.config ?? {} },
     "text/html": figureHtml(fig, withLibrary),
+    ...(opts.png ? { "image/png": opts.png } : {}),
     "text/plain": figureText(fig),
   };
 }
 
-/** Display a figure inline, as one bundle. */
-export function showFigure(fig: Figure): void {
-  displayBundle(figureBundle(fig, { embedLibrary: !libraryEmbedded }));
+/** Display metadata: the PNG is shown at the figure's size, not at its pixel size (it is drawn at scale 2). */
+function bundleMetadata(bundle: MimeBundle, fig: Figure): Record<string, unknown> {
+  return bundle["image/png"] ? { "image/png": figureSize(fig) } : {};
+}
+
+let warned = false;
+function warnOnce(reason: string): void {
+  if (warned) return;
+  warned = true;
+  console.warn(`ftgen: plots carry no image/png (static viewers such as GitHub will not show them): ${reason}`);
+}
+
+/** The PNG scale of displayed figures. */
+export const DISPLAY_PNG_SCALE = 2;
+
+/**
+ * The full bundle of a figure: plotly JSON, HTML, text and, where Chromium is installed, a PNG. Without
+ * Chromium (or when rendering fails) the PNG is left out and one warning per session says why.
+ */
+export async function renderFigureBundle(fig: Figure, opts: { embedLibrary?: boolean } = {}): Promise<MimeBundle> {
+  let png: string | undefined;
+  if (!chromiumAvailable()) {
+    warnOnce(`no Chromium at ${chromiumPath()}; install it: ${CHROMIUM_INSTALL_HINT}`);
+  } else {
+    try {
+      png = (await renderPng(fig, DISPLAY_PNG_SCALE)).toString("base64");
+    } catch (e) {
+      warnOnce(`rendering failed: ${(e as Error).message.split("\n")[0]}`);
+    }
+  }
+  return figureBundle(fig, { embedLibrary: opts.embedLibrary, png });
+}
+
+/**
+ * Display a figure inline, as one bundle. Returns a Promise: `await ftgen.showFigure(fig)` in the cell,
+ * so that the output belongs to it.
+ */
+export function showFigure(fig: Figure): Promise<void> {
+  const embed = !libraryEmbedded;
   libraryEmbedded = true;
+  const shown = renderFigureBundle(fig, { embedLibrary: embed }).then((bundle) => displayBundle(bundle, bundleMetadata(bundle, fig)));
+  // A cell that forgets the await prints the Promise: say what to do instead.
+  Object.defineProperty(shown, inspect.custom, { value: () => "(showFigure returns a Promise: write `await ftgen.showFigure(fig)` so the plot is shown in this cell)" });
+  return shown;
 }

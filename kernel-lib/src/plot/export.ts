@@ -1,0 +1,266 @@
+/**
+ * Static rendering of plotly figures (PNG, SVG, PDF) in headless Chromium.
+ *
+ * Debian's `chromium` (/usr/bin/chromium, or FTGEN_CHROMIUM) is driven by playwright-core; no browser is
+ * ever downloaded. Loading plotly.js into a page takes seconds, so each process keeps ONE renderer: one
+ * browser with one page holding plotly.js (figures are drawn with Plotly.toImage) and one blank page for
+ * printing PDFs. It is started on first use and lives until `closeRenderer()` or the end of the process.
+ * The browser never keeps the process alive: its process and pipes are unref'd (only a pending render
+ * holds the event loop), so a script ends after its last render and a kernel ends when Jupyter shuts it
+ * down; playwright's exit handler then kills Chromium and removes its temporary profile.
+ */
+import childProcess, { type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import type { Browser, Page } from "playwright-core";
+import type { Figure } from "./figure";
+import { plotlyLibrary, figureText } from "./figure";
+import { writeFileAtomic } from "../util/atomic";
+import { projectRoot } from "../util/paths";
+
+/** Where Chromium is expected. */
+export function chromiumPath(): string {
+  return process.env.FTGEN_CHROMIUM ?? "/usr/bin/chromium";
+}
+
+/** How to install it, in one line. */
+export const CHROMIUM_INSTALL_HINT = "npm run setup -- --chromium (or as root: apt-get install -y --no-install-recommends chromium)";
+
+/** True when the Chromium executable is there (it may still fail to start: see `renderFigure`). */
+export function chromiumAvailable(): boolean {
+  try {
+    fs.accessSync(chromiumPath(), fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The launch arguments (the profile is a fresh temporary user-data-dir that playwright creates and removes). */
+export const CHROMIUM_ARGS: readonly string[] = [
+  "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+  "--disable-sync", "--no-first-run",
+];
+
+export class RendererUnavailableError extends Error {}
+
+interface Renderer {
+  browser: Browser;
+  plotPage: Page;
+  printPage: Page;
+}
+
+let starting: Promise<Renderer> | null = null;
+let current: Renderer | null = null;
+let queue: Promise<unknown> = Promise.resolve();
+let pending = 0;
+let keepAlive: NodeJS.Timeout | null = null;
+
+/**
+ * Run `launch` noting the Chromium processes it spawns (playwright-core gives no handle on them), then
+ * unref them and their pipes.
+ */
+async function unrefSpawned<T>(launch: () => Promise<T>): Promise<T> {
+  const cp = childProcess as unknown as { spawn: (...args: unknown[]) => ChildProcess };
+  const original = cp.spawn;
+  const spawned: ChildProcess[] = [];
+  cp.spawn = function (this: unknown, ...args: unknown[]): ChildProcess {
+    const child = original.apply(this, args);
+    if (args[0] === chromiumPath()) spawned.push(child);
+    return child;
+  };
+  try {
+    return await launch();
+  } finally {
+    cp.spawn = original;
+    for (const child of spawned) {
+      child.unref();
+      for (const stream of child.stdio) (stream as { unref?: () => void } | null)?.unref?.();
+    }
+  }
+}
+
+async function launch(): Promise<Renderer> {
+  if (!chromiumAvailable()) throw new RendererUnavailableError(`no Chromium at ${chromiumPath()}; install it: ${CHROMIUM_INSTALL_HINT}`);
+  let chromium: typeof import("playwright-core").chromium;
+  try {
+    ({ chromium } = await import("playwright-core"));
+  } catch {
+    throw new RendererUnavailableError("playwright-core is not installed; run: npm ci");
+  }
+  const browser = await unrefSpawned(() => chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: [...CHROMIUM_ARGS],
+    // A notebook interrupt is SIGINT, and a SIGTERM handler would stop the default exit: leave signals to
+    // the process. Playwright still kills the browser on process exit, and Chromium exits when its pipe closes.
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
+    timeout: 60_000,
+  }));
+  try {
+    const plotPage = await browser.newPage();
+    await plotPage.setContent("<!doctype html><html><head><meta charset=\"utf-8\"></head><body></body></html>");
+    await plotPage.addScriptTag({ content: plotlyLibrary() });
+    const printPage = await browser.newPage();
+    const renderer: Renderer = { browser, plotPage, printPage };
+    // A crashed or killed browser is replaced on the next render.
+    browser.on("disconnected", () => { if (current === renderer) { current = null; starting = null; } });
+    current = renderer;
+    return renderer;
+  } catch (e) {
+    await browser.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+function renderer(): Promise<Renderer> {
+  if (!starting) {
+    starting = launch();
+    starting.catch(() => { starting = null; });
+  }
+  return starting;
+}
+
+/** Close the browser (a later render starts a new one). */
+export async function closeRenderer(): Promise<void> {
+  const r = starting;
+  starting = null;
+  current = null;
+  if (!r) return;
+  try {
+    await (await r).browser.close();
+  } catch {
+    // it did not start, or is gone already
+  }
+}
+
+/** Run `job` on the renderer, one job at a time; the event loop is held while any job is pending. */
+function withRenderer<T>(job: (r: Renderer) => Promise<T>): Promise<T> {
+  if (pending++ === 0) keepAlive = setInterval(() => undefined, 1 << 30);
+  const result = queue.then(async () => job(await renderer()));
+  queue = result.catch(() => undefined).then(() => {
+    if (--pending === 0 && keepAlive) { clearInterval(keepAlive); keepAlive = null; }
+  });
+  return result;
+}
+
+/** The size a figure is drawn at: its layout's width and height, else plotly's defaults (700 × 450). */
+export function figureSize(fig: Figure): { width: number; height: number } {
+  const w = fig.layout?.width, h = fig.layout?.height;
+  return { width: typeof w === "number" && w > 0 ? Math.round(w) : 700, height: typeof h === "number" && h > 0 ? Math.round(h) : 450 };
+}
+
+function plotSpec(fig: Figure): Record<string, unknown> {
+  return { data: fig.data, layout: fig.layout ?? {}, config: { ...(fig.config ?? {}), staticPlot: true } };
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} took over ${ms / 1000} s`)), ms); })]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+async function toImage(page: Page, fig: Figure, format: "png" | "svg", scale: number): Promise<string> {
+  const { width, height } = figureSize(fig);
+  const url = await withTimeout(
+    page.evaluate(
+      ([spec, opts]) => (globalThis as unknown as { Plotly: { toImage(f: unknown, o: unknown): Promise<string> } }).Plotly.toImage(spec, opts),
+      [plotSpec(fig), { format, width, height, scale }] as const,
+    ),
+    60_000, `rendering ${format}`,
+  );
+  return url;
+}
+
+/** PNG of a figure, as bytes (`scale` × the figure's size in pixels). */
+export function renderPng(fig: Figure, scale = 2): Promise<Buffer> {
+  return withRenderer(async (r) => {
+    const url = await toImage(r.plotPage, fig, "png", scale);
+    return Buffer.from(url.slice(url.indexOf(",") + 1), "base64");
+  });
+}
+
+/** SVG of a figure, as text. */
+export function renderSvg(fig: Figure): Promise<string> {
+  return withRenderer(async (r) => svgOf(await toImage(r.plotPage, fig, "svg", 1)));
+}
+
+function svgOf(url: string): string {
+  const comma = url.indexOf(",");
+  const head = url.slice(0, comma);
+  const body = url.slice(comma + 1);
+  return head.endsWith(";base64") ? Buffer.from(body, "base64").toString("utf8") : decodeURIComponent(body);
+}
+
+async function printPdf(page: Page, svg: string, width: number, height: number): Promise<Buffer> {
+  const html = `<!doctype html><html><head><meta charset="utf-8"><style>@page { size: ${width}px ${height}px; margin: 0 }
+html, body { margin: 0; padding: 0; width: ${width}px; height: ${height}px; overflow: hidden } svg { display: block }</style></head><body>${svg}</body></html>`;
+  await page.setContent(html);
+  return withTimeout(page.pdf({ width: `${width}px`, height: `${height}px`, printBackground: true, pageRanges: "1", preferCSSPageSize: true }), 60_000, "printing the PDF");
+}
+
+/** The three static renderings of one figure. */
+export interface StaticFigure {
+  png: Buffer;
+  svg: string;
+  pdf: Buffer;
+}
+
+/** Render a figure as PNG (at `scale`), SVG and PDF (vector, the SVG printed at the figure's size). */
+export function renderStatic(fig: Figure, opts: { scale?: number } = {}): Promise<StaticFigure> {
+  return withRenderer(async (r) => {
+    const pngUrl = await toImage(r.plotPage, fig, "png", opts.scale ?? 2);
+    const svg = svgOf(await toImage(r.plotPage, fig, "svg", 1));
+    const { width, height } = figureSize(fig);
+    const pdf = await printPdf(r.printPage, svg, width, height);
+    return { png: Buffer.from(pngUrl.slice(pngUrl.indexOf(",") + 1), "base64"), svg, pdf };
+  });
+}
+
+export interface ExportOptions {
+  /** Folder to write to (default: the project's figures/). */
+  dir?: string;
+  /** PNG pixels per figure pixel (default 2). */
+  scale?: number;
+}
+
+/** The files `exportFigure` wrote. */
+export interface ExportedFigure {
+  png: string;
+  svg: string;
+  pdf: string;
+}
+
+function checkName(fig: Figure, name: unknown): string {
+  const what = figureText(fig);
+  if (typeof name !== "string" || name.trim() === "") throw new Error(`exportFigure: ${what} needs a file name, got ${JSON.stringify(name)}`);
+  if (/[\\/]/.test(name)) throw new Error(`exportFigure "${name}": ${what}: the name must not contain path separators (use opts.dir for the folder)`);
+  // eslint-disable-next-line no-control-regex
+  if (name === "." || name === ".." || /[\u0000-\u001f]/.test(name)) throw new Error(`exportFigure "${name.replace(/[\u0000-\u001f]/g, "?")}": ${what}: not a usable file name`);
+  return name;
+}
+
+/**
+ * Write `figures/<name>.png`, `.svg` and `.pdf` (each atomically) and return their paths.
+ * Needs Chromium; without it, the error says how to install it.
+ */
+export async function exportFigure(fig: Figure, name: string, opts: ExportOptions = {}): Promise<ExportedFigure> {
+  checkName(fig, name);
+  const dir = path.resolve(opts.dir ?? path.join(projectRoot(), "figures"));
+  let out: StaticFigure;
+  try {
+    out = await renderStatic(fig, { scale: opts.scale });
+  } catch (e) {
+    throw new Error(`exportFigure "${name}": ${(e as Error).message.split("\n")[0]}`);
+  }
+  const files: ExportedFigure = { png: path.join(dir, `${name}.png`), svg: path.join(dir, `${name}.svg`), pdf: path.join(dir, `${name}.pdf`) };
+  writeFileAtomic(files.png, out.png);
+  writeFileAtomic(files.svg, out.svg);
+  writeFileAtomic(files.pdf, out.pdf);
+  return files;
+}

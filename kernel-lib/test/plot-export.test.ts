@@ -1,0 +1,135 @@
+/**
+ * Static figures through headless Chromium (plot/export): the files exportFigure writes, the display
+ * bundle with its PNG, and what happens without Chromium. Needs /usr/bin/chromium (set-up installs it).
+ */
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { barChart } from "../src/plot/charts";
+import { figureBundle, renderFigureBundle } from "../src/plot/figure";
+import { exportFigure, closeRenderer, chromiumAvailable, chromiumPath } from "../src/plot/export";
+
+const fig = barChart({
+  title: "Accuracy by model",
+  categories: ["sst2", "amazon"],
+  series: [{ name: "FT", y: [0.8, 0.7], ci: [[0.75, 0.85], [0.6, 0.76]] }, { name: "base", y: [0.6, 0.55] }],
+  yRange: [0, 1],
+  height: 420,
+});
+const WIDTH = 700; // plotly's default width: the layout sets none
+const HEIGHT = 420;
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-export-"));
+after(async () => {
+  await closeRenderer();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Width and height from a PNG's IHDR chunk, after checking the signature. */
+function pngSize(png: Buffer): { width: number; height: number } {
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], "PNG signature");
+  assert.equal(png.subarray(12, 16).toString("latin1"), "IHDR");
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+}
+
+/** Set-up installs Chromium (scripts/lib/setup.ts), so its absence is a failure, not a skip. */
+function needChromium(): void {
+  assert.ok(chromiumAvailable(), `no Chromium at ${chromiumPath()}: run npm run setup (it installs the Debian package chromium)`);
+}
+
+test("exportFigure writes a PNG at twice the figure's size, an SVG with the title and a one-page PDF", async () => {
+  needChromium();
+  const t0 = Date.now();
+  const files = await exportFigure(fig, "accuracy-by-model", { dir: tmp });
+  const first = Date.now() - t0;
+  assert.deepEqual(files, { png: path.join(tmp, "accuracy-by-model.png"), svg: path.join(tmp, "accuracy-by-model.svg"), pdf: path.join(tmp, "accuracy-by-model.pdf") });
+  assert.deepEqual(fs.readdirSync(tmp).sort(), ["accuracy-by-model.pdf", "accuracy-by-model.png", "accuracy-by-model.svg"], "no temp files left");
+
+  assert.deepEqual(pngSize(fs.readFileSync(files.png)), { width: WIDTH * 2, height: HEIGHT * 2 });
+
+  const svg = fs.readFileSync(files.svg, "utf8");
+  const parsed = spawnSync("/usr/bin/python3", ["-c", [
+    "import sys, json, xml.etree.ElementTree as E",
+    "r = E.parse(sys.argv[1]).getroot()",
+    "texts = [''.join(t.itertext()) for t in r.iter('{http://www.w3.org/2000/svg}text')]",
+    "print(json.dumps({'tag': r.tag, 'width': r.get('width'), 'height': r.get('height'), 'texts': texts}))",
+  ].join("\n"), files.svg], { encoding: "utf8" });
+  assert.equal(parsed.status, 0, `the SVG parses as XML: ${parsed.stderr}`);
+  const root = JSON.parse(parsed.stdout) as { tag: string; width: string; height: string; texts: string[] };
+  assert.equal(root.tag, "{http://www.w3.org/2000/svg}svg");
+  assert.deepEqual([Number(root.width), Number(root.height)], [WIDTH, HEIGHT]);
+  assert.ok(root.texts.includes("Accuracy by model"), `title among the SVG's text elements: ${root.texts.join("|")}`);
+  assert.ok(root.texts.includes("amazon") && root.texts.includes("FT"), "categories and legend drawn");
+  assert.match(svg, /class="point"/, "bars drawn");
+
+  const pdf = fs.readFileSync(files.pdf);
+  assert.equal(pdf.subarray(0, 5).toString("latin1"), "%PDF-");
+  assert.match(pdf.subarray(-32).toString("latin1"), /%%EOF\s*$/);
+  const text = pdf.toString("latin1");
+  assert.equal((text.match(/\/Type\s*\/Page\b/g) ?? []).length, 1, "one page");
+  const box = /\/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]/.exec(text);
+  assert.ok(box, "a MediaBox");
+  // CSS pixels are 0.75 pt.
+  assert.ok(Math.abs(Number(box[1]) - WIDTH * 0.75) < 1 && Math.abs(Number(box[2]) - HEIGHT * 0.75) < 1, `page ${box[1]} × ${box[2]} pt`);
+
+  // The second export reuses the page that holds plotly.js: overwritten in place, and no browser start.
+  const t1 = Date.now();
+  await exportFigure({ ...fig, layout: { ...fig.layout, width: 500 } }, "accuracy-by-model", { dir: tmp, scale: 1 });
+  const second = Date.now() - t1;
+  assert.deepEqual(pngSize(fs.readFileSync(files.png)), { width: 500, height: HEIGHT });
+  console.log(`exportFigure: first ${first} ms (browser start and plotly.js), second ${second} ms`);
+});
+
+test("figure displays are one bundle: plotly JSON, HTML, a PNG of the figure and text", async () => {
+  needChromium();
+  const bundle = await renderFigureBundle(fig, { embedLibrary: false });
+  assert.deepEqual(Object.keys(bundle).sort(), ["application/vnd.plotly.v1+json", "image/png", "text/html", "text/plain"]);
+  const png = Buffer.from(bundle["image/png"] as string, "base64");
+  assert.deepEqual(pngSize(png), { width: WIDTH * 2, height: HEIGHT * 2 });
+  assert.equal(bundle["text/plain"], '<Figure "Accuracy by model": 2 trace(s) of bar>');
+  assert.ok((bundle["text/html"] as string).includes('class="ftgen-plot"'));
+  // Without a rendered PNG, figureBundle gives the other three.
+  assert.deepEqual(Object.keys(figureBundle(fig, { embedLibrary: false })).sort(), ["application/vnd.plotly.v1+json", "text/html", "text/plain"]);
+});
+
+test("bad figure names are refused in one line naming the figure, and nothing is written", async () => {
+  const dir = path.join(tmp, "bad");
+  for (const [name, pattern] of [
+    ["", /^exportFigure: <Figure "Accuracy by model": 2 trace\(s\) of bar> needs a file name, got ""$/],
+    ["  ", /needs a file name/],
+    ["sub/dir", /^exportFigure "sub\/dir": <Figure "Accuracy by model"[^\n]*must not contain path separators/],
+    ["..\\up", /must not contain path separators/],
+    ["..", /not a usable file name/],
+  ] as const) {
+    await assert.rejects(exportFigure(fig, name, { dir }), (e: Error) => {
+      assert.match(e.message, pattern);
+      assert.ok(!e.message.includes("\n"), "one line");
+      return true;
+    });
+  }
+  assert.ok(!fs.existsSync(dir));
+});
+
+test("without Chromium, displays keep their other types with one warning, and exportFigure says how to install it", async () => {
+  const saved = process.env.FTGEN_CHROMIUM;
+  const warn = console.warn;
+  const warnings: string[] = [];
+  await closeRenderer(); // a running browser would still serve
+  process.env.FTGEN_CHROMIUM = path.join(tmp, "no-such-chromium");
+  console.warn = (...a: unknown[]) => { warnings.push(a.join(" ")); };
+  try {
+    for (let i = 0; i < 2; i++) {
+      const bundle = await renderFigureBundle(fig, { embedLibrary: false });
+      assert.deepEqual(Object.keys(bundle).sort(), ["application/vnd.plotly.v1+json", "text/html", "text/plain"]);
+    }
+    assert.equal(warnings.length, 1, "one warning per session");
+    assert.match(warnings[0], /no Chromium at .*no-such-chromium; install it: npm run setup -- --chromium .*apt-get install -y --no-install-recommends chromium/);
+    await assert.rejects(exportFigure(fig, "x", { dir: tmp }), /^Error: exportFigure "x": no Chromium at .*; install it: npm run setup -- --chromium/);
+  } finally {
+    console.warn = warn;
+    if (saved === undefined) delete process.env.FTGEN_CHROMIUM; else process.env.FTGEN_CHROMIUM = saved;
+  }
+});

@@ -1,0 +1,134 @@
+/**
+ * A real browser: Jupyter Notebook 6 serves an executed notebook on 127.0.0.1 (the project's kernel
+ * registration, a free port, a token), headless Chromium opens it, and the plotly plot of its text/html
+ * output must render: its SVG is in the page. A screenshot of the plot is kept in .cache/test-artifacts/.
+ *
+ * Notebook 6 runs an output's scripts only when the notebook is trusted, so the copy it serves is
+ * signed first (`jupyter trust`), with a throwaway Jupyter data dir holding the notary's secret.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { chromium } from "playwright-core";
+import { jupyterEnv, jupyterPython } from "../scripts/lib/jupyter";
+import { chromiumAvailable, chromiumPath, CHROMIUM_ARGS } from "../kernel-lib/src/plot/export";
+
+const root = path.resolve(__dirname, "..");
+const NOTEBOOK = "00-data-and-prompts.ipynb";
+const artifacts = path.join(root, ".cache", "test-artifacts");
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForServer(base: string, token: string, child: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`jupyter exited with ${child.exitCode}:\n${log()}`);
+    try {
+      const res = await fetch(`${base}/api/status?token=${token}`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`jupyter did not answer within 60 s:\n${log()}`);
+}
+
+test("an executed notebook served by Jupyter Notebook shows its plotly plot in headless Chromium", async () => {
+  assert.ok(chromiumAvailable(), `no Chromium at ${chromiumPath()}: npm run setup installs it`);
+  const t0 = Date.now();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-browser-"));
+  const nbDir = path.join(tmp, "notebooks");
+  fs.mkdirSync(nbDir);
+  fs.copyFileSync(path.join(root, "notebooks", NOTEBOOK), path.join(nbDir, NOTEBOOK));
+  const executed = JSON.parse(fs.readFileSync(path.join(nbDir, NOTEBOOK), "utf8")) as { cells: { outputs?: { data?: Record<string, unknown> }[] }[] };
+  const plotOutputs = executed.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.data?.["application/vnd.plotly.v1+json"]);
+  assert.ok(plotOutputs.length > 0, `${NOTEBOOK} has an executed plot`);
+
+  // Our kernel registration (JUPYTER_PATH), everything else in the throwaway folder.
+  const env = jupyterEnv({
+    JUPYTER_DATA_DIR: path.join(tmp, "data"),
+    JUPYTER_RUNTIME_DIR: path.join(tmp, "runtime"),
+    JUPYTER_CONFIG_DIR: path.join(tmp, "config"),
+  });
+  env.JUPYTER_PATH = `${env.JUPYTER_PATH}${path.delimiter}${path.join(tmp, "data")}`;
+  const trust = spawnSync(jupyterPython(), ["-c", "from nbformat.sign import TrustNotebookApp; TrustNotebookApp.launch_instance()", path.join(nbDir, NOTEBOOK)], { env, encoding: "utf8" });
+  assert.equal(trust.status, 0, trust.stderr);
+  assert.match(trust.stdout + trust.stderr, /Signing notebook/);
+
+  const port = await freePort();
+  const token = randomBytes(16).toString("hex");
+  const base = `http://127.0.0.1:${port}`;
+  const args = ["-m", "notebook", "--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0", `--NotebookApp.token=${token}`, `--notebook-dir=${nbDir}`];
+  if (typeof process.getuid === "function" && process.getuid() === 0) args.push("--allow-root");
+  const server = spawn(jupyterPython(), args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  let serverLog = "";
+  server.stdout!.on("data", (b: Buffer) => { serverLog += b.toString(); });
+  server.stderr!.on("data", (b: Buffer) => { serverLog += b.toString(); });
+  const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: [...CHROMIUM_ARGS] });
+  try {
+    await waitForServer(base, token, server, () => serverLog);
+    const tServer = Date.now() - t0;
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.goto(`${base}/notebooks/${NOTEBOOK}?token=${token}`, { waitUntil: "domcontentloaded" });
+
+    const plot = page.locator(".output_html .ftgen-plot").first();
+    await plot.locator("svg.main-svg").first().waitFor({ state: "attached", timeout: 60_000 });
+    const tRendered = Date.now() - t0;
+
+    // The figure plotly drew, in the page: SVG with bars and the figure's title.
+    const drawn = await plot.evaluate((el) => ({
+      svgs: el.querySelectorAll("svg.main-svg").length,
+      bars: el.querySelectorAll(".barlayer .point path").length,
+      title: el.querySelector(".gtitle")?.textContent ?? "",
+      width: el.getBoundingClientRect().width,
+      height: el.getBoundingClientRect().height,
+    }));
+    assert.ok(drawn.svgs >= 1, "plotly's SVG is in the page");
+    assert.ok(drawn.bars > 0, `bars drawn (${drawn.bars})`);
+    assert.match(drawn.title, /^Label shares in the first \d+ test items$/);
+    assert.ok(drawn.width > 300 && drawn.height > 300, `plot laid out at ${drawn.width}×${drawn.height}`);
+    assert.equal(await page.locator(".output_html .ftgen-plot", { hasText: "plotly.js did not load" }).count(), 0);
+    assert.deepEqual(pageErrors.filter((e) => /plotly/i.test(e)), [], "no plotly errors");
+
+    fs.mkdirSync(artifacts, { recursive: true });
+    const shot = path.join(artifacts, "browser-notebook-plot.png");
+    await plot.scrollIntoViewIfNeeded();
+    await plot.screenshot({ path: shot });
+    const png = fs.readFileSync(shot);
+    assert.equal(png.subarray(1, 4).toString("latin1"), "PNG");
+    assert.ok(png.length > 5_000, `screenshot of ${png.length} bytes`);
+    console.log(`browser test: server up ${tServer} ms, plot rendered ${tRendered} ms after start; screenshot ${path.relative(root, shot)}`);
+
+    // Shut down the kernel the page started, then the server.
+    const sessions = (await (await fetch(`${base}/api/sessions?token=${token}`)).json()) as { id: string }[];
+    for (const s of sessions) await fetch(`${base}/api/sessions/${s.id}?token=${token}`, { method: "DELETE" });
+  } finally {
+    await browser.close();
+    if (server.exitCode === null) {
+      const exited = new Promise((r) => server.once("exit", r));
+      server.kill("SIGTERM");
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 10_000); })]);
+      clearTimeout(timer);
+      if (server.exitCode === null) server.kill("SIGKILL");
+    }
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
