@@ -3,6 +3,7 @@
  * JupyterLab where it is installed, Notebook otherwise. Ctrl-C stops it.
  */
 import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { setupAll, SetupError } from "./lib/setup";
@@ -13,9 +14,23 @@ function hasModule(mod: string): boolean {
   return spawnSync(jupyterPython(), ["-c", `import ${mod}`]).status === 0;
 }
 
+/**
+ * Jupyter runs the scripts of a notebook's outputs (our plotly plots) only in notebooks it trusts,
+ * and trust is a signature kept per machine (here in the project's .jupyter): a fresh clone trusts
+ * nothing, so its plots would show as empty boxes. The project's own notebooks are trusted here.
+ */
+function trustProjectNotebooks(): void {
+  const dir = path.join(projectRoot(), "notebooks");
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith(".ipynb")).map((f) => path.join(dir, f));
+  if (files.length === 0) return;
+  const r = spawnSync(jupyterPython(), ["-m", "nbformat.sign", ...files], { env: jupyterEnv(), encoding: "utf8" });
+  if (r.status !== 0) console.warn(`ftgen: could not mark the notebooks trusted (${(r.stderr || "").trim().split("\n").pop()}); plots appear after running their cells`);
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { port: { type: "string", default: "8888" }, "no-setup": { type: "boolean" }, classic: { type: "boolean" } } });
   if (!values["no-setup"]) await setupAll();
+  trustProjectNotebooks();
   const app = !values.classic && hasModule("jupyterlab") ? "jupyterlab" : "notebook";
   const args = ["-m", app, "--no-browser", "--ip=127.0.0.1", `--port=${values.port}`, `--notebook-dir=${path.join(projectRoot(), "notebooks")}`];
   // Jupyter refuses root unless told; a fresh Debian box (and CI) runs as root.
