@@ -79,3 +79,4 @@ export { iclGrid, iclChecks, majorityBaseline, scoreVsKChart, type IclCheckRow, 
 export { projectRoot, baseModelDir } from "./util/paths";
 export { planStudy, testSetsFor, methodName, type StudySpec, type StudyPlan, type ModelJob, type EvalJob, type Method, type Scope } from "./study/plan";
 export { runStudy, recordRows, modelFolder, type RunOptions, type RunEvent, type StudyRecord } from "./study/runner";
+export { deltasVsBase, pivot, pivotRows, deltaHeatmap, type DeltaRow, type Pivot } from "./study/results";

@@ -1,0 +1,85 @@
+/**
+ * Reading a study's records: Δ vs the base model at the same (test set, k, map), pivots such as
+ * train task × test set, and the heatmap of a pivot. Tables go through toDataFrame/showTable.
+ */
+import type { Figure } from "../plot/figure";
+import type { StudyRecord } from "./runner";
+
+/** A record with its base-model counterpart (same test set, k, map, test items). */
+export interface DeltaRow {
+  record: StudyRecord;
+  base?: StudyRecord;
+  /** record − base, when the base model was scored on the same job. */
+  delta?: number;
+}
+
+const jobKey = (r: StudyRecord): string => `${r.spec.task}|${r.spec.dataset}|${r.spec.k}|${r.spec.map}|${r.spec.limit}`;
+
+/** Each fine-tuned record with its Δ vs the base model at the same (test set, k, map). */
+export function deltasVsBase(records: readonly StudyRecord[]): DeltaRow[] {
+  const base = new Map(records.filter((r) => r.method === "base").map((r) => [jobKey(r), r]));
+  return records.filter((r) => r.method !== "base").map((r) => {
+    const b = base.get(jobKey(r));
+    return { record: r, base: b, delta: b ? r.value - b.value : undefined };
+  });
+}
+
+export interface Pivot {
+  rows: string[];
+  cols: string[];
+  /** values[i][j]: the mean over the records in that cell, or null when it has none. */
+  values: (number | null)[][];
+  title: string;
+}
+
+/**
+ * A rows × cols table of Δ vs base (or of raw scores with `value: "score"`), averaging over the
+ * records that fall in one cell (e.g. several seeds). Keys pick a field of the record.
+ */
+export function pivot(records: readonly StudyRecord[], opts: {
+  rows: (r: StudyRecord) => string; cols: (r: StudyRecord) => string; value?: "delta" | "score";
+  filter?: (r: StudyRecord) => boolean; title?: string;
+}): Pivot {
+  const value = opts.value ?? "delta";
+  const cells = new Map<string, number[]>();
+  const rowSet: string[] = [], colSet: string[] = [];
+  const rowsIn = value === "delta" ? deltasVsBase(records) : records.filter((r) => r.method !== "base").map((record) => ({ record, delta: undefined }));
+  for (const d of rowsIn) {
+    if (opts.filter && !opts.filter(d.record)) continue;
+    const v = value === "delta" ? d.delta : d.record.value;
+    if (v === undefined) continue;
+    const rk = opts.rows(d.record), ck = opts.cols(d.record);
+    if (!rowSet.includes(rk)) rowSet.push(rk);
+    if (!colSet.includes(ck)) colSet.push(ck);
+    const key = `${rk}\u0000${ck}`;
+    cells.set(key, [...(cells.get(key) ?? []), v]);
+  }
+  const values = rowSet.map((rk) => colSet.map((ck) => {
+    const v = cells.get(`${rk}\u0000${ck}`);
+    return v ? v.reduce((a, b) => a + b, 0) / v.length : null;
+  }));
+  return { rows: rowSet, cols: colSet, values, title: opts.title ?? (value === "delta" ? "Δ vs base" : "score") };
+}
+
+/** The pivot as plain rows for toDataFrame: one row per pivot row, one column per pivot column. */
+export function pivotRows(p: Pivot, rowName = "train task"): Record<string, string | number>[] {
+  return p.rows.map((r, i) => ({ [rowName]: r, ...Object.fromEntries(p.cols.map((c, j) => [c, p.values[i][j] ?? ""])) }));
+}
+
+/** A heatmap of a Δ pivot: red below zero, blue above, each cell labelled with its value. */
+export function deltaHeatmap(p: Pivot, opts: { xTitle?: string; yTitle?: string } = {}): Figure {
+  const finite = p.values.flat().filter((v): v is number => v !== null);
+  const span = Math.max(0.01, ...finite.map(Math.abs));
+  return {
+    data: [{
+      type: "heatmap", x: p.cols, y: p.rows, z: p.values, zmin: -span, zmax: span, zmid: 0, colorscale: "RdBu",
+      text: p.values.map((row) => row.map((v) => (v === null ? "" : (v >= 0 ? "+" : "") + v.toFixed(3)))), texttemplate: "%{text}",
+      hovertemplate: "%{y} → %{x}: %{z:.3f}<extra></extra>",
+    }],
+    layout: {
+      title: { text: p.title }, height: 120 + 48 * p.rows.length,
+      xaxis: { title: { text: opts.xTitle ?? "test set" } }, yaxis: { title: { text: opts.yTitle ?? "fine-tuned on" }, autorange: "reversed" },
+      margin: { t: 60, l: 110, r: 20, b: 80 },
+    },
+  };
+}

@@ -1,0 +1,42 @@
+/** Δ vs base and pivots on hand-made records, checked against hand-computed values. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { deltasVsBase, pivot, pivotRows, deltaHeatmap } from "../src/study/results";
+import type { StudyRecord } from "../src/study/runner";
+import type { TaskName } from "../src/data/tasks";
+
+function rec(model: string, method: string, trainTask: string | undefined, task: TaskName, dataset: string, k: number, value: number): StudyRecord {
+  return { spec: { task, dataset, k, map: 0, limit: 10, fieldTokenCap: 32 }, modelId: model, engine: "e", metric: "accuracy", value, ci: { low: value, mid: value, high: value },
+    n: 10, excluded: 0, truncatedPrompts: 0, extra: {}, seconds: 0, key: `${model}${dataset}${k}`, modelKey: model, cached: false, model, method,
+    scope: method === "base" ? "base" : "in", trainTask, trainSize: 2000, seed: 0 };
+}
+
+const records = [
+  rec("base", "base", undefined, "sentiment", "amazon", 0, 0.5), rec("base", "base", undefined, "sentiment", "sst2", 0, 0.6),
+  rec("base", "base", undefined, "sentiment", "amazon", 2, 0.7),
+  rec("ft/s/0", "ft", "sentiment", "sentiment", "amazon", 0, 0.9), rec("ft/s/1", "ft", "sentiment", "sentiment", "amazon", 0, 0.8),
+  rec("ft/s/0", "ft", "sentiment", "sentiment", "sst2", 0, 0.55), rec("ft/s/0", "ft", "sentiment", "sentiment", "amazon", 2, 0.75),
+  rec("ft/d/0", "ft", "detection", "sentiment", "yelp", 0, 0.5),
+];
+
+test("Δ vs base pairs each record with the base at the same test set, k and map", () => {
+  const d = deltasVsBase(records);
+  assert.equal(d.length, 5);
+  assert.deepEqual(d.map((x) => (x.delta === undefined ? null : +x.delta.toFixed(6))), [0.4, 0.3, -0.05, 0.05, null]); // yelp has no base record
+});
+
+test("pivot: train task × test set at k = 0, averaging seeds; raw scores too", () => {
+  const p = pivot(records, { rows: (r) => r.trainTask ?? "", cols: (r) => r.spec.dataset, filter: (r) => r.spec.k === 0 });
+  assert.deepEqual(p.rows, ["sentiment"]);
+  assert.deepEqual(p.cols, ["amazon", "sst2"]);
+  assert.deepEqual(p.values.map((r) => r.map((v) => (v === null ? null : +v.toFixed(6)))), [[0.35, -0.05]]); // (0.4 + 0.3) / 2
+  const s = pivot(records, { rows: (r) => r.trainTask ?? "", cols: (r) => r.spec.dataset, filter: (r) => r.spec.k === 0, value: "score" });
+  assert.deepEqual(s.rows, ["sentiment", "detection"]);
+  assert.deepEqual(s.values.map((r) => r.map((v) => (v === null ? null : +v.toFixed(6)))), [[0.85, 0.55, null], [null, null, 0.5]]);
+  assert.deepEqual(pivotRows(s)[1], { "train task": "detection", amazon: "", sst2: "", yelp: 0.5 });
+  const fig = deltaHeatmap(p);
+  const h = fig.data[0] as { z: unknown; zmin: number; zmax: number; text: string[][] };
+  assert.deepEqual(h.text, [["+0.350", "-0.050"]]);
+  assert.equal(h.zmax, 0.35);
+  assert.equal(h.zmin, -0.35);
+});
