@@ -68,3 +68,20 @@ test("fine-tunes and scores; a rerun reuses everything; a changed setting recomp
   // recordRows flattens for tables.
   assert.deepEqual(Object.keys(recordRows(fewer)[0]), ["model", "method", "trainTask", "scope", "testTask", "dataset", "kind", "k", "map", "metric", "score", "low", "high", "n"]);
 });
+
+test("two worker processes give the in-process records, in plan order", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-study-workers-"));
+  const mk = (sub: string, workers: number): RunOptions => ({
+    base, modelsDir: path.join(dir, sub, "models"), store: new ResultStore(path.join(dir, sub, "results")), trainLimit: 4,
+    train: { epochs: 1, batchSize: 2, microBatchSize: 2 }, workers,
+  });
+  const plan = tinyPlan({ ...spec, testItems: 3 });
+  const events: RunEvent[] = [];
+  const parallel = await runStudy(plan, { ...mk("w2", 2), onProgress: (e) => events.push(e) });
+  const serial = await runStudy(plan, mk("w1", 1));
+  assert.deepEqual(parallel.map((r) => `${r.model}:${r.spec.dataset}`), serial.map((r) => `${r.model}:${r.spec.dataset}`));
+  assert.deepEqual(parallel.map((r) => r.value), serial.map((r) => r.value));
+  const evalEvents = events.filter((e) => e.kind === "eval") as Extract<RunEvent, { kind: "eval" }>[];
+  assert.deepEqual(evalEvents.map((e) => e.done), [1, 2, 3, 4]);
+  assert.ok(evalEvents.every((e) => e.total === 4));
+});

@@ -9,6 +9,7 @@
  * changed setting recomputes exactly what it touches. A model folder counts as finished once its
  * training.json exists (finetune writes it last); an unfinished one resumes from its checkpoints.
  */
+import { fork } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { TASKS } from "../data/tasks";
@@ -18,6 +19,7 @@ import { TfjsCausalLM } from "../evaluate/tfjs-lm";
 import { baseModelDir, projectRoot } from "../util/paths";
 import { ResultStore, evaluateCached, folderHash, sha1, stableJson, type StoredResult } from "./store";
 import type { EvalJob, ModelJob, StudyPlan } from "./plan";
+import type { WorkerMessage, WorkerRequest } from "./worker";
 
 export interface RunOptions {
   /** Base model folder (default: baseModelDir(), the shipped one). */
@@ -31,6 +33,11 @@ export interface RunOptions {
   trainLimit?: number;
   /** Prompts per forward pass in evaluation. */
   batchSize?: number;
+  /**
+   * Worker processes (default 1: in this process). With more, each worker takes whole models
+   * (fine-tuning and scoring), round robin, with one BLAS thread each; records come back in plan order.
+   */
+  workers?: number;
   onProgress?: (e: RunEvent) => void;
 }
 
@@ -59,6 +66,7 @@ export function modelFolder(job: ModelJob, plan: StudyPlan, baseKey: string, opt
 
 /** Fine-tunes (or reuses) every model, then evaluates (or reuses) every job; records in plan order. */
 export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<StudyRecord[]> {
+  if ((opts.workers ?? 1) > 1 && plan.models.length > 1) return runInWorkers(plan, opts);
   const base = path.resolve(opts.base ?? baseModelDir());
   const baseKey = folderHash(base);
   const store = opts.store ?? new ResultStore();
@@ -106,6 +114,43 @@ export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<
     }
   }
   return records;
+}
+
+/** runStudy over worker processes: models dealt round robin, records merged back in plan order. */
+async function runInWorkers(plan: StudyPlan, opts: RunOptions): Promise<StudyRecord[]> {
+  const n = Math.min(opts.workers ?? 1, plan.models.length);
+  const store = opts.store ?? new ResultStore();
+  const parts: StudyPlan[] = Array.from({ length: n }, (_, w) => {
+    const models = plan.models.filter((_, i) => i % n === w);
+    const ids = new Set(models.map((m) => m.id));
+    return { spec: plan.spec, models, evals: plan.evals.filter((e) => ids.has(e.model)) };
+  });
+  const ts = __filename.endsWith(".ts");
+  const script = path.join(__dirname, ts ? "worker.ts" : "worker.js");
+  let evalsDone = 0, modelsDone = 0;
+  const results = await Promise.all(parts.map((part) => new Promise<StudyRecord[]>((resolve, reject) => {
+    const child = fork(script, [], {
+      execArgv: ts ? ["--import", "tsx"] : [],
+      env: { ...process.env, FTGEN_BLAS_THREADS: "1" },
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    let records: StudyRecord[] | undefined;
+    child.on("message", (m: WorkerMessage) => {
+      if (m.kind === "event") {
+        const e = m.event;
+        if (e.kind === "eval") opts.onProgress?.({ ...e, done: ++evalsDone, total: plan.evals.length });
+        else if (e.kind === "model") opts.onProgress?.({ ...e, done: ++modelsDone, total: plan.models.length });
+        else opts.onProgress?.(e);
+      } else if (m.kind === "done") records = m.records;
+      else reject(new Error(`study worker: ${m.message}`));
+    });
+    child.on("exit", (code, signal) => (records ? resolve(records) : reject(new Error(`study worker exited (${signal ?? code}) before finishing`))));
+    const { store: _s, onProgress: _p, workers: _w, ...rest } = opts;
+    child.send({ plan: part, opts: { ...rest, storeDir: store.dir } } satisfies WorkerRequest);
+  })));
+  // Back in plan order.
+  const byJob = new Map(results.flat().map((r) => [`${r.model}|${r.spec.dataset}|${r.spec.k}|${r.spec.map}`, r]));
+  return plan.evals.map((e) => byJob.get(`${e.model}|${e.dataset}|${e.k}|${e.map}`) as StudyRecord);
 }
 
 /** Rows for a table: one per record, the columns a reader compares. */

@@ -1,0 +1,25 @@
+/**
+ * A study worker process (runner.ts forks it when RunOptions.workers > 1): it receives a part of a
+ * study plan, runs it with runStudy in-process, and sends progress events and its records back.
+ */
+import { initBackend } from "../model/backend";
+import { ResultStore } from "./store";
+import { runStudy, type RunEvent, type RunOptions, type StudyRecord } from "./runner";
+import type { StudyPlan } from "./plan";
+
+export interface WorkerRequest {
+  plan: StudyPlan;
+  opts: Omit<RunOptions, "store" | "onProgress" | "workers"> & { storeDir: string };
+}
+
+export type WorkerMessage = { kind: "event"; event: RunEvent } | { kind: "done"; records: StudyRecord[] } | { kind: "error"; message: string };
+
+process.on("message", (req: WorkerRequest) => {
+  const send = (m: WorkerMessage): void => { process.send?.(m); };
+  (async () => {
+    await initBackend({ quiet: true });
+    const { storeDir, ...rest } = req.opts;
+    const records = await runStudy(req.plan, { ...rest, store: new ResultStore(storeDir), onProgress: (event) => send({ kind: "event", event }) });
+    send({ kind: "done", records });
+  })().catch((e: Error) => send({ kind: "error", message: e.message })).finally(() => process.disconnect?.());
+});
