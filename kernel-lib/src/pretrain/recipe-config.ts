@@ -6,30 +6,17 @@
  */
 import { llamaConfig, type LlamaConfig, type TorchDtype } from "../model/config";
 import { readJsonFile } from "../util/json";
+import type { TrainConfig } from "../train/loop";
 
-export interface PretrainTrainConfig {
+/**
+ * The training loop's settings (train/loop.ts, same meanings), plus packing and the run's length.
+ * The schedule is always warmup + cosine; the seed also orders the documents before packing.
+ */
+export interface PretrainTrainConfig extends Pick<TrainConfig, "batchSize" | "microBatchSize" | "lr" | "warmupSteps" | "minLrRatio" | "weightDecay" | "maxGradNorm" | "beta1" | "beta2" | "eps" | "seed" | "checkpointEvery"> {
   /** Inputs per packed sequence (a window holds seqLen + 1 tokens). */
   seqLen: number;
-  /** Sequences per optimizer step. */
-  batchSize: number;
-  /** Sequences per forward/backward pass (divides batchSize). */
-  microBatchSize: number;
-  /** Peak learning rate. */
-  lr: number;
-  warmupSteps: number;
-  /** Floor of the cosine decay as a fraction of lr. */
-  minLrRatio: number;
-  weightDecay: number;
-  maxGradNorm: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
   /** Optimizer steps of the whole run (over all invocations). */
   totalSteps: number;
-  /** Seed of the initial weights, the document order and the batch order. */
-  seed: number;
-  /** Steps between checkpoints. */
-  checkpointEvery: number;
 }
 
 export interface PretrainRunConfig {

@@ -34,6 +34,7 @@ import { heldoutLoss } from "./heldout";
 import { packDocuments, packedExamples } from "./packing";
 import type { PretrainConfig } from "./recipe-config";
 import { modelCardMarkdown, type CardSource, type Invocation, type Machine, type ModelCard } from "./model-card";
+import { readJsonFile } from "../util/json";
 
 export interface PretrainOptions {
   config: PretrainConfig;
@@ -81,17 +82,7 @@ interface CorpusBuild {
 }
 
 function readJson<T>(file: string): T {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
-  }
+  return readJsonFile(file) as T;
 }
 
 /** A path relative to the project root when it lies inside it (for the card), else absolute. */
