@@ -48,6 +48,18 @@ bool GetF32(napi_env env, napi_value v, float** data, size_t* length, const char
 
 bool GetI64(napi_env env, napi_value v, int64_t* out) { return napi_get_value_int64(env, v, out) == napi_ok; }
 
+// Reads n integers ≥ min from the array v into out; otherwise throws a TypeError with `message`.
+bool GetInts(napi_env env, napi_value v, int64_t* out, uint32_t n, int64_t min, const char* message) {
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    if (napi_get_element(env, v, i, &e) != napi_ok || napi_get_value_int64(env, e, &out[i]) != napi_ok || out[i] < min) {
+      napi_throw_type_error(env, nullptr, message);
+      return false;
+    }
+  }
+  return true;
+}
+
 // Products with fewer multiply-adds than this run on one OpenBLAS thread.
 constexpr int64_t kSmallGemm = 8 << 20;
 
@@ -116,13 +128,7 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
 // Reads the attention shapes: [B, T, H, KV, d, biasRows, threads].
 bool GetDims(napi_env env, napi_value v, AttnDims* s) {
   int64_t x[7];
-  for (uint32_t i = 0; i < 7; i++) {
-    napi_value e;
-    if (napi_get_element(env, v, i, &e) != napi_ok || napi_get_value_int64(env, e, &x[i]) != napi_ok || x[i] < 1) {
-      napi_throw_type_error(env, nullptr, "ftgen_blas: attention dims must be 7 positive integers [B, T, H, KV, d, biasRows, threads]");
-      return false;
-    }
-  }
+  if (!GetInts(env, v, x, 7, 1, "ftgen_blas: attention dims must be 7 positive integers [B, T, H, KV, d, biasRows, threads]")) return false;
   *s = AttnDims{x[0], x[1], x[2], x[3], x[4], x[5], static_cast<int>(x[6])};
   if (s->H % s->KV != 0 || (s->biasRows != 1 && s->biasRows != s->B)) {
     napi_throw_range_error(env, nullptr, "ftgen_blas: attention needs H divisible by KV and biasRows of 1 or B");
@@ -184,13 +190,7 @@ napi_value LmHead(napi_env env, napi_callback_info info) {
   napi_value a[6];
   CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
   int64_t x[5];
-  for (uint32_t i = 0; i < 5; i++) {
-    napi_value e;
-    if (argc < 6 || napi_get_element(env, a[0], i, &e) != napi_ok || napi_get_value_int64(env, e, &x[i]) != napi_ok || x[i] < 0) {
-      napi_throw_type_error(env, nullptr, "ftgen_blas.lmHeadLoss: dims must be [R, C, V, tied, chunk]");
-      return nullptr;
-    }
-  }
+  if (argc < 6 || !GetInts(env, a[0], x, 5, 0, "ftgen_blas.lmHeadLoss: dims must be [R, C, V, tied, chunk]")) return nullptr;
   const LmHeadDims s{x[0], x[1], x[2], x[3] != 0, x[4]};
   float *h, *w, *dH = nullptr, *dW = nullptr;
   size_t nh, nw, ndh = 0, ndw = 0;
@@ -247,13 +247,7 @@ napi_value DecoderCreate(napi_env env, napi_callback_info info) {
   napi_value a[3];
   CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
   int64_t x[10];
-  for (uint32_t i = 0; i < 10; i++) {
-    napi_value e;
-    if (argc < 3 || napi_get_element(env, a[0], i, &e) != napi_ok || napi_get_value_int64(env, e, &x[i]) != napi_ok || x[i] < 0) {
-      napi_throw_type_error(env, nullptr, "ftgen_blas.decoderCreate: dims must be [V, C, F, L, H, KV, d, tied, batch, capacity]");
-      return nullptr;
-    }
-  }
+  if (argc < 3 || !GetInts(env, a[0], x, 10, 0, "ftgen_blas.decoderCreate: dims must be [V, C, F, L, H, KV, d, tied, batch, capacity]")) return nullptr;
   double eps;
   CHECK(napi_get_value_double(env, a[1], &eps));
   const DecoderConfig cfg{x[0], x[1], x[2], x[3], x[4], x[5], x[6], static_cast<float>(eps), x[7] != 0};

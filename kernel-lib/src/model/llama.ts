@@ -30,7 +30,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { headDim, llamaConfig, type LlamaConfig } from "./config";
 import { makeRng, type Rng } from "../util/random";
-import { nativeKernels } from "./native-blas";
+import { nativeBlasInfo, nativeKernels } from "./native-blas";
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -365,7 +365,7 @@ function nativeAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, bias: {
 
 /** Worker threads for native attention: OpenBLAS' thread count (FTGEN_BLAS_THREADS / all cores). */
 function nativeThreads(): number {
-  return nativeKernels()?.info().threads ?? 1;
+  return nativeBlasInfo()?.threads ?? 1;
 }
 
 /** Additive mask value for a key a query may not see. */
@@ -406,6 +406,29 @@ export function positionsFromMask(mask: Int32Array, B: number, S: number, T = S)
     }
   }
   return out;
+}
+
+/**
+ * Position ids (B, T) of T new tokens per row that continue a cache: row b starts at next[b], and
+ * only real tokens (isReal(b, t); padding is not) advance it.
+ */
+export function continuedPositions(next: Int32Array, B: number, T: number, isReal: (b: number, t: number) => boolean): Int32Array {
+  const out = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) {
+    let n = next[b];
+    for (let t = 0; t < T; t++) {
+      out[b * T + t] = n;
+      if (isReal(b, t)) n++;
+    }
+  }
+  return out;
+}
+
+/** After T new tokens: next[b] becomes one past the position of row b's last real token (unchanged without one). */
+export function recordNextPositions(next: Int32Array, positions: Int32Array, B: number, T: number, isReal: (b: number, t: number) => boolean): void {
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) if (isReal(b, t)) next[b] = positions[b * T + t] + 1;
+  }
 }
 
 /** Inverted dropout: x · m / (1 − rate) with m ~ Bernoulli(1 − rate) drawn from `rng`. */
@@ -781,22 +804,13 @@ export class LlamaModel {
       if (p.rows !== B || p.cols !== T) throw new Error(`LlamaModel: positions are ${p.rows}×${p.cols}, expected ${B}×${T}`);
       positions = p.data;
     } else if (cache && past > 0) {
-      positions = new Int32Array(B * T);
-      for (let b = 0; b < B; b++) {
-        let next = cache.nextPosition[b];
-        for (let t = 0; t < T; t++) {
-          positions[b * T + t] = next;
-          if (!mask || mask[b * S + past + t] !== 0) next++;
-        }
-      }
+      positions = continuedPositions(cache.nextPosition, B, T, (b, t) => !mask || mask[b * S + past + t] !== 0);
     } else if (mask) positions = positionsFromMask(mask, B, S, T);
     else positions = Int32Array.from({ length: B * T }, (_, i) => i % T);
     if (cache) {
       const full = mask ?? new Int32Array(B * S).fill(1);
       cache.mask = full;
-      for (let b = 0; b < B; b++) {
-        for (let t = 0; t < T; t++) if (full[b * S + past + t] !== 0) cache.nextPosition[b] = positions[b * T + t] + 1;
-      }
+      recordNextPositions(cache.nextPosition, positions, B, T, (b, t) => full[b * S + past + t] !== 0);
     }
     return { mask, positions };
   }

@@ -10,7 +10,7 @@
  * are the model's own; tests compare its tokens with tfjs' uncached decoding.
  */
 import { headDim } from "./config";
-import { positionsFromMask, ropeInvFreq, ropeTables, type LlamaModel } from "./llama";
+import { continuedPositions, positionsFromMask, recordNextPositions, ropeInvFreq, ropeTables, type LlamaModel } from "./llama";
 import { nativeKernels } from "./native-blas";
 
 /** The addon's decoder functions (ftgen_blas.cc). */
@@ -63,21 +63,9 @@ export class NativeDecoder {
   step(ids: Int32Array, mask: Int32Array, T: number): Float32Array {
     const B = this.batch, cfg = this.model.config;
     if (ids.length !== B * T || mask.length !== B * T) throw new Error(`NativeDecoder.step: ids/mask must be ${B}×${T}`);
-    let positions: Int32Array;
-    if (!this.started) positions = positionsFromMask(mask, B, T);
-    else {
-      positions = new Int32Array(B * T);
-      for (let b = 0; b < B; b++) {
-        let next = this.nextPosition[b];
-        for (let t = 0; t < T; t++) {
-          positions[b * T + t] = next;
-          if (mask[b * T + t] !== 0) next++;
-        }
-      }
-    }
-    for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) if (mask[b * T + t] !== 0) this.nextPosition[b] = positions[b * T + t] + 1;
-    }
+    const isReal = (b: number, t: number): boolean => mask[b * T + t] !== 0;
+    const positions = this.started ? continuedPositions(this.nextPosition, B, T, isReal) : positionsFromMask(mask, B, T);
+    recordNextPositions(this.nextPosition, positions, B, T, isReal);
     this.started = true;
     const q = ropeTables(positions, this.invFreq, 1 / Math.sqrt(headDim(cfg))); // queries carry the 1/√d scale
     const k = ropeTables(positions, this.invFreq);

@@ -18,7 +18,7 @@ import { finetune } from "../train/recipes";
 import { TfjsCausalLM } from "../evaluate/tfjs-lm";
 import { baseModelDir, projectRoot } from "../util/paths";
 import { ResultStore, evaluateCached, folderHash, sha1, stableJson, type StoredResult } from "./store";
-import type { EvalJob, ModelJob, StudyPlan } from "./plan";
+import { methodName, type EvalJob, type ModelJob, type StudyPlan } from "./plan";
 import type { WorkerMessage, WorkerRequest } from "./worker";
 
 export interface RunOptions {
@@ -103,9 +103,8 @@ export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<
     try {
       for (const e of jobs) {
         const spec = { task: e.task, dataset: e.dataset, k: e.k, map: e.map, limit: plan.spec.testItems, fieldTokenCap: plan.spec.fieldTokenCap, batchSize: opts.batchSize };
-        const hit = store.get(store.key(modelKey, spec));
-        const r = hit ? { ...hit, cached: true } : await evaluateCached((lm ??= TfjsCausalLM.fromFolder(dir)), modelKey, spec, store);
-        const rec: StudyRecord = { ...r, model: id, method: job.method.kind === "fticl" ? `fticl${job.method.k}` : job.method.kind, scope: e.scope, trainTask: job.task, trainSize: job.trainSize, seed: job.seed };
+        const r = await evaluateCached(() => (lm ??= TfjsCausalLM.fromFolder(dir)), modelKey, spec, store);
+        const rec: StudyRecord = { ...r, model: id, method: methodName(job.method), scope: e.scope, trainTask: job.task, trainSize: job.trainSize, seed: job.seed };
         records.push(rec);
         opts.onProgress?.({ kind: "eval", record: rec, done: records.length, total: plan.evals.length });
       }

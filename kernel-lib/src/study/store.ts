@@ -112,11 +112,12 @@ export class ResultStore {
 
 /**
  * evaluate() through the store: the stored record when its key matches, else a fresh evaluation,
- * stored. `modelKey` identifies the model's weights (folderHash for a model folder).
+ * stored. `modelKey` identifies the model's weights (folderHash for a model folder). `lm` may be a
+ * function that makes the model, called only on a miss (loading a model is then skipped on hits).
  */
-export async function evaluateCached(lm: CausalLM, modelKey: string, spec: EvalSpec, store = new ResultStore()): Promise<StoredResult & { cached: boolean }> {
+export async function evaluateCached(lm: CausalLM | (() => CausalLM), modelKey: string, spec: EvalSpec, store = new ResultStore()): Promise<StoredResult & { cached: boolean }> {
   const key = store.key(modelKey, spec);
   const hit = store.get(key);
   if (hit) return { ...hit, cached: true };
-  return { ...store.put(key, modelKey, await evaluate(lm, spec)), cached: false };
+  return { ...store.put(key, modelKey, await evaluate(typeof lm === "function" ? lm() : lm, spec)), cached: false };
 }
