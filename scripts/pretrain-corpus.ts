@@ -13,7 +13,7 @@ import { projectRoot } from "../kernel-lib/src/util/paths";
 import { buildCorpus, DEFAULT_CORPUS_CONFIG, type CorpusConfig } from "../kernel-lib/src/pretrain/corpus";
 import { debianPackages, SOURCES, sourceSpec } from "../kernel-lib/src/pretrain/sources";
 
-export async function pretrainCorpus(argv: string[] = process.argv.slice(2)): Promise<void> {
+export async function pretrainCorpus(argv: string[] = process.argv.slice(2), overrides: Partial<CorpusConfig> = {}): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -21,7 +21,7 @@ export async function pretrainCorpus(argv: string[] = process.argv.slice(2)): Pr
       "no-debian": { type: "boolean" }, force: { type: "boolean" },
     },
   });
-  let config: CorpusConfig = { ...DEFAULT_CORPUS_CONFIG };
+  let config: CorpusConfig = { ...DEFAULT_CORPUS_CONFIG, ...overrides };
   if (values.config) {
     let extra: Partial<CorpusConfig>;
     try {

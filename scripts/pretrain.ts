@@ -16,6 +16,7 @@
  *    model-card.json (held-out loss per kind included) and loss-curve.json.
  * Exit status 0 also when an invocation stops at its budget; it prints what is left.
  */
+import { createHash } from "node:crypto";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "../kernel-lib/src/model/backend";
@@ -52,9 +53,11 @@ export async function pretrain(argv: string[] = process.argv.slice(2), log: (lin
   let corpusDir: string;
   if (values.corpus) corpusDir = path.resolve(values.corpus);
   else {
-    corpusDir = path.join(root, ".cache", "pretrain", "corpus");
+    // A recipe with corpus overrides gets a corpus folder of its own, so recipes never rebuild each other's.
+    const own = config.corpus ? `-${createHash("sha256").update(JSON.stringify(config.corpus)).digest("hex").slice(0, 8)}` : "";
+    corpusDir = path.join(root, ".cache", "pretrain", `corpus${own}`);
     if (!values.export) {
-      await pretrainCorpus(["--out", corpusDir, ...(values["no-debian"] ? ["--no-debian"] : []), ...(values["force-corpus"] ? ["--force"] : [])]);
+      await pretrainCorpus(["--out", corpusDir, ...(values["no-debian"] ? ["--no-debian"] : []), ...(values["force-corpus"] ? ["--force"] : [])], config.corpus);
     }
   }
   await initBackend({ log });

@@ -1,9 +1,15 @@
 /**
- * `npm run study -- [notebook paths] [--profile quick|default|paper] [--out DIR]`
+ * `npm run study -- [notebook paths] [--profile quick|default|paper] [--out DIR] [--cached-only]`
  * Sets up what is missing, then executes notebooks through the real Jupyter protocol
  * (scripts/run_notebooks.py: nbclient and the project's tslab kernel), writing each executed
- * notebook with its outputs (in place by default). A failing cell exits non-zero, naming the
- * notebook and cell and quoting the kernel's stderr.
+ * notebook with its outputs. A failing cell exits non-zero, naming the notebook and cell and quoting
+ * the kernel's stderr.
+ *
+ * The default profile is the committed one: notebooks are written in place, records go to results/
+ * and figures to figures/. Any other profile keeps to .cache/profiles/<profile>/ (notebooks/,
+ * results/, figures/), so a quick run never overwrites the committed outputs.
+ * --cached-only (what `npm run figures` runs) computes nothing: every record must be stored already;
+ * the figures are exported again and the executed notebooks go to .cache/figures-run.
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -22,6 +28,7 @@ async function main(): Promise<number> {
       out: { type: "string" },
       "cell-timeout": { type: "string", default: "3600" },
       "no-setup": { type: "boolean" },
+      "cached-only": { type: "boolean" },
     },
   });
   const profile = values.profile as string;
@@ -35,10 +42,22 @@ async function main(): Promise<number> {
   if (!values["no-setup"]) await setupAll();
   else ensureBuilt(); // a stale kernel-lib build would run old code: always cheap to check
 
+  const env: Record<string, string> = { FTGEN_PROFILE: profile };
+  let out = values.out ? path.resolve(values.out) : undefined;
+  if (profile !== "default") {
+    const dir = path.join(root, ".cache", "profiles", profile);
+    out ??= path.join(dir, "notebooks");
+    env.FTGEN_RESULTS_DIR = process.env.FTGEN_RESULTS_DIR ?? path.join(dir, "results");
+    env.FTGEN_FIGURES_DIR = process.env.FTGEN_FIGURES_DIR ?? path.join(dir, "figures");
+  }
+  if (values["cached-only"]) {
+    env.FTGEN_CACHED_ONLY = "1";
+    out ??= path.join(root, ".cache", "figures-run");
+  }
   const args = [path.join(root, "scripts", "run_notebooks.py"), "--timeout", values["cell-timeout"] as string,
     "--failed-dir", path.join(root, ".cache", "failed")];
-  if (values.out) args.push("--out", path.resolve(values.out));
-  const r = spawnSync(jupyterPython(), [...args, ...notebooks], { stdio: "inherit", env: jupyterEnv({ FTGEN_PROFILE: profile }) });
+  if (out) args.push("--out", out);
+  const r = spawnSync(jupyterPython(), [...args, ...notebooks], { stdio: "inherit", env: jupyterEnv(env) });
   return r.status ?? 1;
 }
 

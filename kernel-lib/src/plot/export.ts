@@ -223,7 +223,7 @@ export function renderStatic(fig: Figure, opts: { scale?: number } = {}): Promis
 }
 
 export interface ExportOptions {
-  /** Folder to write to (default: the project's figures/). */
+  /** Folder to write to (default: FTGEN_FIGURES_DIR, else the project's figures/). */
   dir?: string;
   /** PNG pixels per figure pixel (default 2). */
   scale?: number;
@@ -251,7 +251,8 @@ function checkName(fig: Figure, name: unknown): string {
  */
 export async function exportFigure(fig: Figure, name: string, opts: ExportOptions = {}): Promise<ExportedFigure> {
   checkName(fig, name);
-  const dir = path.resolve(opts.dir ?? path.join(projectRoot(), "figures"));
+  // FTGEN_FIGURES_DIR: where non-default profiles (npm run study -- --profile quick) put theirs.
+  const dir = path.resolve(opts.dir ?? process.env.FTGEN_FIGURES_DIR ?? path.join(projectRoot(), "figures"));
   let out: StaticFigure;
   try {
     out = await renderStatic(fig, { scale: opts.scale });

@@ -53,6 +53,8 @@ export interface CorpusConfig {
   maxDemos: number;
   /** Longest multitask document, in characters of its items. */
   maxMultitaskChars: number;
+  /** Share of classification multitask documents that use the paper's label words (absent: no preference). */
+  paperLabelShare?: number;
   /** Documents per training shard. */
   shardDocs: number;
   /** Tokenizer vocabulary size. */
@@ -230,7 +232,7 @@ export function buildCorpus(opts: BuildOptions): BuildResult {
   const multitask: CorpusDoc[] = [];
   for (const k of MT_KINDS) {
     multitask.push(...makeMultitaskDocs(k, pools[k], {
-      docs: config.multitaskDocs[k], minDemos: config.minDemos, maxDemos: config.maxDemos, maxChars: config.maxMultitaskChars,
+      docs: config.multitaskDocs[k], minDemos: config.minDemos, maxDemos: config.maxDemos, maxChars: config.maxMultitaskChars, paperLabelShare: config.paperLabelShare,
     }, rng.fork()));
   }
   lap("documents", t);

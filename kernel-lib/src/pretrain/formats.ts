@@ -42,6 +42,7 @@ const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)];
 interface KindSpec {
   fields: string[][];
   answers: string[];
+  /** Label-word sets; the first is the paper's own words. */
   labels?: string[][];
   questions: string[];
   intros: string[];
@@ -124,12 +125,15 @@ export function usesPaperTemplate(fmt: DemoFormat): boolean {
 }
 
 /** A random format for `kind` (never one that reproduces a paper template). */
-export function randomFormat(kind: MtKind, rng: Rng, opts: { longInputs?: boolean } = {}): DemoFormat {
+export function randomFormat(kind: MtKind, rng: Rng, opts: { longInputs?: boolean; paperLabelShare?: number } = {}): DemoFormat {
   const spec = KIND_SPECS[kind];
+  // The paper's label words (each kind's first set) in this share of documents; drawn only when
+  // asked for, so that corpora built without it stay byte-identical.
+  const paperLabels = spec.labels && opts.paperLabelShare ? rng.next() < opts.paperLabelShare : false;
   const layouts: Layout[] = ["hash", "hash", "colon", "colon", "bracket", "question"];
   if (!opts.longInputs) layouts.push("arrow");
   for (;;) {
-    const labels = spec.labels ? pick(rng, spec.labels) : undefined;
+    const labels = spec.labels ? (paperLabels ? spec.labels[0] : pick(rng, spec.labels)) : undefined;
     const intro = fill(pick(rng, spec.intros), labels);
     const fmt: DemoFormat = {
       kind,

@@ -286,6 +286,8 @@ export interface MultitaskOptions {
   minDemos: number;
   maxDemos: number;
   maxChars: number;
+  /** Share of classification documents that use the paper's label words (0: drawn like any other set). */
+  paperLabelShare?: number;
 }
 
 const DOC_KIND: Record<MtKind, DocKind> = {
@@ -320,7 +322,7 @@ export function makeMultitaskDocs(kind: MtKind, items: readonly SourcedItem[], o
     for (const s of sources) { const n = (bySource.get(s) as SourcedItem[]).length; if (r < n) { src = s; break; } r -= n; }
     const pool = bySource.get(src) as SourcedItem[];
     const usable = splitByLabel.get(src) as SourcedItem[][];
-    const fmt = randomFormat(kind, rng, { longInputs: longBySource.get(src) });
+    const fmt = randomFormat(kind, rng, { longInputs: longBySource.get(src), paperLabelShare: opts.paperLabelShare });
     const want = opts.minDemos + rng.int(opts.maxDemos - opts.minDemos + 1);
     const chosen: SourcedItem[] = [];
     let chars = 0;

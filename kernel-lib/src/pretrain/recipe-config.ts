@@ -7,6 +7,7 @@
 import { llamaConfig, type LlamaConfig, type TorchDtype } from "../model/config";
 import { readJsonFile } from "../util/json";
 import type { TrainConfig } from "../train/loop";
+import { DEFAULT_CORPUS_CONFIG, type CorpusConfig } from "./corpus";
 
 /**
  * The training loop's settings (train/loop.ts, same meanings), plus packing and the run's length.
@@ -36,6 +37,8 @@ export interface PretrainExportConfig {
 }
 
 export interface PretrainConfig {
+  /** Overrides of the corpus stage's defaults (corpus.ts DEFAULT_CORPUS_CONFIG); absent: the defaults. */
+  corpus?: Partial<CorpusConfig>;
   model: LlamaConfig;
   train: PretrainTrainConfig;
   run: PretrainRunConfig;
@@ -73,7 +76,13 @@ function only(source: string, section: string, obj: Record<string, unknown>, kno
 /** A recipe from parsed JSON; errors name `source` and the field. */
 export function parsePretrainConfig(raw: unknown, source = "pretrain config"): PretrainConfig {
   if (!isObject(raw)) throw new Error(`${source}: the config must be a JSON object`);
-  only(source, "", raw, ["$comment", "model", "train", "run", "export"]);
+  only(source, "", raw, ["$comment", "corpus", "model", "train", "run", "export"]);
+  if (raw.corpus !== undefined) {
+    if (!isObject(raw.corpus)) throw new Error(`${source}: corpus must be an object (overrides of the corpus defaults)`);
+    only(source, "corpus", raw.corpus, [...Object.keys(DEFAULT_CORPUS_CONFIG), "paperLabelShare"]);
+    const share = raw.corpus.paperLabelShare;
+    if (share !== undefined) checkNumber(source, "corpus.paperLabelShare", share, "unit");
+  }
   if (!isObject(raw.model)) throw new Error(`${source}: model must be an object (a Hugging Face LlamaConfig)`);
   if (!isObject(raw.train)) throw new Error(`${source}: train must be an object`);
   const model = llamaConfig(raw.model as Partial<LlamaConfig>, `${source}: model`);
@@ -104,7 +113,8 @@ export function parsePretrainConfig(raw: unknown, source = "pretrain config"): P
   const dtype = e.dtype ?? EXPORT_DEFAULTS.dtype;
   if (dtype !== "float32" && dtype !== "float16" && dtype !== "bfloat16") throw new Error(`${source}: export.dtype must be "float32", "float16" or "bfloat16" (got ${JSON.stringify(dtype)})`);
   const evalBatchSize = checkNumber(source, "export.evalBatchSize", e.evalBatchSize ?? EXPORT_DEFAULTS.evalBatchSize, "posInt");
-  return { model, train: tc, run, export: { out, dtype, evalBatchSize } };
+  const corpus = raw.corpus === undefined ? {} : { corpus: raw.corpus as Partial<CorpusConfig> };
+  return { ...corpus, model, train: tc, run, export: { out, dtype, evalBatchSize } };
 }
 
 /** Reads and validates a recipe file. */

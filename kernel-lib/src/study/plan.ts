@@ -20,19 +20,24 @@ export interface StudySpec {
   name: string;
   /** Tasks whose in-domain train set fine-tunes a model. */
   trainTasks: readonly TaskName[];
-  /** Train-set sizes (the paper: 2000, 4000, 6000). */
-  trainSizes: readonly number[];
+  /** Train-set sizes (the paper: 2000, 4000, 6000), for every task or per task. */
+  trainSizes: readonly number[] | Partial<Record<TaskName, readonly number[]>>;
   /** Fine-tuning methods; "base" adds the base model's own evaluations. FTICL's k is per task below when omitted. */
   methods: readonly Method[];
   scopes: readonly Scope[];
-  /** "paper": each test task's shot list; or fixed ks; or just 0. */
-  shots: "paper" | readonly number[];
+  /**
+   * "paper": each test task's shot list; "fticl": 0 and the task's FTICL ks among the spec's FTICL
+   * methods (to compare FT and FTICL with and without the demonstrations FTICL trained on); or fixed ks.
+   */
+  shots: "paper" | "fticl" | readonly number[];
   maps: readonly PromptMapId[];
   seeds: readonly number[];
   /** Test items per set. */
   testItems: number;
   /** Cap on each input field, in tokens. */
   fieldTokenCap: number;
+  /** Which of a task's FTICL ks its FTICL methods may train: all of the paper's list (default) or its first. */
+  fticlShots?: "paper" | "first";
 }
 
 export interface ModelJob {
@@ -74,7 +79,22 @@ export function testSetsFor(trainTask: TaskName, scope: Scope): { task: TaskName
 }
 
 function shotsFor(spec: StudySpec, task: TaskName): readonly number[] {
-  return spec.shots === "paper" ? TASKS[task].shots : spec.shots;
+  if (spec.shots === "paper") return TASKS[task].shots;
+  if (spec.shots === "fticl") {
+    const ks = spec.methods.flatMap((m) => (m.kind === "fticl" && fticlShotsOf(spec, task).includes(m.k) ? [m.k] : []));
+    return [0, ...new Set(ks)];
+  }
+  return spec.shots;
+}
+
+/** The FTICL ks a spec trains for `task`. */
+export function fticlShotsOf(spec: StudySpec, task: TaskName): readonly number[] {
+  return spec.fticlShots === "first" ? TASKS[task].fticlShots.slice(0, 1) : TASKS[task].fticlShots;
+}
+
+/** The train sizes of `task` in a spec. */
+export function trainSizesFor(spec: StudySpec, task: TaskName): readonly number[] {
+  return Array.isArray(spec.trainSizes) ? spec.trainSizes : (spec.trainSizes as Partial<Record<TaskName, readonly number[]>>)[task] ?? [];
 }
 
 /** Every model to fine-tune and every evaluation, without duplicates, in a stable order. */
@@ -105,8 +125,8 @@ export function planStudy(spec: StudySpec): StudyPlan {
       continue;
     }
     for (const task of spec.trainTasks) {
-      if (m.kind === "fticl" && !TASKS[task].fticlShots.includes(m.k)) continue; // the paper's k per task
-      for (const size of spec.trainSizes) {
+      if (m.kind === "fticl" && !fticlShotsOf(spec, task).includes(m.k)) continue; // the paper's k per task
+      for (const size of trainSizesFor(spec, task)) {
         for (const seed of spec.seeds) {
           const id = `${methodName(m)}/${task}/${size}/s${seed}`;
           models.push({ id, method: m, task, trainSize: size, seed });

@@ -11,9 +11,14 @@ export interface Profile {
   description: string;
   /** Test items scored per test set (the first N of each file; the paper uses 250). */
   testItems: number;
-  /** Train records used per fine-tuning run (the first N of the train file); undefined: all of it. */
-  trainItems?: number;
-  /** Train-file sizes fine-tuned on (the paper: 2000, 4000, 6000). */
+  /**
+   * Share of each train file fine-tuned on: a model "of size 2000" sees the first
+   * round(2000 × trainFraction) records of the 2000-record file (the paper: 1, all of them).
+   */
+  trainFraction: number;
+  /** Train-file size of every model outside the train-size notebook (the paper's main setting: 2000). */
+  mainTrainSize: number;
+  /** Train-file sizes of the train-size notebook (the paper: 2000, 4000, 6000). */
   trainSizes: readonly number[];
   /** Seeds of every fine-tuning run. */
   seeds: readonly number[];
@@ -21,13 +26,25 @@ export interface Profile {
   epochs: number;
   /** Cap on each input field of a prompt, in tokens, so that k-shot prompts fit the base model's context. */
   fieldTokenCap: number;
+  /** FTICL models per task: the paper trains one per k of its list (1 and 2 for generation, …); "first" trains the first k only. */
+  fticlShots: "paper" | "first";
+  /** Worker processes for the study's jobs (each with one BLAS thread). */
+  workers: number;
 }
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
-  // trainItems/epochs of "default" are first estimates, to be calibrated against its 90-minute budget.
-  quick: { name: "quick", description: "CI: tiny slices, the whole study in minutes", testItems: 16, trainItems: 32, trainSizes: [2000], seeds: [0], epochs: 1, fieldTokenCap: 48 },
-  default: { name: "default", description: "the committed results: scaled-down train sizes and test items", testItems: 100, trainItems: 400, trainSizes: [2000], seeds: [0], epochs: 2, fieldTokenCap: 48 },
-  paper: { name: "paper", description: "the paper's sizes: 2k/4k/6k training sets, 250 test items", testItems: 250, trainSizes: [2000, 4000, 6000], seeds: [0], epochs: 2, fieldTokenCap: 96 },
+  quick: {
+    name: "quick", description: "CI: tiny slices, every notebook end to end in minutes",
+    testItems: 8, trainFraction: 0.008, mainTrainSize: 2000, trainSizes: [2000, 4000], seeds: [0], epochs: 1, fieldTokenCap: 32, fticlShots: "first", workers: 2,
+  },
+  default: {
+    name: "default", description: "the committed results: a quarter of each train file, 100 test items, on 2 cores",
+    testItems: 100, trainFraction: 0.25, mainTrainSize: 2000, trainSizes: [2000, 4000, 6000], seeds: [0], epochs: 2, fieldTokenCap: 48, fticlShots: "first", workers: 2,
+  },
+  paper: {
+    name: "paper", description: "the paper's sizes: 2k/4k/6k training sets, 250 test items, both FTICL ks",
+    testItems: 250, trainFraction: 1, mainTrainSize: 2000, trainSizes: [2000, 4000, 6000], seeds: [0], epochs: 2, fieldTokenCap: 96, fticlShots: "paper", workers: 2,
+  },
 };
 
 /** The active profile: FTGEN_PROFILE (quick|default|paper), "default" when unset. */

@@ -39,6 +39,8 @@ export interface Pivot {
 export function pivot(records: readonly StudyRecord[], opts: {
   rows: (r: StudyRecord) => string; cols: (r: StudyRecord) => string; value?: "delta" | "score";
   filter?: (r: StudyRecord) => boolean; title?: string;
+  /** Row and column order (keys not listed follow, in the order met). */
+  order?: { rows?: readonly string[]; cols?: readonly string[] };
 }): Pivot {
   const value = opts.value ?? "delta";
   const cells = new Map<string, number[]>();
@@ -54,6 +56,9 @@ export function pivot(records: readonly StudyRecord[], opts: {
     const key = `${rk}\u0000${ck}`;
     cells.set(key, [...(cells.get(key) ?? []), v]);
   }
+  const ordered = (seen: string[], want?: readonly string[]): string[] => (want ? [...want.filter((k) => seen.includes(k)), ...seen.filter((k) => !want.includes(k))] : seen);
+  rowSet.splice(0, rowSet.length, ...ordered(rowSet, opts.order?.rows));
+  colSet.splice(0, colSet.length, ...ordered(colSet, opts.order?.cols));
   const values = rowSet.map((rk) => colSet.map((ck) => {
     const v = cells.get(`${rk}\u0000${ck}`);
     return v ? v.reduce((a, b) => a + b, 0) / v.length : null;
@@ -82,4 +87,46 @@ export function deltaHeatmap(p: Pivot, opts: { xTitle?: string; yTitle?: string 
       margin: { t: 60, l: 110, r: 20, b: 80 },
     },
   };
+}
+
+/**
+ * Map 1 − map 0 at 0-shot, per model (rows: "base" or the train task) and test set: how much the
+ * prompt's wording moves each score.
+ */
+export function mapDeltaPivot(records: readonly StudyRecord[], opts: { cols?: readonly string[] } = {}): Pivot {
+  const zero = records.filter((r) => r.spec.k === 0);
+  const rowOf = (r: StudyRecord): string => (r.method === "base" ? "base" : `${r.method} ${r.trainTask}`);
+  const cells = new Map<string, { m0?: number; m1?: number }>();
+  for (const r of zero) {
+    const key = `${rowOf(r)}\u0000${r.spec.dataset}`;
+    const c = cells.get(key) ?? {};
+    if (r.spec.map === 0) c.m0 = r.value; else c.m1 = r.value;
+    cells.set(key, c);
+  }
+  const rows: string[] = [], cols: string[] = [];
+  for (const key of cells.keys()) {
+    const [rk, ck] = key.split("\u0000");
+    if (!rows.includes(rk)) rows.push(rk);
+    if (!cols.includes(ck)) cols.push(ck);
+  }
+  const colOrder = opts.cols ? [...opts.cols.filter((c) => cols.includes(c)), ...cols.filter((c) => !opts.cols?.includes(c))] : cols;
+  const values = rows.map((rk) => colOrder.map((ck) => {
+    const c = cells.get(`${rk}\u0000${ck}`);
+    return c?.m0 !== undefined && c.m1 !== undefined ? c.m1 - c.m0 : null;
+  }));
+  return { rows, cols: colOrder, values, title: "map 1 − map 0 (0-shot)" };
+}
+
+/** ICL gain per (model, test set, map): the mean score over k > 0 minus the 0-shot score. */
+export function iclGains(records: readonly StudyRecord[]): { model: string; method: string; trainTask: string; dataset: string; map: number; zeroShot: number; kShotMean: number; gain: number }[] {
+  const groups = new Map<string, StudyRecord[]>();
+  for (const r of records) groups.set(`${r.model}|${r.spec.dataset}|${r.spec.map}`, [...(groups.get(`${r.model}|${r.spec.dataset}|${r.spec.map}`) ?? []), r]);
+  const out = [];
+  for (const rs of groups.values()) {
+    const zero = rs.find((r) => r.spec.k === 0), ks = rs.filter((r) => r.spec.k > 0);
+    if (!zero || ks.length === 0) continue;
+    const kShotMean = ks.reduce((a, r) => a + r.value, 0) / ks.length;
+    out.push({ model: zero.model, method: zero.method, trainTask: zero.trainTask ?? "", dataset: zero.spec.dataset, map: zero.spec.map, zeroShot: zero.value, kShotMean, gain: kShotMean - zero.value });
+  }
+  return out;
 }

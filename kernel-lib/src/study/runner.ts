@@ -17,7 +17,7 @@ import type { TrainConfig, Progress } from "../train/loop";
 import { finetune } from "../train/recipes";
 import { TfjsCausalLM } from "../evaluate/tfjs-lm";
 import { baseModelDir, projectRoot } from "../util/paths";
-import { ResultStore, evaluateCached, folderHash, sha1, stableJson, type StoredResult } from "./store";
+import { ResultStore, evaluateCached, folderHash, sha1, stableJson, type ModelRecord, type StoredResult } from "./store";
 import { methodName, type EvalJob, type ModelJob, type StudyPlan } from "./plan";
 import type { WorkerMessage, WorkerRequest } from "./worker";
 
@@ -29,8 +29,10 @@ export interface RunOptions {
   store?: ResultStore;
   /** Fine-tuning overrides (epochs, lr, batch, …) over FINETUNE_DEFAULTS; the job's seed wins. */
   train?: Partial<TrainConfig>;
-  /** Use only the first n records of each train file (the profile's train items). */
+  /** Use only the first n records of each train file. */
   trainLimit?: number;
+  /** Use only the first round(size × fraction) records of a train file of `size` records (the profile's trainFraction); trainLimit wins. */
+  trainFraction?: number;
   /** Prompts per forward pass in evaluation. */
   batchSize?: number;
   /**
@@ -57,11 +59,26 @@ export type StudyRecord = StoredResult & {
   seed?: number;
 };
 
+/** Train records a job fine-tunes on: trainLimit, else its share of the train file, else all (undefined). */
+export function trainRecordsFor(job: ModelJob, opts: RunOptions): number | undefined {
+  if (opts.trainLimit !== undefined) return opts.trainLimit;
+  if (opts.trainFraction !== undefined && job.trainSize !== undefined && opts.trainFraction < 1) return Math.max(1, Math.round(job.trainSize * opts.trainFraction));
+  return undefined;
+}
+
 /** The folder a model job trains into: a content hash of everything that decides its weights. */
 export function modelFolder(job: ModelJob, plan: StudyPlan, baseKey: string, opts: RunOptions): string {
   const key = sha1(stableJson({ base: baseKey, id: job.id, method: job.method, task: job.task, size: job.trainSize, seed: job.seed,
-    cap: plan.spec.fieldTokenCap, limit: opts.trainLimit, train: opts.train ?? {} })).slice(0, 24);
+    cap: plan.spec.fieldTokenCap, limit: trainRecordsFor(job, opts), train: opts.train ?? {} })).slice(0, 24);
   return path.join(opts.modelsDir ?? path.join(projectRoot(), ".cache", "models"), key);
+}
+
+/**
+ * Cached-only mode (FTGEN_CACHED_ONLY=1, set by `npm run figures`): nothing is trained or evaluated;
+ * a missing model or record is an error that says to run the study.
+ */
+export function cachedOnly(): boolean {
+  return process.env.FTGEN_CACHED_ONLY === "1";
 }
 
 /** Fine-tunes (or reuses) every model, then evaluates (or reuses) every job; records in plan order. */
@@ -78,13 +95,22 @@ export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<
     } else {
       const dir = modelFolder(job, plan, baseKey, opts);
       const cached = fs.existsSync(path.join(dir, "training.json"));
-      if (!cached) {
-        await finetune({
+      if (!cached && !(cachedOnly() && store.model(path.basename(dir)))) {
+        if (cachedOnly()) throw new Error(`${job.id}: not trained yet (no ${path.relative(projectRoot(), dir)} and no record in ${store.dir}/models); run npm run study first`);
+        const t0 = Date.now();
+        const r = await finetune({
           base, task: job.task as NonNullable<ModelJob["task"]>, method: job.method.kind, k: job.method.kind === "fticl" ? job.method.k : undefined,
-          trainSize: job.trainSize, limit: opts.trainLimit, fieldTokenCap: plan.spec.fieldTokenCap, out: dir,
+          trainSize: job.trainSize, limit: trainRecordsFor(job, opts), fieldTokenCap: plan.spec.fieldTokenCap, out: dir,
           train: { ...opts.train, seed: job.seed ?? 0 },
           onProgress: (p) => opts.onProgress?.({ kind: "train", model: job.id, progress: p }),
         });
+        const res = r.result;
+        store.putModel(path.basename(dir), {
+          id: job.id, modelKey: folderHash(dir), examples: r.examples, steps: res.steps, finalLoss: res.losses[res.losses.length - 1] ?? NaN,
+          seconds: (Date.now() - t0) / 1000,
+        });
+      } else if (cached && !store.model(path.basename(dir))) {
+        store.putModel(path.basename(dir), { id: job.id, modelKey: folderHash(dir) });
       }
       dirs.set(job.id, dir);
       opts.onProgress?.({ kind: "model", model: job.id, dir, cached, done: ++modelsDone, total: plan.models.length });
@@ -97,7 +123,8 @@ export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<
   for (const e of plan.evals) byModel.set(e.model, [...(byModel.get(e.model) ?? []), e]);
   for (const [id, jobs] of byModel) {
     const dir = dirs.get(id) as string;
-    const modelKey = folderHash(dir);
+    // A fresh clone has the records and the model index, not the fine-tuned folders.
+    const modelKey = fs.existsSync(dir) ? folderHash(dir) : (store.model(path.basename(dir)) as ModelRecord).modelKey;
     const job = plan.models.find((m) => m.id === id) as ModelJob;
     let lm: TfjsCausalLM | undefined; // loaded only when some record is missing
     try {

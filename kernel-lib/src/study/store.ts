@@ -108,6 +108,36 @@ export class ResultStore {
     if (!fs.existsSync(this.dir)) return [];
     return fs.readdirSync(this.dir).filter((f) => f.endsWith(".json")).sort().map((f) => this.get(f.slice(0, -5)) as StoredResult);
   }
+
+  /** The index entry of a fine-tuned model folder (by the folder's name), or undefined. */
+  model(folderKey: string): ModelRecord | undefined {
+    const f = path.join(this.dir, "models", `${folderKey}.json`);
+    if (!fs.existsSync(f)) return undefined;
+    try {
+      return JSON.parse(fs.readFileSync(f, "utf8")) as ModelRecord;
+    } catch (e) {
+      throw new Error(`${f}: not a valid model record (${(e as Error).message})`);
+    }
+  }
+
+  /** Records a fine-tuned folder's weights hash (one file a model: workers never write the same file). */
+  putModel(folderKey: string, rec: ModelRecord): void {
+    writeFileAtomic(path.join(this.dir, "models", `${folderKey}.json`), JSON.stringify(rec, null, 1) + "\n");
+  }
+}
+
+/**
+ * What the store keeps of a fine-tuned model: its weights hash (the modelKey of its records), so
+ * that results can be read back where the model folder itself is absent (a fresh clone), and its
+ * training summary when the runner trained it.
+ */
+export interface ModelRecord {
+  id: string;
+  modelKey: string;
+  examples?: number;
+  steps?: number;
+  finalLoss?: number;
+  seconds?: number;
 }
 
 /**
@@ -119,5 +149,6 @@ export async function evaluateCached(lm: CausalLM | (() => CausalLM), modelKey: 
   const key = store.key(modelKey, spec);
   const hit = store.get(key);
   if (hit) return { ...hit, cached: true };
+  if (process.env.FTGEN_CACHED_ONLY === "1") throw new Error(`${path.join(store.dir, key + ".json")}: no stored result for ${spec.dataset} k=${spec.k} map ${spec.map} (model ${modelKey.slice(0, 12)}); run npm run study first`);
   return { ...store.put(key, modelKey, await evaluate(typeof lm === "function" ? lm() : lm, spec)), cached: false };
 }

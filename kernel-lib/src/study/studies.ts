@@ -1,0 +1,58 @@
+/**
+ * The studies behind the research notebooks, declared as data from a profile. They share one set of
+ * models: an FT model of a task at the profile's main train size is the same folder (the same
+ * content key) in every notebook that uses it, so it is trained once and its records are reused.
+ *
+ *   01 generalization: base + FT of every task; in-domain, out-of-domain, cross-task; 0-shot; both maps.
+ *   02 icl:            base + FT; in-domain and out-of-domain; the paper's shot lists; both maps.
+ *   03 fticl:          FT + FTICL (the paper's k per task); in-domain and out-of-domain; 0-shot and
+ *                      the FTICL k; map 0 (the training format).
+ *   04 train size:     base + FT at each train size; in-domain and out-of-domain; 0-shot; map 0.
+ *   05 prompt format:  the records of 01 read the other way: map 0 vs map 1.
+ */
+import { TASKS, TASK_NAMES, type TaskName } from "../data/tasks";
+import { isAvailable } from "../data/load";
+import type { Method, StudySpec } from "./plan";
+import type { Profile } from "./profile";
+import type { RunOptions } from "./runner";
+
+export type NotebookStudy = "generalization" | "icl" | "fticl" | "trainSize";
+
+function common(p: Profile): Pick<StudySpec, "seeds" | "testItems" | "fieldTokenCap"> {
+  return { seeds: p.seeds, testItems: p.testItems, fieldTokenCap: p.fieldTokenCap };
+}
+
+/** FTICL methods of a profile: one per k of the paper's lists (every task's k), or the first k of each. */
+export function fticlMethods(p: Profile): Method[] {
+  const ks = new Set<number>();
+  for (const t of TASK_NAMES) for (const k of p.fticlShots === "paper" ? TASKS[t].fticlShots : TASKS[t].fticlShots.slice(0, 1)) ks.add(k);
+  return [...ks].sort((a, b) => a - b).map((k) => ({ kind: "fticl", k }));
+}
+
+/** Train-file sizes of a task that the local data has (xsum's 4000 and 6000 are missing from the paper's repository). */
+export function availableTrainSizes(task: TaskName, sizes: readonly number[]): number[] {
+  return sizes.filter((s) => isAvailable(task, TASKS[task].inDomain, "train", s));
+}
+
+/** The study of one research notebook under profile `p`. */
+export function notebookStudy(name: NotebookStudy, p: Profile): StudySpec {
+  const base: Method = { kind: "base" }, ft: Method = { kind: "ft" };
+  switch (name) {
+    case "generalization":
+      return { name, trainTasks: TASK_NAMES, trainSizes: [p.mainTrainSize], methods: [base, ft], scopes: ["in", "out", "cross"], shots: [0], maps: [0, 1], ...common(p) };
+    case "icl":
+      return { name, trainTasks: TASK_NAMES, trainSizes: [p.mainTrainSize], methods: [base, ft], scopes: ["in", "out"], shots: "paper", maps: [0, 1], ...common(p) };
+    case "fticl":
+      return { name, trainTasks: TASK_NAMES, trainSizes: [p.mainTrainSize], methods: [ft, ...fticlMethods(p)], scopes: ["in", "out"], shots: "fticl", maps: [0], fticlShots: p.fticlShots, ...common(p) };
+    case "trainSize":
+      return {
+        name, trainTasks: TASK_NAMES, trainSizes: Object.fromEntries(TASK_NAMES.map((t) => [t, availableTrainSizes(t, p.trainSizes)])),
+        methods: [base, ft], scopes: ["in", "out"], shots: [0], maps: [0], ...common(p),
+      };
+  }
+}
+
+/** The runner's options under profile `p`: epochs, the share of each train file, workers. */
+export function runOptions(p: Profile, extra: Partial<RunOptions> = {}): RunOptions {
+  return { train: { epochs: p.epochs }, trainFraction: p.trainFraction, workers: p.workers, batchSize: 16, ...extra };
+}

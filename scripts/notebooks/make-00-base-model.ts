@@ -1,0 +1,133 @@
+import path from "node:path";
+import { writeNotebook } from "../lib/notebook-json";
+
+writeNotebook(path.join(__dirname, "../../notebooks/00-base-model.ipynb"), [
+  { md: `# 00 · The base model
+
+The paper starts from **Llama-2**: a model pretrained on a web-scale corpus, with general language
+ability and the ability to learn from in-context examples. Everything the paper measures is a change
+relative to that starting point: does fine-tuning keep, gain or lose ability out of domain and across
+tasks, with and without demonstrations?
+
+Nobody can download Llama-2 here, and a teacher should not need to. So ftgen ships its own base model,
+pretrained **from scratch by our own recipe on open corpora** (\`npm run pretrain\`, config
+\`data/base-model.config.json\`): a small Llama-architecture decoder (RMSNorm, rotary embeddings,
+SwiGLU, tied head) that runs on a laptop CPU. This notebook shows what it is, what it was trained on,
+and whether it can do what the study needs of a base model: **learn from demonstrations**.` },
+  { code: `import * as ftgen from "ftgen";
+import fs from "node:fs";
+import path from "node:path";
+await ftgen.initBackend();
+const prof = ftgen.profile();
+const baseDir = ftgen.baseModelDir(); // data/base-model, or FTGEN_BASE_MODEL
+const card: ftgen.ModelCard = JSON.parse(fs.readFileSync(path.join(baseDir, "model-card.json"), "utf8"));
+console.log(\`profile "\${prof.name}" · \${card.name}: \${(card.parameters / 1e6).toFixed(2)}M parameters, \${card.status}\`);` },
+  { md: `## What it is and how it was trained
+
+The model card (\`data/base-model/MODEL_CARD.md\`) is written by the recipe itself at export time. The
+numbers below are read from its JSON twin.` },
+  { code: `const a = card.architecture, t = card.training, r = card.recipe.config.train;
+ftgen.showTable(ftgen.toDataFrame([
+  { item: "architecture", value: \`\${a.num_hidden_layers} layers · width \${a.hidden_size} · \${a.num_attention_heads} heads · MLP \${a.intermediate_size} · vocab \${a.vocab_size}\` },
+  { item: "parameters", value: card.parameters.toLocaleString("en-US") },
+  { item: "context trained", value: \`\${r.seqLen} tokens\` },
+  { item: "tokens seen", value: \`\${t.tokensSeen.toLocaleString("en-US")} (\${t.epochs.toFixed(2)} epochs of the corpus)\` },
+  { item: "steps", value: \`\${t.steps} of \${t.totalSteps}, batch \${r.batchSize} × \${r.seqLen}\` },
+  { item: "final train loss", value: t.finalLossMean100.toFixed(3) + " (mean of the last 100 steps)" },
+  { item: "held-out loss", value: \`\${card.heldout.all.loss.toFixed(3)} (perplexity \${card.heldout.all.perplexity.toFixed(1)})\` },
+  { item: "training time", value: \`\${(t.trainSeconds / 60).toFixed(1)} min over \${t.invocations.length} invocation(s) on \${card.machine.cpus} × \${card.machine.cpuModel}\` },
+  { item: "backend", value: card.backend },
+]), { caption: "The shipped base model" });` },
+  { md: `## The corpus
+
+Three parts, all from packages anyone can install (their licences are in the card):
+- **general English text**: State of the Union addresses, the Brown corpus, Moby Dick, e-mails, WordNet
+  glosses, the GCIDE dictionary and the King James Bible;
+- **the input texts of the paper's training splits** (never their outputs or labels, and nothing from a
+  test or few-shot file; train items that share a 13-gram with any test or few-shot file were left out);
+- **multitask documents** from *other* sources: several demonstrations of one task kind (sentiment,
+  paraphrase, NLI, summary, question) in varied formats. A web-pretrained LLM has met such patterns;
+  ours meets them here, so that "continue the pattern of demonstrations" is learnable, while the
+  paper's exact templates and datasets stay unseen.` },
+  { code: `const kinds = Object.entries(card.corpus.byKind).map(([kind, v]) => ({ kind, documents: v.docs, tokens: v.tokens, share: v.tokens / card.corpus.trainTokens }));
+ftgen.showTable(ftgen.toDataFrame(kinds), { caption: \`Training tokens by kind (\${card.corpus.trainTokens.toLocaleString("en-US")} in all)\` });
+ftgen.showTable(ftgen.toDataFrame(card.corpus.sources.map((s) => ({ source: s.title, package: s.package, licence: s.licence, documents: s.docs, tokens: s.tokens }))), { caption: "By source" });` },
+  { md: `## The loss curve` },
+  { code: `const curve = JSON.parse(fs.readFileSync(path.join(baseDir, "loss-curve.json"), "utf8"));
+const lossFig: ftgen.Figure = {
+  data: [{ type: "scatter", mode: "lines", name: "train loss", x: curve.tokens.map((x: number) => x / 1e6), y: curve.loss }],
+  layout: { title: { text: "Pretraining loss" }, xaxis: { title: { text: "tokens seen (millions)" } }, yaxis: { title: { text: "cross-entropy (nats/token)" } }, height: 380 },
+};
+await ftgen.showFigure(lossFig);
+await ftgen.exportFigure(lossFig, "00-base-loss-curve"); // figures/00-base-loss-curve.png, .svg, .pdf` },
+  { md: `## Held-out perplexity
+
+Measured at export on documents kept out of training: 1% of the general and multitask documents, and
+200 training *inputs* of each studied dataset. Lower is better; the domains the study fine-tunes on
+are the \`paper:\` rows.` },
+  { code: `const rows = Object.entries({ ...card.heldout.byKind, ...Object.fromEntries(Object.entries(card.heldout.bySource).filter(([k]) => k.startsWith("paper:"))) })
+  .map(([set, s]) => ({ set, documents: s.docs, tokens: s.tokens, loss: +s.loss.toFixed(3), perplexity: +s.perplexity.toFixed(1) }));
+ftgen.showTable(ftgen.toDataFrame(rows), { caption: "Held-out loss and perplexity" });
+await ftgen.showFigure(ftgen.barChart({ title: "Held-out perplexity", categories: rows.map((r) => r.set), series: [{ name: "perplexity", y: rows.map((r) => r.perplexity) }], yTitle: "perplexity" }));` },
+  { md: `## Sample continuations
+
+Greedy continuations (at most 40 tokens) of a few prompts: general text, and a prompt in the paper's
+own format, which the model never saw in pretraining.` },
+  { code: `const lm = ftgen.TfjsCausalLM.fromFolder(baseDir);
+const modelKey = ftgen.folderHash(baseDir);
+async function continuations(prompts: string[]) {
+  const ids = prompts.map((p) => ftgen.promptIds(lm.tokenizer, p));
+  const outs = await lm.generate(ids, 40);
+  return prompts.map((p, i) => ({ prompt: p, continuation: lm.tokenizer.decode(outs[i]) }));
+}
+const amazon = ftgen.loadDataset("sentiment", "amazon", "test", { limit: 1 }).records[0];
+ftgen.showTable(ftgen.toDataFrame(await continuations([
+  "The President said that the nation",
+  "Call me Ishmael. Some years ago",
+  "A dog is a",
+  ftgen.kShotPrompt("sentiment", "amazon", amazon, 2, 0),
+])), { caption: "Greedy continuations" });` },
+  { md: `## Can it learn from demonstrations?
+
+The study's question "does fine-tuning change the benefit of in-context examples?" needs a base model
+that benefits from them in the first place. Here is the base model on the **in-domain test set of all
+five tasks**, at every k of the paper's shot lists, in both prompt maps, scored exactly as the paper
+scores: classification by the label-restricted first-token logits, generation by ROUGE-L after greedy
+decoding cut at the first blank line. Whiskers are 95% bootstrap CIs. Results are cached by content
+hash under \`results/\`: a rerun reuses them.` },
+  { code: `const bar = ftgen.progressBar("ICL grid", { unit: "evaluation" });
+const grid = await ftgen.iclGrid(lm, modelKey, {
+  limit: prof.testItems, fieldTokenCap: prof.fieldTokenCap, batchSize: 16,
+  onProgress: (done, total, r) => bar.update(done, total, \`\${r.spec.task} map \${r.spec.map} k=\${r.spec.k}: \${r.value.toFixed(3)}\${r.cached ? " (cached)" : ""}\`),
+});
+bar.finish();
+ftgen.showTable(ftgen.toDataFrame(grid.map((r) => ({ task: r.spec.task, dataset: r.spec.dataset, map: r.spec.map, k: r.spec.k, metric: r.metric,
+  score: +r.value.toFixed(3), "95% CI": \`[\${r.ci.low.toFixed(3)}, \${r.ci.high.toFixed(3)}]\`, n: r.n, truncated: r.truncatedPrompts }))), { maxRows: 60, caption: "Base model, in-domain, by k and map" });` },
+  { code: `const clsFig = ftgen.scoreVsKChart(grid.filter((r) => ftgen.TASKS[r.spec.task].kind === "classification"), "Classification: accuracy vs k (base model)");
+const genFig = ftgen.scoreVsKChart(grid.filter((r) => ftgen.TASKS[r.spec.task].kind === "generation"), "Generation: ROUGE-L vs k (base model)");
+await ftgen.showFigure(clsFig);
+await ftgen.showFigure(genFig);
+// PNG, SVG and PDF for writeups, in figures/
+for (const [fig, name] of [[clsFig, "00-base-icl-classification"], [genFig, "00-base-icl-generation"]] as const) await ftgen.exportFigure(fig, name);` },
+  { md: `## Verdict
+
+The bar a base model must clear for the study to have an answer (issue 4): **k-shot beats 0-shot with
+non-overlapping CIs on at least 3 of the 5 tasks**, and **0-shot is above the majority baseline on at
+least 2 of the 3 classification tasks**. The table below is computed from the numbers above (map 0,
+the paper's main prompt format; map 1 alongside).` },
+  { code: `const checks = ftgen.iclChecks(grid);
+ftgen.showTable(ftgen.toDataFrame(checks.map((c) => ({ task: c.task, map: c.map,
+  "0-shot": \`\${c.zeroShot.value.toFixed(3)} [\${c.zeroShot.ci.low.toFixed(3)}, \${c.zeroShot.ci.high.toFixed(3)}]\`,
+  "best k-shot": \`k=\${c.bestK.spec.k}: \${c.bestK.value.toFixed(3)} [\${c.bestK.ci.low.toFixed(3)}, \${c.bestK.ci.high.toFixed(3)}]\`,
+  "k-shot > 0-shot": c.kShotBeatsZeroShot ? "yes" : "no",
+  majority: c.majority === undefined ? "" : c.majority.toFixed(3),
+  "0-shot > majority": c.zeroShotAboveMajority === undefined ? "" : c.zeroShotAboveMajority ? "yes" : "no" }))), { caption: "The bar, per task and map" });
+const m0 = checks.filter((c) => c.map === 0);
+const icl = m0.filter((c) => c.kShotBeatsZeroShot).length;
+const aboveMaj = m0.filter((c) => c.zeroShotAboveMajority).length;
+ftgen.showText([
+  \`k-shot beats 0-shot (non-overlapping CIs, map 0) on \${icl} of 5 tasks: \${icl >= 3 ? "bar met" : "bar NOT met"}.\`,
+  \`0-shot above the majority baseline (map 0) on \${aboveMaj} of 3 classification tasks: \${aboveMaj >= 2 ? "bar met" : "bar NOT met"}.\`,
+  \`Scale: \${(card.parameters / 1e6).toFixed(1)}M parameters and \${(t.tokensSeen / 1e6).toFixed(1)}M training tokens, against Llama-2's 7B and 2T: read every later notebook with that in mind.\`,
+].join("\\n"), "Verdict at our scale");` },
+]);

@@ -1,0 +1,63 @@
+import path from "node:path";
+import { writeNotebook } from "../lib/notebook-json";
+import { openingCells, verdictIntro } from "./common";
+
+writeNotebook(path.join(__dirname, "../../notebooks/01-generation-vs-classification.ipynb"), [
+  { md: `# 01 · Generation vs classification: in-domain, out of domain, across tasks
+
+**The paper's claims.** Fine-tune an LLM on one task, then test it on its own test set (in-domain), on
+another dataset of the same task (out of domain) and on the other tasks (cross-task). The paper finds:
+
+- **C1** fine-tuning beats the base model in-domain, on every task;
+- **C2** a model fine-tuned on a *classification* task (sentiment, paraphrase, NLI) also gains on the
+  same task's other datasets: positive transfer out of domain;
+- **C3** a model fine-tuned on a *generation* task (summarization, question generation) often *loses*
+  ground on the same task's other datasets: negative transfer out of domain;
+- **C4** models fine-tuned on classification do poorly when asked to generate.
+
+**What we measure.** Five FT models (one per task, same train size and recipe) and the base model, on
+every in-domain, out-of-domain and cross-task test set, 0-shot, in both prompt maps. Per the paper's
+cross-task rule, the prompt follows the *test* set's task, not the model's. Classification is scored by
+the label-restricted first-token logits, generation by ROUGE-L after greedy decoding.` },
+  ...openingCells("generalization"),
+  { md: `## In-domain (C1)
+
+Each task's FT model against the base model on that task's own test set. Whiskers are 95% bootstrap
+CIs over test items.` },
+  { code: `const zero = records.filter((r) => r.spec.k === 0 && r.spec.map === 0);
+const inDomain = zero.filter((r) => r.spec.dataset === ftgen.TASKS[r.spec.task].inDomain && (r.method === "base" || r.trainTask === r.spec.task));
+const inFig = ftgen.scoreBars(inDomain, { title: "In-domain, 0-shot, map 0: base vs FT", category: (r) => \`\${r.spec.task} · \${r.spec.dataset}\`, series: (r) => (r.method === "base" ? "base" : "FT") });
+await ftgen.exportFigure(inFig, "01-in-domain"); // figures/01-in-domain.png, .svg, .pdf
+await ftgen.showFigure(inFig);` },
+  { md: `## Every model on every test set (C2, C3, C4)
+
+Rows are the task a model was fine-tuned on, columns the test sets grouped by task (in-domain first).
+Each cell is the FT model's score minus the base model's on the same items, prompt and k: blue where
+fine-tuning helped, red where it hurt. The paper's picture: blue on the diagonal blocks of the
+classification tasks, red in the out-of-domain columns of the generation tasks, and red where
+classification models meet generation test sets.` },
+  { code: `const columns = ftgen.TASK_NAMES.flatMap((t) => ftgen.testSets(t));
+const deltas = ftgen.pivot(zero, { rows: (r) => r.trainTask as string, cols: (r) => r.spec.dataset, order: { rows: ftgen.TASK_NAMES, cols: columns },
+  title: "Δ vs base, 0-shot, map 0 (rows: fine-tuned on; columns: test set)" });
+const heat = ftgen.deltaHeatmap(deltas);
+await ftgen.exportFigure(heat, "01-delta-vs-base"); // figures/01-delta-vs-base.png, .svg, .pdf
+await ftgen.showFigure(heat);
+const scores = ftgen.pivot(records.filter((r) => r.spec.k === 0 && r.spec.map === 0), { rows: (r) => r.trainTask as string, cols: (r) => r.spec.dataset, value: "score", order: { rows: ftgen.TASK_NAMES, cols: columns }, title: "score" });
+const baseRow = Object.fromEntries(zero.filter((r) => r.method === "base").map((r) => [r.spec.dataset, r.value]));
+ftgen.showTable(ftgen.toDataFrame([{ "train task": "(base)", ...Object.fromEntries(scores.cols.map((c) => [c, baseRow[c] ?? ""])) }, ...ftgen.pivotRows(scores)]),
+  { caption: "Scores, 0-shot, map 0 (accuracy for classification sets, ROUGE-L for generation sets)", digits: 3 });` },
+  { md: `## Classification models asked to generate (C4)
+
+The generation tasks' in-domain test sets, scored for every model. The paper's reading: fine-tuning on
+a classification task narrows the output space (a label word and an end of text), so asked to write a
+summary or a question the model writes little, or a label.` },
+  { code: `const genSets = zero.filter((r) => ftgen.TASKS[r.spec.task].kind === "generation" && r.spec.dataset === ftgen.TASKS[r.spec.task].inDomain);
+const genFig = ftgen.scoreBars(genSets, { title: "Generation test sets (ROUGE-L), 0-shot, map 0, by model", category: (r) => r.spec.dataset, series: (r) => (r.method === "base" ? "base" : \`FT \${r.trainTask}\`) });
+await ftgen.exportFigure(genFig, "01-cross-task-generation"); // figures/01-cross-task-generation.png, .svg, .pdf
+await ftgen.showFigure(genFig);
+const outputs = (r: ftgen.StudyRecord) => new ftgen.ResultStore().items(r.key).slice(0, 2).map((it) => it.output);
+ftgen.showTable(ftgen.toDataFrame(genSets.filter((r) => r.spec.dataset === "xsum").map((r) => ({ model: r.model, "first output": outputs(r)[0], "second output": outputs(r)[1] }))),
+  { caption: "What each model writes for the first two xsum items", maxChars: 200 });` },
+  { md: verdictIntro("C1–C4") },
+  { code: `const verdict = ftgen.showVerdicts(records, ["C1", "C2", "C3", "C4"]);` },
+]);
