@@ -2,6 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { planStudy, testSetsFor, type StudySpec } from "../src/study/plan";
+import { notebookStudy, runOptions } from "../src/study/studies";
+import { PROFILES } from "../src/study/profile";
 
 const spec: StudySpec = {
   name: "t", trainTasks: ["sentiment", "summary"], trainSizes: [2000], methods: [{ kind: "base" }, { kind: "ft" }, { kind: "fticl", k: 2 }],
@@ -32,4 +34,34 @@ test("the paper's shot lists and both maps multiply the evaluations; FTICL only 
 
 test("an unknown task is refused by name", () => {
   assert.throws(() => planStudy({ ...spec, trainTasks: ["sentiment", "poetry" as never] }), /study "t": unknown task "poetry"/);
+});
+
+test("FTICL shots: 'first' keeps each task's first k; shots 'fticl' scores at 0 and the task's FTICL k", () => {
+  const s: StudySpec = { ...spec, trainTasks: ["summary", "sentiment", "inference"], methods: [{ kind: "ft" }, { kind: "fticl", k: 1 }, { kind: "fticl", k: 2 }, { kind: "fticl", k: 3 }], scopes: ["in"], shots: "fticl", fticlShots: "first" };
+  const plan = planStudy(s);
+  // summary: first k 1 (not 2); sentiment: 2; inference: 3.
+  assert.deepEqual(plan.models.map((m) => m.id), ["ft/summary/2000/s0", "ft/sentiment/2000/s0", "ft/inference/2000/s0", "fticl1/summary/2000/s0", "fticl2/sentiment/2000/s0", "fticl3/inference/2000/s0"]);
+  const ks = (id: string) => plan.evals.filter((e) => e.model === id).map((e) => e.k);
+  assert.deepEqual(ks("ft/summary/2000/s0"), [0, 1]);
+  assert.deepEqual(ks("fticl2/sentiment/2000/s0"), [0, 2]);
+  assert.deepEqual(ks("ft/inference/2000/s0"), [0, 3]);
+  // The paper's lists: both ks of each task.
+  const both = planStudy({ ...s, fticlShots: undefined });
+  assert.deepEqual(both.models.filter((m) => m.method.kind === "fticl").map((m) => m.id), ["fticl1/summary/2000/s0", "fticl2/summary/2000/s0", "fticl2/sentiment/2000/s0", "fticl3/inference/2000/s0"]);
+});
+
+test("train sizes per task: a task without a size is not trained at it", () => {
+  const plan = planStudy({ ...spec, methods: [{ kind: "ft" }], scopes: ["in"], trainSizes: { summary: [2000], sentiment: [2000, 4000] } });
+  assert.deepEqual(plan.models.map((m) => m.id), ["ft/sentiment/2000/s0", "ft/sentiment/4000/s0", "ft/summary/2000/s0"]);
+});
+
+test("the notebooks' studies under a profile share their FT models", () => {
+  const p = PROFILES.default;
+  const ids = (n: Parameters<typeof notebookStudy>[0]) => planStudy(notebookStudy(n, { ...p, trainSizes: [2000] })).models.map((m) => m.id);
+  const ft = ["summary", "question", "sentiment", "detection", "inference"].map((t) => `ft/${t}/2000/s0`);
+  assert.deepEqual(ids("generalization"), ["base", ...ft]);
+  assert.deepEqual(ids("icl"), ["base", ...ft]);
+  assert.deepEqual(ids("fticl"), [...ft, "fticl1/summary/2000/s0", "fticl1/question/2000/s0", "fticl2/sentiment/2000/s0", "fticl2/detection/2000/s0", "fticl3/inference/2000/s0"]);
+  assert.deepEqual(runOptions(p).train, { epochs: p.epochs, lr: p.lr });
+  assert.equal(runOptions(p).trainFraction, p.trainFraction);
 });

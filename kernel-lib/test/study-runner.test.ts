@@ -10,7 +10,7 @@ import path from "node:path";
 import { fetchedFixture, makeTinyModelFolder } from "./fixtures";
 import { initBackend } from "../src/model/backend";
 import { planStudy, type StudySpec } from "../src/study/plan";
-import { runStudy, recordRows, type RunEvent, type RunOptions } from "../src/study/runner";
+import { runStudy, recordRows, trainRecordsFor, type RunEvent, type RunOptions } from "../src/study/runner";
 import { ResultStore } from "../src/study/store";
 
 let base = "";
@@ -84,4 +84,44 @@ test("two worker processes give the in-process records, in plan order", async ()
   const evalEvents = events.filter((e) => e.kind === "eval") as Extract<RunEvent, { kind: "eval" }>[];
   assert.deepEqual(evalEvents.map((e) => e.done), [1, 2, 3, 4]);
   assert.ok(evalEvents.every((e) => e.total === 4));
+});
+
+test("cached-only (npm run figures): records come back without the model folders; a missing one is a one-line error", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-study-cached-"));
+  const opts: RunOptions = {
+    base, modelsDir: path.join(dir, "models"), store: new ResultStore(path.join(dir, "results")), trainFraction: 0.002,
+    train: { epochs: 1, batchSize: 2, microBatchSize: 2 },
+  };
+  const plan = tinyPlan({ ...spec, testItems: 3 });
+  const recs = await runStudy(plan, opts);
+  // trainFraction: round(2000 × 0.002) = 4 records asked for (the fixture's file has 1); the store's
+  // model index records what was trained, with the weights' hash.
+  const index = fs.readdirSync(path.join(dir, "results", "models"));
+  assert.equal(index.length, 1);
+  const entry = JSON.parse(fs.readFileSync(path.join(dir, "results", "models", index[0]), "utf8"));
+  assert.equal(entry.id, "ft/sentiment/2000/s0");
+  assert.equal(entry.examples, 1);
+  assert.ok(entry.steps >= 1 && Number.isFinite(entry.finalLoss));
+  assert.equal(entry.modelKey, recs[1].modelKey);
+  // A fresh clone: results and index, no fine-tuned folders.
+  fs.rmSync(path.join(dir, "models"), { recursive: true });
+  process.env.FTGEN_CACHED_ONLY = "1";
+  try {
+    const again = await runStudy(plan, opts);
+    assert.ok(again.every((r) => r.cached));
+    assert.deepEqual(again.map((r) => r.value), recs.map((r) => r.value));
+    await assert.rejects(runStudy(tinyPlan({ ...spec, testItems: 2 }), opts), (e: Error) =>
+      /results\/[0-9a-f]{24}\.json: no stored result for amazon k=0 map 0 \(model [0-9a-f]{12}\); run npm run study first$/.test(e.message) && !e.message.includes("\n"));
+    await assert.rejects(runStudy(tinyPlan({ ...spec, testItems: 3, fieldTokenCap: 16 }), opts), /ft\/sentiment\/2000\/s0: not trained yet .*; run npm run study first$/);
+  } finally {
+    delete process.env.FTGEN_CACHED_ONLY;
+  }
+});
+
+test("trainRecordsFor: trainLimit wins, else round(size × trainFraction), else the whole file", () => {
+  const job = { id: "ft/sentiment/4000/s0", method: { kind: "ft" as const }, task: "sentiment" as const, trainSize: 4000, seed: 0 };
+  assert.equal(trainRecordsFor(job, { trainLimit: 7, trainFraction: 0.5 }), 7);
+  assert.equal(trainRecordsFor(job, { trainFraction: 0.25 }), 1000);
+  assert.equal(trainRecordsFor(job, { trainFraction: 1 }), undefined);
+  assert.equal(trainRecordsFor(job, {}), undefined);
 });

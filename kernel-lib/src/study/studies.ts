@@ -54,5 +54,5 @@ export function notebookStudy(name: NotebookStudy, p: Profile): StudySpec {
 
 /** The runner's options under profile `p`: epochs, the share of each train file, workers. */
 export function runOptions(p: Profile, extra: Partial<RunOptions> = {}): RunOptions {
-  return { train: { epochs: p.epochs }, trainFraction: p.trainFraction, workers: p.workers, batchSize: 16, ...extra };
+  return { train: { epochs: p.epochs, lr: p.lr }, trainFraction: p.trainFraction, workers: p.workers, batchSize: 16, ...extra };
 }

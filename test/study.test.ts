@@ -1,0 +1,77 @@
+/**
+ * `npm run study -- --profile quick` (what npm test runs): every notebook executed through the real
+ * Jupyter protocol on tiny slices, each research notebook opening with the paper's claim and ending
+ * with its verdict table, plots as full mime bundles, figures exported under the profile's folder
+ * (never over the committed ones), records shared across notebooks; then `npm run figures` on the
+ * same profile re-exports every figure from the stored records without computing any.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(__dirname, "..");
+const tsx = path.join(root, "node_modules", ".bin", "tsx");
+const quick = path.join(root, ".cache", "profiles", "quick");
+
+interface Output { output_type: string; text?: string[] | string; data?: Record<string, unknown> }
+interface Cell { cell_type: string; source: string[] | string; outputs?: Output[] }
+const join = (t: unknown): string => (Array.isArray(t) ? t.join("") : typeof t === "string" ? t : "");
+const cells = (file: string): Cell[] => (JSON.parse(fs.readFileSync(file, "utf8")) as { cells: Cell[] }).cells;
+const study = (args: string[]) => spawnSync(tsx, [path.join(root, "scripts", "study.ts"), ...args], { cwd: root, encoding: "utf8", timeout: 900_000 });
+
+const NOTEBOOKS: Record<string, { claims: string[]; figures: string[] }> = {
+  "01-generation-vs-classification": { claims: ["C1", "C2", "C3", "C4"], figures: ["01-in-domain", "01-delta-vs-base", "01-cross-task-generation"] },
+  "02-icl-at-inference": { claims: ["C5"], figures: ["02-score-vs-k", "02-icl-gain"] },
+  "03-fticl": { claims: ["C6"], figures: ["03-fticl-generation", "03-fticl-classification"] },
+  "04-train-size": { claims: ["S1", "S2"], figures: ["04-train-size"] },
+  "05-prompt-format": { claims: ["P1"], figures: ["05-map-delta", "05-generation-ft-on-classification"] },
+};
+
+function committedFigures(): string {
+  const dir = path.join(root, "figures");
+  return fs.readdirSync(dir).sort().map((f) => `${f}:${fs.statSync(path.join(dir, f)).mtimeMs}`).join("\n");
+}
+
+test("npm run study -- --profile quick: every notebook, claims first, verdicts last, figures exported, records shared", () => {
+  fs.rmSync(quick, { recursive: true, force: true });
+  const before = committedFigures();
+  const r = study(["--profile", "quick", "--no-setup"]);
+  assert.equal(r.status, 0, r.stdout.slice(-3000) + r.stderr.slice(-3000));
+  assert.equal(committedFigures(), before, "the committed figures/ are untouched by a quick run");
+
+  for (const [name, want] of Object.entries(NOTEBOOKS)) {
+    const all = cells(path.join(quick, "notebooks", `${name}.ipynb`));
+    assert.equal(all[0].cell_type, "markdown");
+    assert.match(join(all[0].source), /\*\*The paper's (claim|claims|remark|remarks)/, `${name} opens with the paper's claim`);
+    const code = all.filter((c) => c.cell_type === "code");
+    // The last cell is the verdict table, one row per claim.
+    const last = code[code.length - 1].outputs?.find((o) => o.output_type === "display_data");
+    const html = join(last?.data?.["text/html"]);
+    assert.match(html, /Verdicts at this scale/, `${name} ends with its verdict table`);
+    for (const c of want.claims) assert.match(html, new RegExp(`<td[^>]*>${c}: `), `${name}: claim ${c}`);
+    assert.equal((html.match(/<td[^>]*>(reproduced|not reproduced|inconclusive at this scale)<\/td>/g) ?? []).length, want.claims.length);
+    // Plots are one bundle each: plotly JSON, offline HTML, PNG, text.
+    const plots = code.flatMap((c) => c.outputs ?? []).filter((o) => o.data?.["application/vnd.plotly.v1+json"]);
+    assert.ok(plots.length >= want.figures.length, `${name}: ${plots.length} plots`);
+    for (const p of plots) assert.deepEqual(Object.keys(p.data ?? {}).sort(), ["application/vnd.plotly.v1+json", "image/png", "text/html", "text/plain"]);
+    for (const f of want.figures) for (const ext of ["png", "svg", "pdf"]) {
+      const file = path.join(quick, "figures", `${f}.${ext}`);
+      assert.ok(fs.existsSync(file) && fs.statSync(file).size > 1000, `${file}`);
+    }
+  }
+  // 05 reads 01's records: nothing computed again.
+  const bar05 = cells(path.join(quick, "notebooks", "05-prompt-format.ipynb")).filter((c) => c.cell_type === "code")[1].outputs ?? [];
+  assert.match(join(bar05[0]?.data?.["text/plain"]), /112 records \(0 computed, 112 reused\)$/);
+  // The model index beside the records: one entry per fine-tuned model of the five studies.
+  assert.equal(fs.readdirSync(path.join(quick, "results", "models")).length, 14);
+
+  // npm run figures: the same notebooks from stored records only; the figures are written again.
+  const t0 = Date.now();
+  const f = study(["--profile", "quick", "--no-setup", "--cached-only", path.join(root, "notebooks", "01-generation-vs-classification.ipynb")]);
+  assert.equal(f.status, 0, f.stdout.slice(-3000) + f.stderr.slice(-3000));
+  assert.ok(fs.statSync(path.join(quick, "figures", "01-delta-vs-base.png")).mtimeMs > t0, "re-exported");
+  const bar01 = cells(path.join(quick, "notebooks", "01-generation-vs-classification.ipynb")).filter((c) => c.cell_type === "code")[1].outputs ?? [];
+  assert.match(join(bar01[0]?.data?.["text/plain"]), /\(0 computed, 112 reused\)$/);
+});
