@@ -82,5 +82,5 @@ export { runStudy, recordRows, modelFolder, trainRecordsFor, cachedOnly, type Ru
 export { deltasVsBase, pivot, pivotRows, deltaHeatmap, mapDeltaPivot, iclGains, type DeltaRow, type Pivot } from "./study/results";
 export { notebookStudy, runOptions, fticlMethods, availableTrainSizes, type NotebookStudy } from "./study/studies";
 export { runNotebookStudy, notebookPlan, verdicts, showVerdicts, type NotebookRunOptions } from "./study/notebook-run";
-export { CLAIMS, contrastEffect, claimCells, claimVerdicts, judge, judgePerCell, verdictRows, type ClaimId, type ClaimResult, type Cell, type Term, type Effect, type Verdict } from "./study/claims";
+export { CLAIMS, MIN_EFFECT, contrastEffect, claimCells, claimVerdicts, judge, judgePerCell, verdictRows, type ClaimId, type ClaimResult, type Cell, type Term, type Effect, type Verdict } from "./study/claims";
 export { scoreBars, scoreVsKPanels, trainSizeChart } from "./study/charts";

@@ -100,3 +100,11 @@ test("S2 is judged set by set: one set with a clear drop reproduces 'not always'
   assert.equal(judgePerCell("S2", [gain], itemsOf, 6).verdict, "not reproduced");
   assert.equal(judgePerCell("S2", [gain, noisy], itemsOf, 6).verdict, "inconclusive at this scale");
 });
+
+test("an effect below one point is inconclusive even when its CI excludes zero", () => {
+  const cells = [{ label: "x", effect: 0.002, n: 500 }];
+  const v = judge("C6", { effect: 0.002, low: 0.001, high: 0.003, cells }, 500);
+  assert.equal(v.verdict, "inconclusive at this scale");
+  assert.equal(v.why, "The 95% CI [+0.001, +0.003] excludes zero, but an effect of +0.002 is below 0.01 (one point): too small to call (1 of 1 cell point the paper's way).");
+  assert.equal(judge("C6", { effect: 0.02, low: 0.011, high: 0.03, cells }, 500).verdict, "reproduced");
+});

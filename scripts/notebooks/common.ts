@@ -30,5 +30,5 @@ export const verdictIntro = (claims: string): string => `## Verdict
 For ${claims}: the measured effect, its 95% CI (a paired bootstrap over test items, stratified by
 test set), and whether the paper's claim is **reproduced** (the CI lies wholly on the paper's side of
 zero), **not reproduced** (wholly on the other side) or **inconclusive at this scale** (the CI contains
-zero). Keep the scale in mind: a base model of a few million parameters pretrained on a few million tokens, not
+zero, or the effect is under one point of accuracy or ROUGE-L, too small to call). Keep the scale in mind: a base model of a few million parameters pretrained on a few million tokens, not
 Llama-2-7B, and a scaled-down profile (see the first cell).`;

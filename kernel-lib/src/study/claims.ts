@@ -8,7 +8,8 @@
  * keeps items paired across the cell's records (the same item is scored under every model).
  *
  * Verdict: "reproduced" when the CI lies wholly on the paper's side of zero, "not reproduced" when it
- * lies wholly on the other side, "inconclusive at this scale" when it contains zero.
+ * lies wholly on the other side, "inconclusive at this scale" when it contains zero, or when the
+ * effect, however certain, is smaller than MIN_EFFECT (too small to call an effect either way).
  */
 import { TASKS, type TaskName } from "../data/tasks";
 import { percentileSorted } from "../metrics/bootstrap";
@@ -81,6 +82,13 @@ export function contrastEffect(cells: readonly Cell[], itemsOf: ItemsOf, opts: {
 
 export type Verdict = "reproduced" | "not reproduced" | "inconclusive at this scale";
 
+/**
+ * The smallest effect worth a verdict: one point of accuracy or ROUGE-L. With hundreds of paired
+ * items a CI can exclude zero around an effect of a tenth of a point, which no reader would call
+ * reproducing (or refuting) a finding.
+ */
+export const MIN_EFFECT = 0.01;
+
 export interface ClaimResult extends Effect {
   claim: ClaimId;
   text: string;
@@ -99,7 +107,11 @@ export function judge(claim: ClaimId, e: Effect, testItems: number): ClaimResult
   const cellText = `${agree} of ${e.cells.length} ${e.cells.length === 1 ? "cell" : "cells"} point the paper's way`;
   const ci = `[${signed(e.low)}, ${signed(e.high)}]`;
   let verdict: Verdict, why: string;
-  if (direction * e.low > 0 && direction * e.high > 0) {
+  const clear = (direction * e.low > 0 && direction * e.high > 0) || (direction * e.low < 0 && direction * e.high < 0);
+  if (clear && Math.abs(e.effect) < MIN_EFFECT) {
+    verdict = "inconclusive at this scale";
+    why = `The 95% CI ${ci} excludes zero, but an effect of ${signed(e.effect)} is below ${MIN_EFFECT} (one point): too small to call (${cellText}).`;
+  } else if (direction * e.low > 0 && direction * e.high > 0) {
     verdict = "reproduced";
     why = `The 95% CI ${ci} lies wholly ${direction > 0 ? "above" : "below"} zero; ${cellText}.`;
   } else if (direction * e.low < 0 && direction * e.high < 0) {
@@ -214,8 +226,9 @@ export function judgePerCell(claim: ClaimId, cells: readonly Cell[], itemsOf: It
   const { direction } = CLAIMS[claim];
   const pooled = contrastEffect(cells, itemsOf, { seed: claim });
   const each = cells.map((c) => ({ cell: c, e: contrastEffect([c], itemsOf, { seed: `${claim}:${c.label}` }) }));
-  const onSide = each.filter(({ e }) => direction * e.low > 0 && direction * e.high > 0);
-  const against = each.filter(({ e }) => direction * e.low < 0 && direction * e.high < 0);
+  const big = (e: Effect): boolean => Math.abs(e.effect) >= MIN_EFFECT;
+  const onSide = each.filter(({ e }) => direction * e.low > 0 && direction * e.high > 0 && big(e));
+  const against = each.filter(({ e }) => direction * e.low < 0 && direction * e.high < 0 && big(e));
   let verdict: Verdict, why: string;
   if (onSide.length > 0) {
     verdict = "reproduced";

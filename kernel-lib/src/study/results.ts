@@ -71,13 +71,16 @@ export function pivotRows(p: Pivot, rowName = "train task"): Record<string, stri
   return p.rows.map((r, i) => ({ [rowName]: r, ...Object.fromEntries(p.cols.map((c, j) => [c, p.values[i][j] ?? ""])) }));
 }
 
+/** Red for a loss, white for none, blue for a gain (plotly's named "RdBu" runs the other way). */
+export const DIVERGING: [number, string][] = [[0, "#b2182b"], [0.25, "#ef8a62"], [0.5, "#f7f7f7"], [0.75, "#67a9cf"], [1, "#2166ac"]];
+
 /** A heatmap of a Δ pivot: red below zero, blue above, each cell labelled with its value. */
 export function deltaHeatmap(p: Pivot, opts: { xTitle?: string; yTitle?: string } = {}): Figure {
   const finite = p.values.flat().filter((v): v is number => v !== null);
   const span = Math.max(0.01, ...finite.map(Math.abs));
   return {
     data: [{
-      type: "heatmap", x: p.cols, y: p.rows, z: p.values, zmin: -span, zmax: span, zmid: 0, colorscale: "RdBu",
+      type: "heatmap", x: p.cols, y: p.rows, z: p.values, zmin: -span, zmax: span, zmid: 0, colorscale: DIVERGING,
       text: p.values.map((row) => row.map((v) => (v === null ? "" : (v >= 0 ? "+" : "") + v.toFixed(3)))), texttemplate: "%{text}",
       hovertemplate: "%{y} → %{x}: %{z:.3f}<extra></extra>",
     }],
