@@ -1,0 +1,89 @@
+/**
+ * exportOnnx: the ONNX graph, run by onnxruntime-node, gives our tfjs model's logits (max abs
+ * difference < 1e-4) on left-padded prompts, and its KV cache continues exactly like a full forward.
+ */
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import * as ort from "onnxruntime-node";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../src/model/backend";
+import { LlamaModel, positionsFromMask } from "../src/model/llama";
+import { saveModelFolder, loadModelFolder } from "../src/model/folder";
+import { exportOnnx } from "../src/model/onnx-export";
+
+let dir = "";
+before(async () => {
+  await initBackend({ quiet: true });
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-onnx-"));
+});
+
+const i64 = (xs: ArrayLike<number>, dims: number[]) => new ort.Tensor("int64", BigInt64Array.from(Array.from(xs, (v) => BigInt(v))), dims);
+
+/** Left-padded ids and mask for prompts of different lengths. */
+function batch(prompts: number[][]): { ids: number[]; mask: number[]; B: number; S: number } {
+  const S = Math.max(...prompts.map((p) => p.length)), B = prompts.length;
+  const ids: number[] = [], mask: number[] = [];
+  for (const p of prompts) { ids.push(...Array(S - p.length).fill(0), ...p); mask.push(...Array(S - p.length).fill(0), ...p.map(() => 1)); }
+  return { ids, mask, B, S };
+}
+
+for (const [name, cfg] of [
+  ["tied, multi-head", { vocab_size: 97, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 4, max_position_embeddings: 64 }],
+  ["untied, grouped-query", { vocab_size: 97, hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 64, tie_word_embeddings: false }],
+] as const) {
+  test(`onnxruntime runs the exported graph with our logits, and its cache continues a prompt (${name})`, async (t) => {
+    const folder = path.join(dir, name.replace(/\W+/g, "-"));
+    const init = LlamaModel.init(cfg, 5);
+    saveModelFolder(folder, init);
+    init.dispose();
+    const file = exportOnnx(folder);
+    assert.equal(path.relative(folder, file), path.join("onnx", "model.onnx"));
+    const session = await ort.InferenceSession.create(file);
+    const L = cfg.num_hidden_layers, KV = cfg.num_key_value_heads, d = cfg.hidden_size / cfg.num_attention_heads;
+    assert.deepEqual(session.inputNames, ["input_ids", "attention_mask", "position_ids", ...Array.from({ length: L }, (_, l) => [`past_key_values.${l}.key`, `past_key_values.${l}.value`]).flat()]);
+    assert.deepEqual(session.outputNames, ["logits", ...Array.from({ length: L }, (_, l) => [`present.${l}.key`, `present.${l}.value`]).flat()]);
+
+    const { model } = loadModelFolder(folder);
+    const prompts = [[5, 17, 23, 4, 88, 9], [61, 2, 2], [33, 34, 35, 36, 37, 38], [7]];
+    const { ids, mask, B, S } = batch(prompts);
+    const positions = positionsFromMask(Int32Array.from(mask), B, S);
+    const emptyPast: Record<string, ort.Tensor> = {};
+    for (let l = 0; l < L; l++) for (const kv of ["key", "value"]) emptyPast[`past_key_values.${l}.${kv}`] = new ort.Tensor("float32", new Float32Array(0), [B, KV, 0, d]);
+    const out = await session.run({ input_ids: i64(ids, [B, S]), attention_mask: i64(mask, [B, S]), position_ids: i64(positions, [B, S]), ...emptyPast });
+    const ref = model.forward([...Array(B)].map((_, b) => ids.slice(b * S, (b + 1) * S)), [...Array(B)].map((_, b) => mask.slice(b * S, (b + 1) * S)));
+    const refData = ref.dataSync();
+    const got = out.logits.data as Float32Array;
+    assert.deepEqual(out.logits.dims, [B, S, cfg.vocab_size]);
+    let maxDiff = 0;
+    for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) {
+      if (mask[b * S + s] === 0) continue; // a padded query's row is not used
+      for (let v = 0; v < cfg.vocab_size; v++) { const i = (b * S + s) * cfg.vocab_size + v; maxDiff = Math.max(maxDiff, Math.abs(got[i] - refData[i])); }
+    }
+    assert.ok(maxDiff < 1e-4, `max |Δ logits| ${maxDiff}`);
+    ref.dispose();
+
+    // One cached step: the next token of each row with the present as the past.
+    const next = [11, 12, 13, 14];
+    const past: Record<string, ort.Tensor> = {};
+    for (let l = 0; l < L; l++) for (const kv of ["key", "value"]) past[`past_key_values.${l}.${kv}`] = out[`present.${l}.${kv}`];
+    assert.deepEqual(out["present.0.key"].dims, [B, KV, S, d]);
+    const mask2 = [...Array(B)].flatMap((_, b) => [...mask.slice(b * S, (b + 1) * S), 1]);
+    const pos2 = [...Array(B)].map((_, b) => positions[b * S + S - 1] + 1);
+    const step = await session.run({ input_ids: i64(next, [B, 1]), attention_mask: i64(mask2, [B, S + 1]), position_ids: i64(pos2, [B, 1]), ...past });
+    const full = model.forward([...Array(B)].map((_, b) => [...ids.slice(b * S, (b + 1) * S), next[b]]), [...Array(B)].map((_, b) => mask2.slice(b * (S + 1), (b + 1) * (S + 1))));
+    const fullData = full.dataSync();
+    const stepData = step.logits.data as Float32Array;
+    let stepDiff = 0;
+    for (let b = 0; b < B; b++) for (let v = 0; v < cfg.vocab_size; v++) stepDiff = Math.max(stepDiff, Math.abs(stepData[b * cfg.vocab_size + v] - fullData[(b * (S + 1) + S) * cfg.vocab_size + v]));
+    assert.ok(stepDiff < 1e-4, `cached step: max |Δ logits| ${stepDiff}`);
+    assert.deepEqual(step["present.1.value"].dims, [B, KV, S + 1, d]);
+    t.diagnostic(`max |Δ logits|: prompt ${maxDiff.toExponential(2)}, cached step ${stepDiff.toExponential(2)}`);
+    full.dispose();
+    model.dispose();
+    await session.release();
+    tf.disposeVariables();
+  });
+}
