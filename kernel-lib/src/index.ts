@@ -84,3 +84,5 @@ export { notebookStudy, runOptions, fticlMethods, availableTrainSizes, type Note
 export { runNotebookStudy, notebookPlan, verdicts, showVerdicts, type NotebookRunOptions } from "./study/notebook-run";
 export { CLAIMS, MIN_EFFECT, contrastEffect, claimCells, claimVerdicts, judge, judgePerCell, verdictRows, type ClaimId, type ClaimResult, type Cell, type Term, type Effect, type Verdict } from "./study/claims";
 export { scoreBars, scoreVsKPanels, trainSizeChart } from "./study/charts";
+export { TransformersCausalLM } from "./evaluate/transformers-lm";
+export { exportOnnx, buildOnnxModel, ONNX_FILE, ONNX_OPSET } from "./model/onnx-export";
