@@ -4,6 +4,7 @@
  */
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -87,3 +88,16 @@ for (const [name, cfg] of [
     tf.disposeVariables();
   });
 }
+
+test("ONNX's own checker (Debian's python3-onnx, full check with shape inference) accepts the exported file", (t) => {
+  const python = "/usr/bin/python3";
+  const has = spawnSync(python, ["-c", "import onnx"], { encoding: "utf8" });
+  if (has.status !== 0) { t.skip("python3-onnx is not installed (npm run setup installs it)"); return; }
+  const folder = path.join(dir, "checked");
+  const init = LlamaModel.init({ vocab_size: 50, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, max_position_embeddings: 32 }, 2);
+  saveModelFolder(folder, init);
+  init.dispose();
+  const file = exportOnnx(folder);
+  const r = spawnSync(python, ["-c", "import sys, onnx; m = onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print('valid', m.ir_version, m.opset_import[0].version)", file], { encoding: "utf8" });
+  assert.equal(r.stdout.trim(), "valid 8 17", r.stderr);
+});

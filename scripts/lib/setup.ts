@@ -27,6 +27,8 @@ export const JUPYTER_PACKAGES: Readonly<Record<string, string>> = {
  * PNG/SVG/PDF (driven by playwright-core; fonts come with its fontconfig dependency).
  */
 export const CHROMIUM_PACKAGES: Readonly<Record<string, string>> = { chromium: "" };
+/** ONNX's own checker, which the tests run on exported graphs (optional: without it that test skips). */
+export const ONNX_CHECKER_PACKAGES: Readonly<Record<string, string>> = { "python3-onnx": "onnx" };
 
 function run(cmd: string, args: string[], opts: { quiet?: boolean } = {}): { status: number; out: string } {
   const r = spawnSync(cmd, args, { encoding: "utf8", stdio: opts.quiet ? "pipe" : "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
@@ -112,6 +114,11 @@ export async function ensureData(opts: Omit<FetchOptions, "log" | "dataDir"> = {
 export async function setupAll(opts: { chromium?: boolean; data?: boolean } = {}): Promise<void> {
   ensureAptPackages(JUPYTER_PACKAGES);
   if (opts.chromium !== false) ensureAptPackages(CHROMIUM_PACKAGES);
+  try {
+    ensureAptPackages(ONNX_CHECKER_PACKAGES);
+  } catch (e) {
+    console.log(`ftgen: the ONNX checker test will skip: ${(e as Error).message}`);
+  }
   ensureKernel();
   ensureBuilt();
   ensureNativeAddon();
