@@ -86,3 +86,4 @@ export { CLAIMS, MIN_EFFECT, contrastEffect, claimCells, claimVerdicts, judge, j
 export { scoreBars, scoreVsKPanels, trainSizeChart } from "./study/charts";
 export { TransformersCausalLM } from "./evaluate/transformers-lm";
 export { exportOnnx, buildOnnxModel, ONNX_FILE, ONNX_OPSET } from "./model/onnx-export";
+export { loadCausalLM, resolveEngine, ensureOnnx, onnxRuntimeAvailable, type EngineChoice } from "./evaluate/engines";

@@ -125,3 +125,18 @@ test("trainRecordsFor: trainLimit wins, else round(size × trainFraction), else 
   assert.equal(trainRecordsFor(job, { trainFraction: 1 }), undefined);
   assert.equal(trainRecordsFor(job, {}), undefined);
 });
+
+test("the ONNX engine (transformers.js) gives the tfjs records' scores, and each record names its engine", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-study-engines-"));
+  const mk = (sub: string, engine: "tfjs" | "onnx"): RunOptions => ({
+    base, modelsDir: path.join(dir, "models"), store: new ResultStore(path.join(dir, sub)), trainLimit: 4,
+    train: { epochs: 1, batchSize: 2, microBatchSize: 2 }, engine,
+  });
+  const plan = tinyPlan({ ...spec, testItems: 4 });
+  const viaTfjs = await runStudy(plan, mk("tfjs", "tfjs"));
+  const viaOnnx = await runStudy(plan, mk("onnx", "onnx"));
+  assert.deepEqual(viaOnnx.map((r) => r.value), viaTfjs.map((r) => r.value));
+  assert.ok(viaTfjs.every((r) => r.engine.startsWith("tfjs-")));
+  assert.ok(viaOnnx.every((r) => r.engine === "onnxruntime-node (transformers.js)"));
+  assert.ok(fs.existsSync(path.join(base, "onnx", "model.onnx")), "exported beside the weights on first use");
+});

@@ -15,7 +15,8 @@ import path from "node:path";
 import { TASKS } from "../data/tasks";
 import type { TrainConfig, Progress } from "../train/loop";
 import { finetune } from "../train/recipes";
-import { TfjsCausalLM } from "../evaluate/tfjs-lm";
+import { loadCausalLM, type EngineChoice } from "../evaluate/engines";
+import type { CausalLM } from "../evaluate/lm";
 import { baseModelDir, projectRoot } from "../util/paths";
 import { ResultStore, evaluateCached, folderHash, sha1, stableJson, type ModelRecord, type StoredResult } from "./store";
 import { methodName, type EvalJob, type ModelJob, type StudyPlan } from "./plan";
@@ -35,6 +36,8 @@ export interface RunOptions {
   trainFraction?: number;
   /** Prompts per forward pass in evaluation. */
   batchSize?: number;
+  /** Evaluation engine (evaluate/engines.ts): "auto" (default) picks the faster one here; each record names the one it used. */
+  engine?: EngineChoice;
   /**
    * Worker processes (default 1: in this process). With more, each worker takes whole models
    * (fine-tuning and scoring), round robin, with one BLAS thread each; records come back in plan order.
@@ -126,17 +129,17 @@ export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<
     // A fresh clone has the records and the model index, not the fine-tuned folders.
     const modelKey = fs.existsSync(dir) ? folderHash(dir) : (store.model(path.basename(dir)) as ModelRecord).modelKey;
     const job = plan.models.find((m) => m.id === id) as ModelJob;
-    let lm: TfjsCausalLM | undefined; // loaded only when some record is missing
+    let lm: Promise<CausalLM> | undefined; // loaded only when some record is missing
     try {
       for (const e of jobs) {
         const spec = { task: e.task, dataset: e.dataset, k: e.k, map: e.map, limit: plan.spec.testItems, fieldTokenCap: plan.spec.fieldTokenCap, batchSize: opts.batchSize };
-        const r = await evaluateCached(() => (lm ??= TfjsCausalLM.fromFolder(dir)), modelKey, spec, store);
+        const r = await evaluateCached(() => (lm ??= loadCausalLM(dir, opts.engine ?? "auto", { batchSize: opts.batchSize })), modelKey, spec, store);
         const rec: StudyRecord = { ...r, model: id, method: methodName(job.method), scope: e.scope, trainTask: job.task, trainSize: job.trainSize, seed: job.seed };
         records.push(rec);
         opts.onProgress?.({ kind: "eval", record: rec, done: records.length, total: plan.evals.length });
       }
     } finally {
-      lm?.dispose();
+      if (lm) (await lm).dispose();
     }
   }
   return records;

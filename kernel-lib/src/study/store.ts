@@ -145,10 +145,10 @@ export interface ModelRecord {
  * stored. `modelKey` identifies the model's weights (folderHash for a model folder). `lm` may be a
  * function that makes the model, called only on a miss (loading a model is then skipped on hits).
  */
-export async function evaluateCached(lm: CausalLM | (() => CausalLM), modelKey: string, spec: EvalSpec, store = new ResultStore()): Promise<StoredResult & { cached: boolean }> {
+export async function evaluateCached(lm: CausalLM | (() => CausalLM | Promise<CausalLM>), modelKey: string, spec: EvalSpec, store = new ResultStore()): Promise<StoredResult & { cached: boolean }> {
   const key = store.key(modelKey, spec);
   const hit = store.get(key);
   if (hit) return { ...hit, cached: true };
   if (process.env.FTGEN_CACHED_ONLY === "1") throw new Error(`${path.join(store.dir, key + ".json")}: no stored result for ${spec.dataset} k=${spec.k} map ${spec.map} (model ${modelKey.slice(0, 12)}); run npm run study first`);
-  return { ...store.put(key, modelKey, await evaluate(typeof lm === "function" ? lm() : lm, spec)), cached: false };
+  return { ...store.put(key, modelKey, await evaluate(typeof lm === "function" ? await lm() : lm, spec)), cached: false };
 }
