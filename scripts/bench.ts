@@ -5,7 +5,10 @@
  *   (b) vocab 8192, d 256, 6 layers, 8 heads, context 256, batch 8
  * Training tokens/s (one process, and two worker processes in aggregate), decode tokens/s (60 new
  * tokens after a 200-token prompt, with and without the KV cache), peak RSS, and the ratios
- * tfjs / PyTorch-at-2-threads. Writes bench/results.json.
+ * tfjs / PyTorch-at-2-threads. Then the evaluation stage (scripts/lib/bench-eval.ts): the base
+ * model's scoring on every test set at the paper's shot lists, timed on each engine (tfjs with the
+ * native addon, onnxruntime-node via transformers.js, and plain tfjs-wasm on the in-domain sets).
+ * Writes bench/results.json; `--eval-only` reruns just the evaluation stage and keeps the rest.
  */
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -18,10 +21,16 @@ import { LlamaModel } from "../kernel-lib/src/model/llama";
 import { train, FINETUNE_DEFAULTS } from "../kernel-lib/src/train/loop";
 import type { TokenizedExample } from "../kernel-lib/src/train/examples";
 import { makeRng } from "../kernel-lib/src/util/random";
-import { ensureAptPackages } from "./lib/setup";
+import { ensureAptPackages, ensureData } from "./lib/setup";
 import { ensureNativeAddon } from "./lib/native";
 import { projectRoot } from "../kernel-lib/src/util/paths";
 import { benchDecode } from "./lib/bench-decode";
+import { evalSpecs, timeEngine } from "./lib/bench-eval";
+import { baseModelDir } from "../kernel-lib/src/util/paths";
+import { TfjsCausalLM } from "../kernel-lib/src/evaluate/tfjs-lm";
+import { TransformersCausalLM } from "../kernel-lib/src/evaluate/transformers-lm";
+import { ensureOnnx } from "../kernel-lib/src/evaluate/engines";
+import { useNativeBlas } from "../kernel-lib/src/model/native-blas";
 
 export interface BenchConfig {
   name: string;
@@ -115,13 +124,21 @@ async function main(): Promise<void> {
   if (reexecWithoutForcedBlasCore()) return;
   const { values } = parseArgs({ options: {
     worker: { type: "string" }, warmup: { type: "string", default: "2" }, steps: { type: "string", default: "8" },
-    configs: { type: "string", default: "a,b" }, "no-torch": { type: "boolean" },
+    configs: { type: "string", default: "a,b" }, "no-torch": { type: "boolean" }, "eval-only": { type: "boolean" }, "no-eval": { type: "boolean" },
   } });
   const warmup = Number(values.warmup), steps = Number(values.steps);
   if (!values.worker) ensureNativeAddon();
   const backend = await initBackend({ quiet: values.worker !== undefined });
   if (values.worker) {
     console.log(JSON.stringify(await benchTrain(CONFIGS[values.worker], warmup, steps)));
+    return;
+  }
+  const out = path.join(projectRoot(), "bench", "results.json");
+  if (values["eval-only"]) {
+    const previous = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, "utf8")) as Record<string, unknown> : {};
+    previous.evaluation = await benchEvaluation();
+    fs.writeFileSync(out, JSON.stringify(previous, null, 1) + "\n");
+    console.log(`wrote the evaluation stage into ${path.relative(process.cwd(), out)}`);
     return;
   }
   if (!values["no-torch"]) ensureAptPackages({ "python3-torch": "torch", "libopenblas0-openmp": "" });
@@ -156,10 +173,43 @@ async function main(): Promise<void> {
     }
     (results.configs as Record<string, unknown>)[name] = entry;
   }
+  if (!values["no-eval"]) results.evaluation = await benchEvaluation();
   results.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
-  const out = path.join(projectRoot(), "bench", "results.json");
   fs.writeFileSync(out, JSON.stringify(results, null, 1) + "\n");
   console.log(`peak RSS ${results.peakRssMiB} MiB; wrote ${path.relative(process.cwd(), out)}`);
+}
+
+/** The evaluation stage on each engine (the shipped base model), with the speed-ups over tfjs. */
+async function benchEvaluation(): Promise<Record<string, unknown>> {
+  await ensureData();
+  const base = baseModelDir();
+  const all = evalSpecs(), inDomain = evalSpecs({ inDomainOnly: true });
+  console.log(`evaluation stage: the base model on ${all.length} evaluations (every test set × the paper's shot lists, map 0, ${all[0].limit} items)`);
+  const native = TfjsCausalLM.fromFolder(base);
+  const tfjsAll = await timeEngine(native, all);
+  const tfjsIn = await timeEngine(native, inDomain);
+  native.dispose();
+  console.log(`  tfjs + native OpenBLAS: ${tfjsAll.timing.seconds.toFixed(1)} s (${tfjsAll.timing.promptsPerSecond.toFixed(1)} prompts/s)`);
+  ensureOnnx(base);
+  const onnxLm = await TransformersCausalLM.fromFolder(base);
+  const onnxAll = await timeEngine(onnxLm, all);
+  const onnxIn = await timeEngine(onnxLm, inDomain);
+  onnxLm.dispose();
+  console.log(`  onnxruntime-node (transformers.js): ${onnxAll.timing.seconds.toFixed(1)} s (${onnxAll.timing.promptsPerSecond.toFixed(1)} prompts/s)`);
+  const was = useNativeBlas(false);
+  const wasm = TfjsCausalLM.fromFolder(base);
+  const wasmIn = await timeEngine(wasm, inDomain);
+  wasm.dispose();
+  useNativeBlas(was);
+  console.log(`  plain tfjs-wasm, in-domain sets only: ${wasmIn.timing.seconds.toFixed(1)} s against ${tfjsIn.timing.seconds.toFixed(1)} s (native) and ${onnxIn.timing.seconds.toFixed(1)} s (onnx)`);
+  const agree = (a: number[], b: number[]): number => Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+  return {
+    model: base, evaluations: all.length, items: all[0].limit,
+    tfjsNative: tfjsAll.timing, onnx: onnxAll.timing,
+    inDomainOnly: { tfjsNative: tfjsIn.timing, onnx: onnxIn.timing, tfjsWasm: wasmIn.timing },
+    speedup: { onnxOverTfjsNative: tfjsAll.timing.seconds / onnxAll.timing.seconds, onnxOverTfjsWasm: wasmIn.timing.seconds / onnxIn.timing.seconds },
+    maxScoreDifference: { onnxVsTfjsNative: agree(onnxAll.scores, tfjsAll.scores), wasmVsNative: agree(wasmIn.scores, tfjsIn.scores) },
+  };
 }
 
 main().catch((e: Error) => {

@@ -19,7 +19,19 @@ interface Output { output_type: string; text?: string[] | string; data?: Record<
 interface Cell { cell_type: string; source: string[] | string; outputs?: Output[] }
 const join = (t: unknown): string => (Array.isArray(t) ? t.join("") : typeof t === "string" ? t : "");
 const cells = (file: string): Cell[] => (JSON.parse(fs.readFileSync(file, "utf8")) as { cells: Cell[] }).cells;
-const study = (args: string[]) => spawnSync(tsx, [path.join(root, "scripts", "study.ts"), ...args], { cwd: root, encoding: "utf8", timeout: 900_000 });
+const study = (args: string[], env: Record<string, string> = {}) => spawnSync(tsx, [path.join(root, "scripts", "study.ts"), ...args], { cwd: root, encoding: "utf8", timeout: 900_000, env: { ...process.env, ...env } });
+
+/** A transformers.js model folder made by our own export (a copy of the shipped base model): what 02's real-LLM section loads. */
+function exportedLlm(): string {
+  const dir = path.join(root, ".cache", "test-llm", "ftgen-base-onnx");
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors"]) fs.copyFileSync(path.join(root, "data", "base-model", f), path.join(dir, f));
+  const r = spawnSync(tsx, ["-e", `require(${JSON.stringify(path.join(root, "kernel-lib", "src", "model", "onnx-export.ts"))}).exportOnnx(${JSON.stringify(dir)})`], { cwd: root, encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  fs.rmSync(path.join(dir, "model.safetensors")); // as a Hub folder: config, tokenizer, onnx/ only
+  return dir;
+}
 
 const NOTEBOOKS: Record<string, { claims: string[]; figures: string[] }> = {
   "01-generation-vs-classification": { claims: ["C1", "C2", "C3", "C4"], figures: ["01-in-domain", "01-delta-vs-base", "01-cross-task-generation"] },
@@ -37,7 +49,8 @@ function committedFigures(): string {
 test("npm run study -- --profile quick: every notebook, claims first, verdicts last, figures exported, records shared", () => {
   fs.rmSync(quick, { recursive: true, force: true });
   const before = committedFigures();
-  const r = study(["--profile", "quick", "--no-setup"]);
+  const llm = exportedLlm();
+  const r = study(["--profile", "quick", "--no-setup"], { FTGEN_LLM_DIR: llm });
   assert.equal(r.status, 0, r.stdout.slice(-3000) + r.stderr.slice(-3000));
   assert.equal(committedFigures(), before, "the committed figures/ are untouched by a quick run");
 
@@ -61,6 +74,13 @@ test("npm run study -- --profile quick: every notebook, claims first, verdicts l
       assert.ok(fs.existsSync(file) && fs.statSync(file).size > 1000, `${file}`);
     }
   }
+  // 02's real-LLM section ran on the exported folder through transformers.js.
+  const nb02 = cells(path.join(quick, "notebooks", "02-icl-at-inference.ipynb")).filter((c) => c.cell_type === "code");
+  const llmCell = nb02[nb02.length - 2].outputs ?? [];
+  assert.ok(llmCell.some((o) => o.data?.["application/vnd.plotly.v1+json"]), "the LLM's score-vs-k plot");
+  const llmTable = join(llmCell.find((o) => join(o.data?.["text/html"]).includes("in-domain ICL grid"))?.data?.["text/html"]);
+  assert.equal((llmTable.match(/onnxruntime-node \(transformers\.js\)/g) ?? []).length, 20, "5 tasks × 4 shots, each run by onnxruntime");
+
   // 05 reads 01's records: nothing computed again.
   const bar05 = cells(path.join(quick, "notebooks", "05-prompt-format.ipynb")).filter((c) => c.cell_type === "code")[1].outputs ?? [];
   assert.match(join(bar05[0]?.data?.["text/plain"]), /112 records \(0 computed, 112 reused\)$/);

@@ -35,6 +35,35 @@ const gainFig = ftgen.barChart({
 await ftgen.exportFigure(gainFig, "02-icl-gain"); // figures/02-icl-gain.png, .svg, .pdf
 await ftgen.showFigure(gainFig);
 ftgen.showTable(ftgen.toDataFrame(ftgen.iclGains(records).map((g) => ({ model: g.model, dataset: g.dataset, map: g.map, "0-shot": g.zeroShot, "mean k-shot": g.kShotMean, gain: g.gain }))), { caption: "ICL gain per model, test set and map", maxRows: 40, digits: 3 });` },
+  { md: `## The same grid on a real pretrained LLM
+
+The paper's claim is about Llama-2. The evaluation here takes any causal LM behind one interface, so
+the base model's ICL grid (in-domain sets, the paper's shot lists, map 0, the profile's items) also
+runs on a real pretrained LLM in ONNX that **transformers.js** loads from disk: a folder with
+\`config.json\`, \`tokenizer.json\` and \`onnx/model.onnx\`. Give its path in \`llmDir\` below or in the
+environment variable \`FTGEN_LLM_DIR\` (\`FTGEN_LLM_DIR=models/SmolLM2-135M npm run study -- notebooks/02-icl-at-inference.ipynb\`).
+Nothing is downloaded here. Where you have internet, clone a small causal LM that ships an \`onnx/\`
+folder, for example:
+
+    git lfs install
+    git clone https://huggingface.co/onnx-community/Qwen2.5-0.5B-Instruct models/Qwen2.5-0.5B-Instruct
+
+(or another \`onnx-community/…\` or \`HuggingFaceTB/SmolLM2-…\` repository: check that it has
+\`onnx/model.onnx\`). Our own models work too, after \`ftgen.exportOnnx(dir)\`.` },
+  { code: `const llmDir = process.env.FTGEN_LLM_DIR ?? ""; // or a folder path here
+if (!llmDir) {
+  ftgen.showText("Set FTGEN_LLM_DIR (or llmDir above) to a transformers.js model folder (config.json, tokenizer.json, onnx/model.onnx) to run this section; see the text above for how to get one.", "No LLM folder given: this section is skipped");
+} else {
+  const llm = await ftgen.TransformersCausalLM.fromFolder(llmDir);
+  const llmBar = ftgen.progressBar(\`ICL grid of \${llmDir}\`, { unit: "evaluation" });
+  const llmGrid = await ftgen.iclGrid(llm, ftgen.folderHash(llmDir), { maps: [0], limit: prof.testItems, fieldTokenCap: prof.fieldTokenCap,
+    onProgress: (done, total, r) => llmBar.update(done, total, \`\${r.spec.task} k=\${r.spec.k}: \${r.value.toFixed(3)}\`) });
+  llmBar.finish();
+  llm.dispose();
+  await ftgen.showFigure(ftgen.scoreVsKChart(llmGrid, \`\${llmDir}: score vs k, in-domain, map 0\`));
+  ftgen.showTable(ftgen.toDataFrame(llmGrid.map((r) => ({ task: r.spec.task, dataset: r.spec.dataset, k: r.spec.k, metric: r.metric, score: r.value, low: r.ci.low, high: r.ci.high, engine: r.engine }))),
+    { caption: \`\${llmDir}: in-domain ICL grid\`, maxRows: 30, digits: 3 });
+}` },
   { md: verdictIntro("C5") },
   { code: `const verdict = ftgen.showVerdicts(records, ["C5"]);` },
 ]);

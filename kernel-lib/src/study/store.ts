@@ -39,10 +39,17 @@ export function sha1(text: string | Uint8Array): string {
   return createHash("sha1").update(text).digest("hex");
 }
 
-/** A model folder's identity: the hash of its weights, config and tokenizer files. */
+/**
+ * A model folder's identity: the hash of its weights, config and tokenizer files. A transformers.js
+ * folder without model.safetensors (a Hub model in ONNX) is identified by its onnx/ files instead.
+ */
 export function folderHash(dir: string): string {
   const h = createHash("sha1");
-  for (const f of ["config.json", "model.safetensors", "tokenizer.json"]) {
+  const onnxOnly = !fs.existsSync(path.join(dir, "model.safetensors")) && fs.existsSync(path.join(dir, "onnx"));
+  const files = onnxOnly
+    ? ["config.json", "tokenizer.json", ...fs.readdirSync(path.join(dir, "onnx")).sort().map((f) => path.join("onnx", f))]
+    : ["config.json", "model.safetensors", "tokenizer.json"];
+  for (const f of files) {
     const p = path.join(dir, f);
     if (!fs.existsSync(p)) throw new Error(`${dir}: not a model folder (no ${f})`);
     h.update(f).update(fs.readFileSync(p));

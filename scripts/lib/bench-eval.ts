@@ -1,0 +1,46 @@
+/**
+ * The evaluation stage, timed per engine: the base model's 0-shot and k-shot scoring on every test
+ * set (map 0, the paper's shot lists, the default profile's items and field cap), run by each engine
+ * in turn through the same evaluate(). The scores must agree; the times are what `engine: "auto"`
+ * is chosen by.
+ */
+import { TASKS, TASK_NAMES, testSets } from "../../kernel-lib/src/data/tasks";
+import { evaluate, type EvalSpec } from "../../kernel-lib/src/evaluate/evaluate";
+import type { CausalLM } from "../../kernel-lib/src/evaluate/lm";
+import { PROFILES } from "../../kernel-lib/src/study/profile";
+
+export interface EngineTiming {
+  engine: string;
+  evaluations: number;
+  prompts: number;
+  seconds: number;
+  promptsPerSecond: number;
+  /** Seconds on classification and on generation evaluations. */
+  classificationSeconds: number;
+  generationSeconds: number;
+}
+
+/** The evaluations: every test set × the paper's shot list, map 0 (or only in-domain sets with `inDomainOnly`). */
+export function evalSpecs(opts: { inDomainOnly?: boolean; items?: number } = {}): EvalSpec[] {
+  const p = PROFILES.default;
+  return TASK_NAMES.flatMap((task) => (opts.inDomainOnly ? [TASKS[task].inDomain] : testSets(task)).flatMap((dataset) =>
+    TASKS[task].shots.map((k) => ({ task, dataset, k, map: 0 as const, limit: opts.items ?? p.testItems, fieldTokenCap: p.fieldTokenCap, batchSize: 16 }))));
+}
+
+/** Runs `specs` on one engine; returns the timing and each evaluation's score. */
+export async function timeEngine(lm: CausalLM, specs: readonly EvalSpec[], log: (s: string) => void = () => undefined): Promise<{ timing: EngineTiming; scores: number[] }> {
+  const scores: number[] = [];
+  let prompts = 0, cls = 0, gen = 0;
+  const t0 = Date.now();
+  for (const spec of specs) {
+    const t = Date.now();
+    const r = await evaluate(lm, spec);
+    const s = (Date.now() - t) / 1000;
+    if (TASKS[spec.task].kind === "generation") gen += s; else cls += s;
+    scores.push(r.value);
+    prompts += r.n;
+    log(`  ${lm.engine}: ${spec.dataset} k=${spec.k} ${r.metric} ${r.value.toFixed(4)} (${s.toFixed(2)} s)`);
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  return { timing: { engine: lm.engine, evaluations: specs.length, prompts, seconds, promptsPerSecond: prompts / seconds, classificationSeconds: cls, generationSeconds: gen }, scores };
+}
