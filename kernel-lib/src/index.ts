@@ -72,13 +72,13 @@ export { runPretrain, readCurve, type PretrainOptions, type PretrainOutcome, typ
 export { modelCardMarkdown, type ModelCard, type Invocation } from "./pretrain/model-card";
 
 // results: content-hash keyed, atomic evaluation records
-export { ResultStore, evaluateCached, folderHash, EVAL_CODE_VERSION, type StoredResult, type ModelRecord } from "./study/store";
+export { ResultStore, evaluateCached, cachedOnly, folderHash, EVAL_CODE_VERSION, type StoredResult, type ModelRecord } from "./study/store";
 // the native addon (OpenBLAS under tfjs-wasm)
 export { useNativeBlas, nativeBlasInfo, type NativeBlasInfo } from "./model/native-blas";
 export { iclGrid, iclChecks, majorityBaseline, scoreVsKChart, type IclCheckRow, type IclGridOptions } from "./study/icl";
 export { projectRoot, baseModelDir } from "./util/paths";
 export { planStudy, testSetsFor, methodName, trainSizesFor, type StudySpec, type StudyPlan, type ModelJob, type EvalJob, type Method, type Scope } from "./study/plan";
-export { runStudy, recordRows, modelFolder, trainRecordsFor, cachedOnly, type RunOptions, type RunEvent, type StudyRecord } from "./study/runner";
+export { runStudy, recordRows, modelFolder, trainRecordsFor, type RunOptions, type RunEvent, type StudyRecord } from "./study/runner";
 export { deltasVsBase, pivot, pivotRows, deltaHeatmap, mapDeltaPivot, iclGains, type DeltaRow, type Pivot } from "./study/results";
 export { notebookStudy, runOptions, fticlMethods, availableTrainSizes, type NotebookStudy } from "./study/studies";
 export { runNotebookStudy, notebookPlan, verdicts, showVerdicts, type NotebookRunOptions } from "./study/notebook-run";

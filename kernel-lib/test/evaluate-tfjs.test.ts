@@ -4,11 +4,7 @@
  */
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { fetchedFixture, makeTinyModelFolder } from "./fixtures";
-import { initBackend } from "../src/model/backend";
+import { tinyModelWorkspace } from "./fixtures";
 import { TfjsCausalLM } from "../src/evaluate/tfjs-lm";
 import { evaluate, promptIds } from "../src/evaluate/evaluate";
 import { scoreFirstToken } from "../src/model/inference";
@@ -16,10 +12,7 @@ import { scoreFirstToken } from "../src/model/inference";
 let dir = "";
 
 before(async () => {
-  await initBackend({ quiet: true });
-  await fetchedFixture();
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-lm-"));
-  makeTinyModelFolder(dir, { ctx: 256, seed: 5 });
+  ({ base: dir } = await tinyModelWorkspace("ftgen-lm-", { ctx: 256, seed: 5 }));
 });
 
 test("a saved model folder evaluates through the CausalLM interface, consistently with the model's own scoring", async () => {

@@ -11,6 +11,7 @@ import { fetchPaperData } from "../src/data/fetch";
 import { LlamaModel } from "../src/model/llama";
 import { saveModelFolder } from "../src/model/folder";
 import { trainTokenizer } from "../src/model/tokenizer";
+import { initBackend } from "../src/model/backend";
 
 export const FIXTURE_FILES: Record<string, unknown> = {
   "sentiment/amazon_test_500.json": [
@@ -87,4 +88,17 @@ export function makeTinyModelFolder(dir: string, opts: { ctx: number; seed: numb
   const model = LlamaModel.init({ vocab_size: tok.vocabSize, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 2, max_position_embeddings: opts.ctx }, opts.seed);
   saveModelFolder(dir, model, { tokenizer: tok });
   model.dispose();
+}
+
+/**
+ * The usual set-up of a test that trains or scores: the backend, the fixture data, and a tiny model
+ * folder `<work>/base` in a fresh temporary folder `work`.
+ */
+export async function tinyModelWorkspace(prefix: string, opts: { ctx: number; seed: number }): Promise<{ work: string; base: string }> {
+  await initBackend({ quiet: true });
+  await fetchedFixture();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const base = path.join(work, "base");
+  makeTinyModelFolder(base, opts);
+  return { work, base };
 }

@@ -12,6 +12,7 @@ import * as ort from "onnxruntime-node";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/model/backend";
 import { LlamaModel, positionsFromMask } from "../src/model/llama";
+import { leftPad } from "../src/model/inference";
 import { saveModelFolder, loadModelFolder } from "../src/model/folder";
 import { exportOnnx } from "../src/model/onnx-export";
 
@@ -23,12 +24,10 @@ before(async () => {
 
 const i64 = (xs: ArrayLike<number>, dims: number[]) => new ort.Tensor("int64", BigInt64Array.from(Array.from(xs, (v) => BigInt(v))), dims);
 
-/** Left-padded ids and mask for prompts of different lengths. */
+/** Left-padded ids and mask (flat, row-major) for prompts of different lengths. */
 function batch(prompts: number[][]): { ids: number[]; mask: number[]; B: number; S: number } {
-  const S = Math.max(...prompts.map((p) => p.length)), B = prompts.length;
-  const ids: number[] = [], mask: number[] = [];
-  for (const p of prompts) { ids.push(...Array(S - p.length).fill(0), ...p); mask.push(...Array(S - p.length).fill(0), ...p.map(() => 1)); }
-  return { ids, mask, B, S };
+  const { ids, mask, width } = leftPad(prompts, 0);
+  return { ids: ids.flat(), mask: mask.flat(), B: prompts.length, S: width };
 }
 
 for (const [name, cfg] of [

@@ -7,8 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fetchedFixture, makeTinyModelFolder } from "./fixtures";
-import { initBackend } from "../src/model/backend";
+import { tinyModelWorkspace } from "./fixtures";
 import { planStudy, type StudySpec } from "../src/study/plan";
 import { runStudy, recordRows, trainRecordsFor, type RunEvent, type RunOptions } from "../src/study/runner";
 import { ResultStore } from "../src/study/store";
@@ -17,11 +16,7 @@ let base = "";
 let work = "";
 
 before(async () => {
-  await initBackend({ quiet: true });
-  await fetchedFixture();
-  work = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-study-"));
-  base = path.join(work, "base");
-  makeTinyModelFolder(base, { ctx: 256, seed: 3 });
+  ({ work, base } = await tinyModelWorkspace("ftgen-study-", { ctx: 256, seed: 3 }));
 });
 
 const spec: StudySpec = {

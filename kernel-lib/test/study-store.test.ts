@@ -8,8 +8,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fetchedFixture, makeTinyModelFolder } from "./fixtures";
-import { initBackend } from "../src/model/backend";
+import { tinyModelWorkspace } from "./fixtures";
 import { TfjsCausalLM } from "../src/evaluate/tfjs-lm";
 import { ResultStore, evaluateCached, folderHash, stableJson } from "../src/study/store";
 import type { EvalSpec } from "../src/evaluate/evaluate";
@@ -17,10 +16,7 @@ import type { EvalSpec } from "../src/evaluate/evaluate";
 let modelDir = "";
 
 before(async () => {
-  await initBackend({ quiet: true });
-  await fetchedFixture();
-  modelDir = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-store-model-"));
-  makeTinyModelFolder(modelDir, { ctx: 256, seed: 7 });
+  ({ base: modelDir } = await tinyModelWorkspace("ftgen-store-model-", { ctx: 256, seed: 7 }));
 });
 
 test("stableJson sorts keys and drops undefined", () => {

@@ -2,21 +2,15 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { fetchedFixture, makeTinyModelFolder } from "./fixtures";
-import { initBackend } from "../src/model/backend";
+import { tinyModelWorkspace } from "./fixtures";
 import { loadModelFolder } from "../src/model/folder";
 import { finetune } from "../src/train/recipes";
 
 let base = "", tmp = "";
 
 before(async () => {
-  await initBackend({ quiet: true });
-  await fetchedFixture();
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-recipe-"));
-  base = path.join(tmp, "base");
-  makeTinyModelFolder(base, { ctx: 128, seed: 1 });
+  ({ work: tmp, base } = await tinyModelWorkspace("ftgen-recipe-", { ctx: 128, seed: 1 }));
 });
 
 const weights = (dir: string): number[] => {

@@ -12,6 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { CausalLM } from "./lm";
 import type { Encoder } from "../train/examples";
+import { leftPad } from "../model/inference";
 
 // transformers.js is an ES module: loaded on first use (a CommonJS build cannot `require` it).
 type Transformers = typeof import("@huggingface/transformers");
@@ -96,14 +97,9 @@ export class TransformersCausalLM implements CausalLM {
 
   /** Left-padded (B, S) int64 ids and mask. */
   private batch(rows: readonly (readonly number[])[]): { input_ids: unknown; attention_mask: unknown; S: number } {
-    const S = Math.max(...rows.map((r) => r.length));
-    const ids = new BigInt64Array(rows.length * S), mask = new BigInt64Array(rows.length * S);
-    rows.forEach((r, b) => {
-      const off = b * S + S - r.length;
-      ids.fill(BigInt(this.tokenizer.padId), b * S, off);
-      r.forEach((id, j) => { ids[off + j] = BigInt(id); mask[off + j] = 1n; });
-    });
-    return { input_ids: new this.tf.Tensor("int64", ids, [rows.length, S]), attention_mask: new this.tf.Tensor("int64", mask, [rows.length, S]), S };
+    const { ids, mask, width: S } = leftPad(rows, this.tokenizer.padId);
+    const int64 = (m: number[][]) => new this.tf.Tensor("int64", BigInt64Array.from(m.flat(), BigInt), [rows.length, S]);
+    return { input_ids: int64(ids), attention_mask: int64(mask), S };
   }
 
   /** Logits of the last `last` positions of each row: rows × last × V. */

@@ -10,6 +10,7 @@ import { collate, type Encoder } from "../train/examples";
 import type { TrainableModel } from "../train/loop";
 import type { CorpusDoc } from "./types";
 import { packDocuments, packedExamples } from "./packing";
+import { groupBy as groupByKey } from "../util/group";
 
 export interface HeldoutScore {
   docs: number;
@@ -46,11 +47,7 @@ function score(cells: readonly Cell[]): HeldoutScore {
 }
 
 function groupBy(cells: readonly Cell[], key: (c: Cell) => string): Record<string, HeldoutScore> {
-  const groups = new Map<string, Cell[]>();
-  for (const c of cells) {
-    const k = key(c);
-    groups.set(k, [...(groups.get(k) ?? []), c]);
-  }
+  const groups = groupByKey(cells, key);
   return Object.fromEntries([...groups.keys()].sort().map((k) => [k, score(groups.get(k) as Cell[])]));
 }
 

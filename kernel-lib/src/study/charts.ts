@@ -6,6 +6,7 @@ import { TASKS, TASK_NAMES, type TaskName } from "../data/tasks";
 import { barChart } from "../plot/charts";
 import type { Figure } from "../plot/figure";
 import type { StudyRecord } from "./runner";
+import { groupBy } from "../util/group";
 
 /** Bars of scores with their CIs: one bar group per category, one series per `series` value. */
 export function scoreBars(records: readonly StudyRecord[], opts: {
@@ -41,13 +42,9 @@ export function scoreVsKPanels(records: readonly StudyRecord[], opts: { title?: 
     const ax = i === 0 ? "" : String(i + 1);
     const dataset = opts.dataset?.(task) ?? TASKS[task].inDomain;
     const mine = records.filter((r) => r.spec.task === task && r.spec.dataset === dataset);
-    const groups = new Map<string, StudyRecord[]>();
-    for (const r of mine) {
-      // the base model and the FT model of this task (other FT models are cross-task here)
-      if (r.method !== "base" && r.trainTask !== task) continue;
-      const g = `${r.method === "base" ? "base" : r.method.toUpperCase()} · map ${r.spec.map}`;
-      groups.set(g, [...(groups.get(g) ?? []), r]);
-    }
+    // the base model and the FT model of this task (other FT models are cross-task here)
+    const own = mine.filter((r) => r.method === "base" || r.trainTask === task);
+    const groups = groupBy(own, (r) => `${r.method === "base" ? "base" : r.method.toUpperCase()} · map ${r.spec.map}`);
     for (const [name, rs] of groups) {
       const s = [...rs].sort((a, b) => a.spec.k - b.spec.k);
       data.push({
@@ -65,14 +62,10 @@ export function scoreVsKPanels(records: readonly StudyRecord[], opts: { title?: 
   return { data, layout };
 }
 
-/** Score vs train size: one line per (train task, test set) of FT records, the base model as a dotted level. */
+/** Score vs train size: one line per (train task, test set) of FT records. */
 export function trainSizeChart(records: readonly StudyRecord[], opts: { title?: string } = {}): Figure {
   const ft = records.filter((r) => r.method === "ft" && r.trainSize !== undefined);
-  const lines = new Map<string, StudyRecord[]>();
-  for (const r of ft) {
-    const key = `${r.trainTask} → ${r.spec.dataset}`;
-    lines.set(key, [...(lines.get(key) ?? []), r]);
-  }
+  const lines = groupBy(ft, (r) => `${r.trainTask} → ${r.spec.dataset}`);
   const data: Record<string, unknown>[] = [];
   for (const [name, rs] of lines) {
     const s = [...rs].sort((a, b) => (a.trainSize as number) - (b.trainSize as number));

@@ -16,6 +16,8 @@ import { percentileSorted } from "../metrics/bootstrap";
 import { makeRng } from "../util/random";
 import type { StoredResult } from "./store";
 import type { StudyRecord } from "./runner";
+import { deltasVsBase, jobKey } from "./results";
+import { groupBy } from "../util/group";
 
 /** C1–C6: the paper's main claims; S1/S2: its train-size remarks; P1: its prompt-format remark. */
 export type ClaimId = "C1" | "C2" | "C3" | "C4" | "C5" | "C6" | "S1" | "S2" | "P1";
@@ -128,7 +130,8 @@ export function judge(claim: ClaimId, e: Effect, testItems: number): ClaimResult
 
 const kindOf = (t: string): "generation" | "classification" => TASKS[t as TaskName].kind;
 type Rec = StudyRecord;
-const sameItems = (a: Rec, b: Rec): boolean => a.spec.dataset === b.spec.dataset && a.spec.k === b.spec.k && a.spec.map === b.spec.map && a.spec.limit === b.spec.limit;
+/** Scored on the same items: the same test set, k, map and item count (results.ts's job key). */
+const sameItems = (a: Rec, b: Rec): boolean => jobKey(a) === jobKey(b);
 
 function baseFor(records: readonly Rec[], r: Rec): Rec | undefined {
   return records.find((b) => b.method === "base" && sameItems(b, r));
@@ -136,13 +139,8 @@ function baseFor(records: readonly Rec[], r: Rec): Rec | undefined {
 
 /** FT − base cells for FT records that pass `keep`. */
 function ftVsBase(records: readonly Rec[], keep: (r: Rec) => boolean): Cell[] {
-  const cells: Cell[] = [];
-  for (const r of records) {
-    if (r.method !== "ft" || !keep(r)) continue;
-    const b = baseFor(records, r);
-    if (b) cells.push({ label: `${r.trainTask} → ${r.spec.dataset}`, terms: [{ weight: 1, record: r }, { weight: -1, record: b }] });
-  }
-  return cells;
+  return deltasVsBase(records).flatMap(({ record: r, base: b }) => (r.method === "ft" && b && keep(r)
+    ? [{ label: `${r.trainTask} → ${r.spec.dataset}`, terms: [{ weight: 1, record: r }, { weight: -1, record: b }] }] : []));
 }
 
 const zeroShotMap0 = (r: Rec): boolean => r.spec.k === 0 && r.spec.map === 0;
@@ -156,16 +154,10 @@ export function claimCells(claim: ClaimId, records: readonly Rec[]): Cell[] {
     case "C4": return ftVsBase(records, (r) => r.scope === "cross" && zeroShotMap0(r) && kindOf(r.trainTask as string) === "classification" && kindOf(r.spec.task) === "generation");
     case "C5": {
       const cells: Cell[] = [];
-      const groups = new Map<string, Rec[]>();
-      for (const r of records) {
-        if (r.method !== "ft" && r.method !== "base") continue;
-        if (r.method === "ft" && r.scope === "cross") continue;
-        const g = `${r.model}|${r.spec.dataset}|${r.spec.map}`;
-        groups.set(g, [...(groups.get(g) ?? []), r]);
-      }
+      const ftRecords = records.filter((r) => r.method === "ft" && r.scope !== "cross");
+      const groups = groupBy(ftRecords, (r) => `${r.model}|${r.spec.dataset}|${r.spec.map}`);
       for (const rs of groups.values()) {
         const ft = rs[0];
-        if (ft.method !== "ft") continue;
         const zero = rs.find((r) => r.spec.k === 0), ks = rs.filter((r) => r.spec.k > 0);
         const b0 = zero && baseFor(records, zero);
         const bks = ks.map((r) => baseFor(records, r));

@@ -10,6 +10,7 @@ import type { CausalLM } from "../evaluate/lm";
 import type { PromptMapId } from "../prompts/maps";
 import type { Figure } from "../plot/figure";
 import { ResultStore, evaluateCached, type StoredResult } from "./store";
+import { groupBy } from "../util/group";
 
 export interface IclGridOptions {
   tasks?: readonly TaskName[];
@@ -63,12 +64,7 @@ export interface IclCheckRow {
 /** Per (task, map): best k-shot vs 0-shot, and 0-shot vs the majority baseline, on CIs. */
 export function iclChecks(results: readonly StoredResult[]): IclCheckRow[] {
   const rows: IclCheckRow[] = [];
-  const groups = new Map<string, StoredResult[]>();
-  for (const r of results) {
-    const g = `${r.spec.task}|${r.spec.map}`;
-    groups.set(g, [...(groups.get(g) ?? []), r]);
-  }
-  for (const rs of groups.values()) {
+  for (const rs of groupBy(results, (r) => `${r.spec.task}|${r.spec.map}`).values()) {
     const zero = rs.find((r) => r.spec.k === 0);
     const shots = rs.filter((r) => r.spec.k > 0);
     if (!zero || shots.length === 0) continue;
@@ -86,11 +82,7 @@ export function iclChecks(results: readonly StoredResult[]): IclCheckRow[] {
 
 /** Score vs k, one line per (task, map), CI whiskers; generation and classification share a [0, 1] axis. */
 export function scoreVsKChart(results: readonly StoredResult[], title = "Score vs number of demonstrations"): Figure {
-  const groups = new Map<string, StoredResult[]>();
-  for (const r of results) {
-    const g = `${r.spec.task} · map ${r.spec.map}`;
-    groups.set(g, [...(groups.get(g) ?? []), r]);
-  }
+  const groups = groupBy(results, (r) => `${r.spec.task} · map ${r.spec.map}`);
   const data = [...groups].map(([name, rs]) => {
     const s = [...rs].sort((a, b) => a.spec.k - b.spec.k);
     return {

@@ -4,6 +4,7 @@
  */
 import type { Figure } from "../plot/figure";
 import type { StudyRecord } from "./runner";
+import { groupBy } from "../util/group";
 
 /** A record with its base-model counterpart (same test set, k, map, test items). */
 export interface DeltaRow {
@@ -13,7 +14,8 @@ export interface DeltaRow {
   delta?: number;
 }
 
-const jobKey = (r: StudyRecord): string => `${r.spec.task}|${r.spec.dataset}|${r.spec.k}|${r.spec.map}|${r.spec.limit}`;
+/** What makes two records comparable item by item: the test set, k, map and number of items. */
+export const jobKey = (r: StudyRecord): string => `${r.spec.task}|${r.spec.dataset}|${r.spec.k}|${r.spec.map}|${r.spec.limit}`;
 
 /** Each fine-tuned record with its Δ vs the base model at the same (test set, k, map). */
 export function deltasVsBase(records: readonly StudyRecord[]): DeltaRow[] {
@@ -22,6 +24,11 @@ export function deltasVsBase(records: readonly StudyRecord[]): DeltaRow[] {
     const b = base.get(jobKey(r));
     return { record: r, base: b, delta: b ? r.value - b.value : undefined };
   });
+}
+
+/** `seen` keys in the wanted order: the listed ones first, the rest as met. */
+function ordered(seen: readonly string[], want?: readonly string[]): string[] {
+  return want ? [...want.filter((k) => seen.includes(k)), ...seen.filter((k) => !want.includes(k))] : [...seen];
 }
 
 export interface Pivot {
@@ -56,7 +63,6 @@ export function pivot(records: readonly StudyRecord[], opts: {
     const key = `${rk}\u0000${ck}`;
     cells.set(key, [...(cells.get(key) ?? []), v]);
   }
-  const ordered = (seen: string[], want?: readonly string[]): string[] => (want ? [...want.filter((k) => seen.includes(k)), ...seen.filter((k) => !want.includes(k))] : seen);
   rowSet.splice(0, rowSet.length, ...ordered(rowSet, opts.order?.rows));
   colSet.splice(0, colSet.length, ...ordered(colSet, opts.order?.cols));
   const values = rowSet.map((rk) => colSet.map((ck) => {
@@ -112,7 +118,7 @@ export function mapDeltaPivot(records: readonly StudyRecord[], opts: { cols?: re
     if (!rows.includes(rk)) rows.push(rk);
     if (!cols.includes(ck)) cols.push(ck);
   }
-  const colOrder = opts.cols ? [...opts.cols.filter((c) => cols.includes(c)), ...cols.filter((c) => !opts.cols?.includes(c))] : cols;
+  const colOrder = ordered(cols, opts.cols);
   const values = rows.map((rk) => colOrder.map((ck) => {
     const c = cells.get(`${rk}\u0000${ck}`);
     return c?.m0 !== undefined && c.m1 !== undefined ? c.m1 - c.m0 : null;
@@ -122,10 +128,8 @@ export function mapDeltaPivot(records: readonly StudyRecord[], opts: { cols?: re
 
 /** ICL gain per (model, test set, map): the mean score over k > 0 minus the 0-shot score. */
 export function iclGains(records: readonly StudyRecord[]): { model: string; method: string; trainTask: string; dataset: string; map: number; zeroShot: number; kShotMean: number; gain: number }[] {
-  const groups = new Map<string, StudyRecord[]>();
-  for (const r of records) groups.set(`${r.model}|${r.spec.dataset}|${r.spec.map}`, [...(groups.get(`${r.model}|${r.spec.dataset}|${r.spec.map}`) ?? []), r]);
   const out = [];
-  for (const rs of groups.values()) {
+  for (const rs of groupBy(records, (r) => `${r.model}|${r.spec.dataset}|${r.spec.map}`).values()) {
     const zero = rs.find((r) => r.spec.k === 0), ks = rs.filter((r) => r.spec.k > 0);
     if (!zero || ks.length === 0) continue;
     const kShotMean = ks.reduce((a, r) => a + r.value, 0) / ks.length;

@@ -18,7 +18,8 @@ import { finetune } from "../train/recipes";
 import { loadCausalLM, type EngineChoice } from "../evaluate/engines";
 import type { CausalLM } from "../evaluate/lm";
 import { baseModelDir, projectRoot } from "../util/paths";
-import { ResultStore, evaluateCached, folderHash, sha1, stableJson, type ModelRecord, type StoredResult } from "./store";
+import { ResultStore, cachedOnly, evaluateCached, folderHash, sha1, stableJson, type StoredResult } from "./store";
+import { groupBy } from "../util/group";
 import { methodName, type EvalJob, type ModelJob, type StudyPlan } from "./plan";
 import type { WorkerMessage, WorkerRequest } from "./worker";
 
@@ -76,58 +77,54 @@ export function modelFolder(job: ModelJob, plan: StudyPlan, baseKey: string, opt
   return path.join(opts.modelsDir ?? path.join(projectRoot(), ".cache", "models"), key);
 }
 
-/**
- * Cached-only mode (FTGEN_CACHED_ONLY=1, set by `npm run figures`): nothing is trained or evaluated;
- * a missing model or record is an error that says to run the study.
- */
-export function cachedOnly(): boolean {
-  return process.env.FTGEN_CACHED_ONLY === "1";
-}
-
 /** Fine-tunes (or reuses) every model, then evaluates (or reuses) every job; records in plan order. */
 export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<StudyRecord[]> {
   if ((opts.workers ?? 1) > 1 && plan.models.length > 1) return runInWorkers(plan, opts);
   const base = path.resolve(opts.base ?? baseModelDir());
   const baseKey = folderHash(base);
   const store = opts.store ?? new ResultStore();
-  const dirs = new Map<string, string>();
+  // Each model's folder and weights hash (the modelKey of its records), hashed once.
+  const models = new Map<string, { dir: string; key: string }>();
   let modelsDone = 0;
   for (const job of plan.models) {
     if (job.method.kind === "base") {
-      dirs.set(job.id, base);
-    } else {
-      const dir = modelFolder(job, plan, baseKey, opts);
-      const cached = fs.existsSync(path.join(dir, "training.json"));
-      if (!cached && !(cachedOnly() && store.model(path.basename(dir)))) {
-        if (cachedOnly()) throw new Error(`${job.id}: not trained yet (no ${path.relative(projectRoot(), dir)} and no record in ${store.dir}/models); run npm run study first`);
-        const t0 = Date.now();
-        const r = await finetune({
-          base, task: job.task as NonNullable<ModelJob["task"]>, method: job.method.kind, k: job.method.kind === "fticl" ? job.method.k : undefined,
-          trainSize: job.trainSize, limit: trainRecordsFor(job, opts), fieldTokenCap: plan.spec.fieldTokenCap, out: dir,
-          train: { ...opts.train, seed: job.seed ?? 0 },
-          onProgress: (p) => opts.onProgress?.({ kind: "train", model: job.id, progress: p }),
-        });
-        const res = r.result;
-        store.putModel(path.basename(dir), {
-          id: job.id, modelKey: folderHash(dir), examples: r.examples, steps: res.steps, finalLoss: res.losses[res.losses.length - 1] ?? NaN,
-          seconds: (Date.now() - t0) / 1000,
-        });
-      } else if (cached && !store.model(path.basename(dir))) {
-        store.putModel(path.basename(dir), { id: job.id, modelKey: folderHash(dir) });
-      }
-      dirs.set(job.id, dir);
-      opts.onProgress?.({ kind: "model", model: job.id, dir, cached, done: ++modelsDone, total: plan.models.length });
+      models.set(job.id, { dir: base, key: baseKey });
+      opts.onProgress?.({ kind: "model", model: job.id, dir: base, cached: true, done: ++modelsDone, total: plan.models.length });
       continue;
     }
-    opts.onProgress?.({ kind: "model", model: job.id, dir: base, cached: true, done: ++modelsDone, total: plan.models.length });
+    const dir = modelFolder(job, plan, baseKey, opts);
+    const folderKey = path.basename(dir);
+    const cached = fs.existsSync(path.join(dir, "training.json"));
+    const indexed = store.model(folderKey);
+    let key: string;
+    if (cached) {
+      key = folderHash(dir);
+      if (!indexed) store.putModel(folderKey, { id: job.id, modelKey: key });
+    } else if (cachedOnly()) {
+      // A fresh clone has the records and the model index, not the fine-tuned folders.
+      if (!indexed) throw new Error(`${job.id}: not trained yet (no ${path.relative(projectRoot(), dir)} and no record in ${store.dir}/models); run npm run study first`);
+      key = indexed.modelKey;
+    } else {
+      const t0 = Date.now();
+      const r = await finetune({
+        base, task: job.task as NonNullable<ModelJob["task"]>, method: job.method.kind, k: job.method.kind === "fticl" ? job.method.k : undefined,
+        trainSize: job.trainSize, limit: trainRecordsFor(job, opts), fieldTokenCap: plan.spec.fieldTokenCap, out: dir,
+        train: { ...opts.train, seed: job.seed ?? 0 },
+        onProgress: (p) => opts.onProgress?.({ kind: "train", model: job.id, progress: p }),
+      });
+      key = folderHash(dir);
+      const res = r.result;
+      store.putModel(folderKey, {
+        id: job.id, modelKey: key, examples: r.examples, steps: res.steps, finalLoss: res.losses[res.losses.length - 1] ?? NaN,
+        seconds: (Date.now() - t0) / 1000,
+      });
+    }
+    models.set(job.id, { dir, key });
+    opts.onProgress?.({ kind: "model", model: job.id, dir, cached, done: ++modelsDone, total: plan.models.length });
   }
   const records: StudyRecord[] = [];
-  const byModel = new Map<string, EvalJob[]>();
-  for (const e of plan.evals) byModel.set(e.model, [...(byModel.get(e.model) ?? []), e]);
-  for (const [id, jobs] of byModel) {
-    const dir = dirs.get(id) as string;
-    // A fresh clone has the records and the model index, not the fine-tuned folders.
-    const modelKey = fs.existsSync(dir) ? folderHash(dir) : (store.model(path.basename(dir)) as ModelRecord).modelKey;
+  for (const [id, jobs] of groupBy(plan.evals, (e) => e.model)) {
+    const { dir, key: modelKey } = models.get(id) as { dir: string; key: string };
     const job = plan.models.find((m) => m.id === id) as ModelJob;
     let lm: Promise<CausalLM> | undefined; // loaded only when some record is missing
     try {

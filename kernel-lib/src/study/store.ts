@@ -148,6 +148,14 @@ export interface ModelRecord {
 }
 
 /**
+ * Cached-only mode (FTGEN_CACHED_ONLY=1, set by `npm run figures`): nothing is trained or evaluated;
+ * a missing model or record is an error that says to run the study.
+ */
+export function cachedOnly(): boolean {
+  return process.env.FTGEN_CACHED_ONLY === "1";
+}
+
+/**
  * evaluate() through the store: the stored record when its key matches, else a fresh evaluation,
  * stored. `modelKey` identifies the model's weights (folderHash for a model folder). `lm` may be a
  * function that makes the model, called only on a miss (loading a model is then skipped on hits).
@@ -156,6 +164,6 @@ export async function evaluateCached(lm: CausalLM | (() => CausalLM | Promise<Ca
   const key = store.key(modelKey, spec);
   const hit = store.get(key);
   if (hit) return { ...hit, cached: true };
-  if (process.env.FTGEN_CACHED_ONLY === "1") throw new Error(`${path.join(store.dir, key + ".json")}: no stored result for ${spec.dataset} k=${spec.k} map ${spec.map} (model ${modelKey.slice(0, 12)}); run npm run study first`);
+  if (cachedOnly()) throw new Error(`${path.join(store.dir, key + ".json")}: no stored result for ${spec.dataset} k=${spec.k} map ${spec.map} (model ${modelKey.slice(0, 12)}); run npm run study first`);
   return { ...store.put(key, modelKey, await evaluate(typeof lm === "function" ? await lm() : lm, spec)), cached: false };
 }
