@@ -149,6 +149,45 @@ test("pretrain: stopped by its step budget, resumed, completed and exported; the
   assert.ok(fs.readFileSync(path.join(root, "model-whole", "model.safetensors")).equals(fs.readFileSync(path.join(dir, "model.safetensors"))));
 });
 
+test("pretrain: continueFrom goes on from another recipe's finished run (weights, moments, data position) to a larger step total", async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-pretrain-continue-"));
+  const corpus = path.join(root, "corpus");
+  const vocab = fixtureCorpus(corpus);
+  const first = path.join(root, "first.json"), cont = path.join(root, "continued.json");
+  fs.writeFileSync(first, JSON.stringify(recipe(vocab)));
+  fs.writeFileSync(cont, JSON.stringify({ ...recipe(vocab, { train: { totalSteps: 12 } }), continueFrom: path.join(root, "run-first") }));
+  const lines: string[] = [];
+  const log = (l: string): void => { lines.push(l); };
+  const args = (config: string, run: string, out: string, ...more: string[]): string[] => ["--config", config, "--corpus", corpus, "--run", path.join(root, run), "--out", path.join(root, out), ...more];
+
+  // an unfinished run cannot be continued
+  await pretrain(args(first, "run-first", "model-first", "--max-steps-this-run", "5"), log);
+  await assert.rejects(pretrain(args(cont, "run-cont", "model-cont"), log), (e: Error) => /continued\.json: continueFrom: the run in .*run-first is at step 5 of 8; finish it first$/.test(e.message) && !e.message.includes("\n"));
+  await pretrain(args(first, "run-first", "model-first"), log);
+
+  const r = await pretrain(args(cont, "run-cont", "model-cont"), log);
+  assert.equal(r.steps, 12);
+  assert.equal(r.complete, true);
+  assert.ok(lines.some((l) => /starting from the finished run in .*run-first \(step 8\)/.test(l)), lines.join("\n"));
+  assert.ok(lines.some((l) => /training from the checkpoint at step 8 to step 12/.test(l)), lines.join("\n"));
+  const a = JSON.parse(fs.readFileSync(path.join(root, "model-first", "loss-curve.json"), "utf8")) as Record<string, number[]>;
+  const b = JSON.parse(fs.readFileSync(path.join(root, "model-cont", "loss-curve.json"), "utf8")) as Record<string, number[]>;
+  assert.deepEqual(b.step, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  assert.deepEqual(b.loss.slice(0, 8), a.loss, "the first run's curve is the start of this one");
+  // tokens go on from the first run's count; the learning rate at step 9 is the 12-step schedule's (above the 8-step run's end)
+  assert.ok(b.tokens[8] > a.tokens[7]);
+  assert.ok(b.lr[8] > a.lr[7], `lr ${a.lr[7]} → ${b.lr[8]}`);
+  const card = JSON.parse(fs.readFileSync(path.join(root, "model-cont", "model-card.json"), "utf8")) as ModelCard;
+  assert.deepEqual(card.training.invocations.map((i) => [i.fromStep, i.toStep, i.ended]), [[0, 5, "maxStepsThisRun"], [5, 8, "complete"], [8, 12, "complete"]]);
+  assert.notEqual(card.runKey, JSON.parse(fs.readFileSync(path.join(root, "run-first", "latest.json"), "utf8")).runKey);
+
+  // another model cannot continue it
+  const wide = { ...recipe(vocab, { train: { totalSteps: 12 } }), continueFrom: path.join(root, "run-first") } as { model: Record<string, number> };
+  wide.model.intermediate_size = 96;
+  fs.writeFileSync(cont, JSON.stringify(wide));
+  await assert.rejects(pretrain(args(cont, "run-wide", "model-wide"), log), /continued\.json: continueFrom: model differs from that of the run in .*run-first$/);
+});
+
 test("pretrain: bad input fails with one line naming the file and the item", async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-pretrain-bad-"));
   const corpus = path.join(root, "corpus");

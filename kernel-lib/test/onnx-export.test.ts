@@ -23,6 +23,7 @@ before(async () => {
 });
 
 const i64 = (xs: ArrayLike<number>, dims: number[]) => new ort.Tensor("int64", BigInt64Array.from(Array.from(xs, (v) => BigInt(v))), dims);
+const keep = (k: number) => new ort.Tensor("int64", BigInt64Array.of(BigInt(k)), []);
 
 /** Left-padded ids and mask (flat, row-major) for prompts of different lengths. */
 function batch(prompts: number[][]): { ids: number[]; mask: number[]; B: number; S: number } {
@@ -43,7 +44,7 @@ for (const [name, cfg] of [
     assert.equal(path.relative(folder, file), path.join("onnx", "model.onnx"));
     const session = await ort.InferenceSession.create(file);
     const L = cfg.num_hidden_layers, KV = cfg.num_key_value_heads, d = cfg.hidden_size / cfg.num_attention_heads;
-    assert.deepEqual(session.inputNames, ["input_ids", "attention_mask", "position_ids", ...Array.from({ length: L }, (_, l) => [`past_key_values.${l}.key`, `past_key_values.${l}.value`]).flat()]);
+    assert.deepEqual(session.inputNames, ["input_ids", "attention_mask", "position_ids", "num_logits_to_keep", ...Array.from({ length: L }, (_, l) => [`past_key_values.${l}.key`, `past_key_values.${l}.value`]).flat()]);
     assert.deepEqual(session.outputNames, ["logits", ...Array.from({ length: L }, (_, l) => [`present.${l}.key`, `present.${l}.value`]).flat()]);
 
     const { model } = loadModelFolder(folder);
@@ -52,7 +53,7 @@ for (const [name, cfg] of [
     const positions = positionsFromMask(Int32Array.from(mask), B, S);
     const emptyPast: Record<string, ort.Tensor> = {};
     for (let l = 0; l < L; l++) for (const kv of ["key", "value"]) emptyPast[`past_key_values.${l}.${kv}`] = new ort.Tensor("float32", new Float32Array(0), [B, KV, 0, d]);
-    const out = await session.run({ input_ids: i64(ids, [B, S]), attention_mask: i64(mask, [B, S]), position_ids: i64(positions, [B, S]), ...emptyPast });
+    const out = await session.run({ input_ids: i64(ids, [B, S]), attention_mask: i64(mask, [B, S]), position_ids: i64(positions, [B, S]), num_logits_to_keep: keep(0), ...emptyPast });
     const ref = model.forward([...Array(B)].map((_, b) => ids.slice(b * S, (b + 1) * S)), [...Array(B)].map((_, b) => mask.slice(b * S, (b + 1) * S)));
     const refData = ref.dataSync();
     const got = out.logits.data as Float32Array;
@@ -65,6 +66,16 @@ for (const [name, cfg] of [
     assert.ok(maxDiff < 1e-4, `max |Δ logits| ${maxDiff}`);
     ref.dispose();
 
+    // num_logits_to_keep = 2: the last two positions' logits, the same numbers as in the full output.
+    const tail = await session.run({ input_ids: i64(ids, [B, S]), attention_mask: i64(mask, [B, S]), position_ids: i64(positions, [B, S]), num_logits_to_keep: keep(2), ...emptyPast });
+    assert.deepEqual(tail.logits.dims, [B, 2, cfg.vocab_size]);
+    const tailData = tail.logits.data as Float32Array;
+    let tailDiff = 0;
+    for (let b = 0; b < B; b++) for (let j = 0; j < 2; j++) for (let v = 0; v < cfg.vocab_size; v++) {
+      tailDiff = Math.max(tailDiff, Math.abs(tailData[(b * 2 + j) * cfg.vocab_size + v] - got[(b * S + S - 2 + j) * cfg.vocab_size + v]));
+    }
+    assert.ok(tailDiff < 1e-5, `num_logits_to_keep: max |Δ logits| ${tailDiff}`);
+
     // One cached step: the next token of each row with the present as the past.
     const next = [11, 12, 13, 14];
     const past: Record<string, ort.Tensor> = {};
@@ -72,7 +83,7 @@ for (const [name, cfg] of [
     assert.deepEqual(out["present.0.key"].dims, [B, KV, S, d]);
     const mask2 = [...Array(B)].flatMap((_, b) => [...mask.slice(b * S, (b + 1) * S), 1]);
     const pos2 = [...Array(B)].map((_, b) => positions[b * S + S - 1] + 1);
-    const step = await session.run({ input_ids: i64(next, [B, 1]), attention_mask: i64(mask2, [B, S + 1]), position_ids: i64(pos2, [B, 1]), ...past });
+    const step = await session.run({ input_ids: i64(next, [B, 1]), attention_mask: i64(mask2, [B, S + 1]), position_ids: i64(pos2, [B, 1]), num_logits_to_keep: keep(1), ...past });
     const full = model.forward([...Array(B)].map((_, b) => [...ids.slice(b * S, (b + 1) * S), next[b]]), [...Array(B)].map((_, b) => mask2.slice(b * (S + 1), (b + 1) * (S + 1))));
     const fullData = full.dataSync();
     const stepData = step.logits.data as Float32Array;

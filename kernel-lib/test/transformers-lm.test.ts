@@ -12,7 +12,7 @@ import { initBackend } from "../src/model/backend";
 import { makeTinyModelFolder } from "./fixtures";
 import { exportOnnx } from "../src/model/onnx-export";
 import { TfjsCausalLM } from "../src/evaluate/tfjs-lm";
-import { TransformersCausalLM } from "../src/evaluate/transformers-lm";
+import { sharedPrefixLength, TransformersCausalLM } from "../src/evaluate/transformers-lm";
 
 let dir = "";
 let ours: TfjsCausalLM;
@@ -62,4 +62,26 @@ test("greedy generations are token-identical, batched with left padding, with an
   assert.ok(a.some((g) => g.length > 5), "some rows generate more than a few tokens");
   const stop = (ids: readonly number[]) => ids.length >= 3;
   assert.deepEqual(await onnx.generate(prompts, 24, stop), await ours.generate(prompts, 24, stop));
+});
+
+test("sharedPrefixLength: the longest common token prefix, leaving every row a token of its own", () => {
+  assert.equal(sharedPrefixLength([[1, 2, 3, 4], [1, 2, 3, 5], [1, 2, 9]]), 2);
+  assert.equal(sharedPrefixLength([[1, 2, 3], [1, 2, 3, 4]]), 2, "a row that is all prefix keeps its last token");
+  assert.equal(sharedPrefixLength([[1, 2], [3, 4]]), 0);
+  assert.equal(sharedPrefixLength([[1, 2, 3]]), 0, "one row: nothing to share");
+});
+
+test("k-shot prompts (a shared demonstration prefix run once, its cache shared by every row) score and generate as tfjs does", async (t) => {
+  const demos = "### Input:\nGreat product, works well.\n### Sentiment:positive\n\n### Input:\nThe service was slow and the food cold.\n### Sentiment:negative\n\n";
+  const prompts = TEXTS.slice(0, 12).map((s) => [ours.tokenizer.bosId, ...ours.tokenizer.encode(`${demos}### Input:\n${s}\n### Sentiment:`)]);
+  const shared = sharedPrefixLength(prompts);
+  assert.ok(shared >= 16, `the prompts share ${shared} tokens`);
+  const labels = [5, 9, 40, 41];
+  const a = await ours.nextTokenLogProbs(prompts, labels);
+  const b = await onnx.nextTokenLogProbs(prompts, labels);
+  let max = 0;
+  a.forEach((row, i) => row.forEach((v, j) => { max = Math.max(max, Math.abs(v - b[i][j])); }));
+  t.diagnostic(`shared prefix ${shared} tokens; max |Δ log p| ${max.toExponential(2)}`);
+  assert.ok(max < 1e-4, `${max}`);
+  assert.deepEqual(await onnx.generate(prompts, 16), await ours.generate(prompts, 16));
 });

@@ -4,17 +4,16 @@
  * 1e-6, greedy generations token-identical); they differ in speed.
  *
  *   "auto" picks the faster one available here. Measured on the 2-core machine (bench/results.json,
- *   the base model's 72 evaluations of 100 items): tfjs with its native OpenBLAS addon 168 s,
- *   onnxruntime 352 s; on the in-domain sets, plain tfjs-wasm 90 s against onnxruntime 91 s. So: tfjs
- *   when the addon is active; otherwise onnxruntime, as fast here and multi-threaded where there are
- *   more cores (plain wasm has one thread).
+ *   the base model's 72 evaluations of 100 items): onnxruntime 107 s against tfjs with its native
+ *   OpenBLAS addon 191 s; on the in-domain sets, onnxruntime 23 s against plain tfjs-wasm 102 s. So:
+ *   onnxruntime whenever onnxruntime-node loads, else tfjs.
  */
 import fs from "node:fs";
 import path from "node:path";
 import type { CausalLM } from "./lm";
 import { TfjsCausalLM } from "./tfjs-lm";
 import { TransformersCausalLM } from "./transformers-lm";
-import { exportOnnx, ONNX_FILE } from "../model/onnx-export";
+import { exportOnnx, ONNX_EXPORT_INFO, ONNX_FILE, ONNX_GRAPH_VERSION } from "../model/onnx-export";
 import { nativeBlasInfo } from "../model/native-blas";
 
 export type EngineChoice = "tfjs" | "onnx" | "auto";
@@ -32,23 +31,34 @@ export function onnxRuntimeAvailable(): boolean {
 /** The engine "auto" resolves to, with the reason. */
 export function resolveEngine(choice: EngineChoice = "auto"): { engine: "tfjs" | "onnx"; why: string } {
   if (choice !== "auto") return { engine: choice, why: "asked for" };
-  if (nativeBlasInfo()) return { engine: "tfjs", why: "tfjs with the native OpenBLAS addon" };
-  if (onnxRuntimeAvailable()) return { engine: "onnx", why: "no native addon: onnxruntime-node is the faster" };
-  return { engine: "tfjs", why: "no native addon and no onnxruntime-node" };
+  if (onnxRuntimeAvailable()) return { engine: "onnx", why: "onnxruntime-node is the faster engine" };
+  return { engine: "tfjs", why: nativeBlasInfo() ? "no onnxruntime-node (tfjs with the native OpenBLAS addon)" : "no onnxruntime-node" };
 }
 
-/** onnx/model.onnx of a model folder, exported when missing or older than its weights. */
+/** onnx/model.onnx of a model folder, exported when missing, older than its weights, or of an older graph version. */
 export function ensureOnnx(dir: string): string {
   const file = path.join(dir, ONNX_FILE);
   const weights = path.join(dir, "model.safetensors");
-  if (fs.existsSync(file) && fs.statSync(file).mtimeMs >= fs.statSync(weights).mtimeMs) return file;
+  if (fs.existsSync(file) && fs.statSync(file).mtimeMs >= fs.statSync(weights).mtimeMs && exportedGraphVersion(dir) === ONNX_GRAPH_VERSION) return file;
   return exportOnnx(dir);
 }
 
-/** A model folder as a CausalLM on the chosen engine. */
-export async function loadCausalLM(dir: string, choice: EngineChoice = "auto", opts: { batchSize?: number } = {}): Promise<CausalLM> {
+function exportedGraphVersion(dir: string): number | undefined {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(dir, ONNX_EXPORT_INFO), "utf8")) as { graphVersion?: number }).graphVersion;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A model folder as a CausalLM on the chosen engine. `threads`: onnxruntime's intra-op threads
+ * (default FTGEN_ORT_THREADS, which the study's worker processes set to share the cores, else one per core).
+ */
+export async function loadCausalLM(dir: string, choice: EngineChoice = "auto", opts: { batchSize?: number; threads?: number } = {}): Promise<CausalLM> {
   const { engine } = resolveEngine(choice);
   if (engine === "tfjs") return TfjsCausalLM.fromFolder(dir);
   ensureOnnx(dir);
-  return TransformersCausalLM.fromFolder(dir, { batchSize: opts.batchSize });
+  const threads = opts.threads ?? (Number(process.env.FTGEN_ORT_THREADS) || undefined);
+  return TransformersCausalLM.fromFolder(dir, { batchSize: opts.batchSize, threads });
 }

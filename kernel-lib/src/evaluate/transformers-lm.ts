@@ -32,12 +32,22 @@ interface HfTokenizer {
   readonly pad_token_id?: number | null;
 }
 
-interface LogitsTensor { dims: number[]; data: Float32Array }
+/** A transformers.js Tensor, as far as this adapter reads it. */
+interface HfTensor { dims: number[]; type: string; data: Float32Array | Uint16Array | BigInt64Array }
 interface HfCausalModel {
-  (inputs: Record<string, unknown>): Promise<{ logits: LogitsTensor }>;
-  generate(inputs: Record<string, unknown>): Promise<{ tolist(): bigint[][] }>;
+  (inputs: Record<string, unknown>): Promise<Record<string, HfTensor>>;
+  readonly sessions: Record<string, { inputNames: string[] } | undefined>;
   dispose(): Promise<unknown>;
 }
+
+/** A KV cache as the graph's `past_key_values.*` inputs. */
+type Cache = Record<string, HfTensor>;
+
+/**
+ * Shortest shared prefix worth computing once: below it, the extra forward pass costs more than
+ * the positions it saves.
+ */
+const MIN_SHARED_PREFIX = 16;
 
 /** A transformers.js tokenizer as the evaluation's Encoder (no special tokens added: prompts carry their own). */
 class TokenizerAdapter implements Encoder {
@@ -67,8 +77,27 @@ function logSoftmaxAt(row: Float32Array, ids: readonly number[]): number[] {
   return ids.map((id) => row[id] - lse);
 }
 
+/** Length of the longest token prefix every row shares, leaving each row at least one token of its own. */
+export function sharedPrefixLength(rows: readonly (readonly number[])[]): number {
+  if (rows.length < 2) return 0;
+  let n = Math.min(...rows.map((r) => r.length)) - 1;
+  for (let i = 0; i < n; i++) {
+    const id = rows[0][i];
+    if (rows.some((r) => r[i] !== id)) { n = i; break; }
+  }
+  return Math.max(0, n);
+}
+
+/**
+ * What it speeds up: the graph's `num_logits_to_keep` input (ours has it; so do recent Hub exports)
+ * makes it project only the positions read onto the vocabulary, instead of every position; and the
+ * prompts of one call share their k demonstrations, so their common token prefix runs once and its
+ * KV cache serves every row (rows keep their own tokens after it, left-padded between prefix and
+ * row: the attention mask hides the padding, and transformers.js numbers positions from the mask).
+ */
 export class TransformersCausalLM implements CausalLM {
   readonly engine = "onnxruntime-node (transformers.js)";
+  private readonly inputNames: Set<string>;
 
   private constructor(
     private readonly model: HfCausalModel,
@@ -77,10 +106,17 @@ export class TransformersCausalLM implements CausalLM {
     readonly id: string,
     readonly contextLength: number,
     private readonly batchSize: number,
-  ) {}
+  ) {
+    const session = model.sessions.model ?? model.sessions.decoder_model_merged;
+    this.inputNames = new Set(session?.inputNames ?? []);
+  }
 
-  /** Loads a folder with config.json, tokenizer.json and onnx/model.onnx, from disk only. */
-  static async fromFolder(dir: string, opts: { batchSize?: number; dtype?: "fp32" | "fp16" | "q8" | "q4" } = {}): Promise<TransformersCausalLM> {
+  /**
+   * Loads a folder with config.json, tokenizer.json and onnx/model.onnx, from disk only. `threads`:
+   * onnxruntime's intra-op threads (default: its own choice, one per core); give 1 when several
+   * evaluations run side by side.
+   */
+  static async fromFolder(dir: string, opts: { batchSize?: number; dtype?: "fp32" | "fp16" | "q8" | "q4"; threads?: number } = {}): Promise<TransformersCausalLM> {
     const abs = path.resolve(dir);
     for (const f of ["config.json", "tokenizer.json"]) if (!fs.existsSync(path.join(abs, f))) throw new Error(`${path.join(abs, f)}: missing (a transformers.js model folder needs config.json, tokenizer.json and onnx/)`);
     if (!fs.existsSync(path.join(abs, "onnx"))) throw new Error(`${path.join(abs, "onnx")}: missing (export ours with exportOnnx(dir); a Hub model needs its onnx/ folder)`);
@@ -90,35 +126,91 @@ export class TransformersCausalLM implements CausalLM {
     tf.env.localModelPath = path.dirname(abs) + path.sep;
     const name = path.basename(abs);
     const tok = (await tf.AutoTokenizer.from_pretrained(name)) as unknown as HfTokenizer;
-    const model = (await tf.AutoModelForCausalLM.from_pretrained(name, { dtype: opts.dtype ?? "fp32" })) as unknown as HfCausalModel;
+    const session_options = opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : undefined;
+    const model = (await tf.AutoModelForCausalLM.from_pretrained(name, { dtype: opts.dtype ?? "fp32", session_options })) as unknown as HfCausalModel;
     const config = JSON.parse(fs.readFileSync(path.join(abs, "config.json"), "utf8")) as { max_position_embeddings?: number; bos_token_id?: number; eos_token_id?: number | number[]; pad_token_id?: number };
     return new TransformersCausalLM(model, tf, new TokenizerAdapter(tok, config), `transformers.js:${abs}`, config.max_position_embeddings ?? 2048, opts.batchSize ?? 16);
   }
 
-  /** Left-padded (B, S) int64 ids and mask. */
-  private batch(rows: readonly (readonly number[])[]): { input_ids: unknown; attention_mask: unknown; S: number } {
-    const { ids, mask, width: S } = leftPad(rows, this.tokenizer.padId);
-    const int64 = (m: number[][]) => new this.tf.Tensor("int64", BigInt64Array.from(m.flat(), BigInt), [rows.length, S]);
-    return { input_ids: int64(ids), attention_mask: int64(mask), S };
+  private int64(rows: readonly (readonly number[])[]): unknown {
+    const W = rows[0].length;
+    const data = new BigInt64Array(rows.length * W);
+    rows.forEach((r, b) => { for (let j = 0; j < W; j++) data[b * W + j] = BigInt(r[j]); });
+    return new this.tf.Tensor("int64", data, [rows.length, W]);
   }
 
-  /** Logits of the last `last` positions of each row: rows × last × V. */
-  private async tailLogits(rows: readonly (readonly number[])[], last: number[]): Promise<Float32Array[][]> {
-    const { input_ids, attention_mask, S } = this.batch(rows);
-    const { logits } = await this.model({ input_ids, attention_mask });
-    const V = logits.dims[2];
-    return rows.map((_, b) => Array.from({ length: last[b] }, (_, j) => {
-      const t = S - last[b] + j;
-      return logits.data.subarray((b * S + t) * V, (b * S + t + 1) * V);
-    }));
+  /**
+   * Position ids (B, T) of the last T of the mask's positions, numbered as Hugging Face does: a
+   * row's real tokens 0, 1, 2, … in order, padding 1. Computed here (the numbers transformers.js
+   * would compute) because its version converts the whole (B, P + T) mask to BigInt every step.
+   */
+  private static positions(mask: readonly (readonly number[])[], T: number): number[][] {
+    return mask.map((m) => {
+      let n = 0;
+      for (let j = 0; j < m.length - T; j++) n += m[j];
+      const out: number[] = [];
+      for (let j = m.length - T; j < m.length; j++) out.push(m[j] ? n++ : 1);
+      return out;
+    });
+  }
+
+  /**
+   * One forward pass. ids (B, T); mask (B, P + T) over the cache's P positions and these; `keep`:
+   * logits of the last `keep` positions only (0: all), where the graph allows it.
+   * Returns logits (B, T', V) with T' = keep or T, and the cache after these positions.
+   */
+  private async forward(ids: readonly (readonly number[])[], mask: readonly (readonly number[])[], past: Cache | null, keep: number): Promise<{ logits: HfTensor; present: Cache }> {
+    const inputs: Record<string, unknown> = { input_ids: this.int64(ids), attention_mask: this.int64(mask) };
+    if (this.inputNames.has("position_ids")) inputs.position_ids = this.int64(TransformersCausalLM.positions(mask, ids[0].length));
+    if (past) inputs.past_key_values = past;
+    if (this.inputNames.has("num_logits_to_keep")) inputs.num_logits_to_keep = new this.tf.Tensor("int64", BigInt64Array.of(BigInt(keep)), []);
+    const out = await this.model(inputs);
+    const present: Cache = {};
+    for (const [k, v] of Object.entries(out)) if (k.startsWith("present")) present[k.replace(/^present/, "past_key_values")] = v;
+    return { logits: out.logits, present };
+  }
+
+  /** The cache of the rows' shared prefix (batch 1), with its length; none when it is short or the graph has no cache. */
+  private async prefix(rows: readonly (readonly number[])[]): Promise<{ length: number; cache: Cache | null }> {
+    const P = sharedPrefixLength(rows);
+    if (P < MIN_SHARED_PREFIX || ![...this.inputNames].some((n) => n.startsWith("past_key_values."))) return { length: 0, cache: null };
+    const { present } = await this.forward([rows[0].slice(0, P)], [new Array<number>(P).fill(1)], null, 1);
+    return { length: P, cache: present };
+  }
+
+  /** A batch-1 cache repeated to B rows. */
+  private expand(cache: Cache, B: number): Cache {
+    const out: Cache = {};
+    for (const [k, t] of Object.entries(cache)) {
+      const n = t.data.length;
+      const data = new (t.data.constructor as new (n: number) => HfTensor["data"])(n * B);
+      for (let b = 0; b < B; b++) (data as Float32Array).set(t.data as Float32Array, b * n);
+      out[k] = new this.tf.Tensor(t.type as "float32", data as Float32Array, [B, ...t.dims.slice(1)]) as unknown as HfTensor;
+    }
+    return out;
+  }
+
+  /** Runs rows after a shared prefix: (B, L) left-padded suffixes, the mask over prefix + suffix, logits of the last position. */
+  private async afterPrefix(rows: readonly (readonly number[])[], pre: { length: number; cache: Cache | null }): Promise<{ logits: HfTensor; present: Cache; mask: number[][] }> {
+    const { ids, mask } = leftPad(rows.map((r) => r.slice(pre.length)), this.tokenizer.padId);
+    const full = mask.map((m) => [...new Array<number>(pre.length).fill(1), ...m]);
+    const r = await this.forward(ids, full, pre.cache ? this.expand(pre.cache, rows.length) : null, 1);
+    return { ...r, mask: full };
+  }
+
+  /** Row b's logits at the last position returned. */
+  private static lastRow(logits: HfTensor, b: number): Float32Array {
+    const [, T, V] = logits.dims;
+    return (logits.data as Float32Array).subarray((b * T + T - 1) * V, (b * T + T) * V);
   }
 
   async nextTokenLogProbs(prompts: readonly number[][], candidates: readonly number[]): Promise<number[][]> {
+    const pre = await this.prefix(prompts);
     const out: number[][] = [];
     for (let i = 0; i < prompts.length; i += this.batchSize) {
       const chunk = prompts.slice(i, i + this.batchSize);
-      const rows = await this.tailLogits(chunk, chunk.map(() => 1));
-      for (const r of rows) out.push(logSoftmaxAt(r[0], candidates));
+      const { logits } = await this.afterPrefix(chunk, pre);
+      chunk.forEach((_, b) => out.push(logSoftmaxAt(TransformersCausalLM.lastRow(logits, b), candidates)));
     }
     return out;
   }
@@ -127,32 +219,59 @@ export class TransformersCausalLM implements CausalLM {
     const out: number[] = [];
     for (let i = 0; i < prompts.length; i++) {
       const c = continuations[i];
-      // Positions len(prompt) − 1 … end − 2 predict the continuation's tokens.
-      const [rows] = await this.tailLogits([[...prompts[i], ...c]], [c.length + 1]);
-      out.push(c.reduce((a, id, j) => a + logSoftmaxAt(rows[j], [id])[0], 0));
+      const row = [...prompts[i], ...c];
+      // Positions len(prompt) − 1 … end − 2 predict the continuation's tokens: the last c + 1 positions.
+      const { logits } = await this.forward([row], [row.map(() => 1)], null, c.length + 1);
+      const [, T, V] = logits.dims;
+      const at = (t: number) => (logits.data as Float32Array).subarray(t * V, (t + 1) * V);
+      out.push(c.reduce((a, id, j) => a + logSoftmaxAt(at(T - c.length - 1 + j), [id])[0], 0));
     }
     return out;
   }
 
   async generate(prompts: readonly number[][], maxNewTokens: number, stop?: (newIds: readonly number[]) => boolean): Promise<number[][]> {
+    const pre = await this.prefix(prompts);
+    const eos = this.tokenizer.eosId;
     const out: number[][] = [];
     for (let i = 0; i < prompts.length; i += this.batchSize) {
       const chunk = prompts.slice(i, i + this.batchSize);
-      const { input_ids, attention_mask, S } = this.batch(chunk);
-      const seqs = (await this.model.generate({
-        input_ids, attention_mask, max_new_tokens: maxNewTokens, do_sample: false,
-        eos_token_id: this.tokenizer.eosId, pad_token_id: this.tokenizer.padId,
-      })).tolist();
-      for (const seq of seqs) {
-        // The new ids, up to EOS (not returned) and then up to where `stop` first holds, as tfjs's greedy loop does.
-        const fresh: number[] = [];
-        for (const id of seq.slice(S).map(Number)) {
-          if (id === this.tokenizer.eosId) break;
-          fresh.push(id);
-          if (stop?.(fresh)) break;
+      const fresh: number[][] = chunk.map(() => []);
+      // The rows still generating (indices into chunk), row r of the batch being chunk row active[r].
+      let active = maxNewTokens > 0 ? chunk.map((_, b) => b) : [];
+      let { logits, present, mask } = await this.afterPrefix(chunk, pre);
+      // Greedy, as tfjs's loop: a row ends at EOS (not returned) or where `stop` first holds.
+      while (active.length > 0) {
+        const next = active.map((_, r) => argmax(TransformersCausalLM.lastRow(logits, r)));
+        const keep: number[] = [];
+        next.forEach((id, r) => {
+          const row = fresh[active[r]];
+          if (id === eos) return;
+          row.push(id);
+          if (row.length < maxNewTokens && !stop?.(row)) keep.push(r);
+        });
+        if (keep.length === 0) break;
+        // Finished rows leave the batch: every later step copies and attends over the whole cache.
+        if (keep.length < active.length) {
+          present = this.selectRows(present, keep);
+          mask = keep.map((r) => mask[r]);
+          active = keep.map((r) => active[r]);
         }
-        out.push(fresh);
+        mask = mask.map((m) => [...m, 1]);
+        ({ logits, present } = await this.forward(keep.map((r) => [next[r]]), mask, present, 1));
       }
+      out.push(...fresh);
+    }
+    return out;
+  }
+
+  /** The cache of some batch rows only (`rows`: batch indices, in order). */
+  private selectRows(cache: Cache, rows: readonly number[]): Cache {
+    const out: Cache = {};
+    for (const [k, t] of Object.entries(cache)) {
+      const n = t.data.length / t.dims[0];
+      const data = new (t.data.constructor as new (n: number) => HfTensor["data"])(n * rows.length);
+      rows.forEach((b, r) => (data as Float32Array).set((t.data as Float32Array).subarray(b * n, (b + 1) * n), r * n));
+      out[k] = new this.tf.Tensor(t.type as "float32", data as Float32Array, [rows.length, ...t.dims.slice(1)]) as unknown as HfTensor;
     }
     return out;
   }
@@ -160,4 +279,11 @@ export class TransformersCausalLM implements CausalLM {
   dispose(): void {
     void this.model.dispose();
   }
+}
+
+/** Index of the first largest value. */
+function argmax(row: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
+  return best;
 }

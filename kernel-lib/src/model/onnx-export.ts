@@ -3,8 +3,9 @@
  * decoder with a KV cache:
  *
  *   inputs   input_ids (B, T) int64 · attention_mask (B, P + T) int64 · position_ids (B, T) int64 ·
- *            past_key_values.{l}.key / .value (B, KV, P, d) float32, one pair per layer
- *   outputs  logits (B, T, V) float32 · present.{l}.key / .value (B, KV, P + T, d) float32
+ *            past_key_values.{l}.key / .value (B, KV, P, d) float32, one pair per layer ·
+ *            num_logits_to_keep () int64: logits of the last k positions only (0: all)
+ *   outputs  logits (B, k or T, V) float32 · present.{l}.key / .value (B, KV, P + T, d) float32
  *
  * The graph is the model of llama.ts written out with standard ONNX ops (opset 17), float32
  * weights as initializers:
@@ -28,6 +29,12 @@ import { writeFileAtomic } from "../util/atomic";
 const T = onnx.TensorProto.DataType;
 export const ONNX_OPSET = 17;
 export const ONNX_FILE = path.join("onnx", "model.onnx");
+/**
+ * Version of the graph this file writes, kept in `producerVersion` and in onnx/export.json beside the
+ * file, so that an export by an older ftgen is redone (2: the num_logits_to_keep input).
+ */
+export const ONNX_GRAPH_VERSION = 2;
+export const ONNX_EXPORT_INFO = path.join("onnx", "export.json");
 /** Added to a masked attention score: far below any real score, yet finite (no NaN on a fully masked row). */
 const MASKED = -1e9;
 
@@ -177,7 +184,11 @@ export function buildOnnxModel(config: LlamaConfig, tensors: ReadonlyMap<string,
     const up = g.o("MatMul", [h2, linear(`${p}mlp.up_proj.weight`)]);
     x = g.o("Add", [x, g.o("MatMul", [g.o("Mul", [g.o("Mul", [gate, g.o("Sigmoid", [gate])]), up]), linear(`${p}mlp.down_proj.weight`)])]);
   }
-  const final = rmsNorm(g, x, vector("model.norm.weight"), eps);
+  // num_logits_to_keep = k > 0: only the last k positions go through the vocabulary projection
+  // (scoring reads one position; the projection is the model's largest matmul); 0: every position.
+  const keepFrom = g.o("Neg", [g.o("Reshape", ["num_logits_to_keep", g.ints("const_shape_1", [1])])]); // [−k]; −0 = 0 keeps all
+  const kept = g.o("Slice", [x, keepFrom, g.ints("const_int64_max", [Number.MAX_SAFE_INTEGER]), c.axis1]); // (B, T', C)
+  const final = rmsNorm(g, kept, vector("model.norm.weight"), eps);
   const head = config.tie_word_embeddings
     ? g.floats("lm_head.weight_t", [C, V], transpose2d(embed.data, V, C))
     : linear("lm_head.weight");
@@ -192,15 +203,16 @@ export function buildOnnxModel(config: LlamaConfig, tensors: ReadonlyMap<string,
       valueInfo("input_ids", T.INT64, ["batch_size", "sequence_length"]),
       valueInfo("attention_mask", T.INT64, ["batch_size", "total_sequence_length"]),
       valueInfo("position_ids", T.INT64, ["batch_size", "sequence_length"]),
+      valueInfo("num_logits_to_keep", T.INT64, []),
       ...Array.from({ length: L }, (_, l) => [valueInfo(`past_key_values.${l}.key`, T.FLOAT, kvDims("past_sequence_length")), valueInfo(`past_key_values.${l}.value`, T.FLOAT, kvDims("past_sequence_length"))]).flat(),
     ],
     output: [
-      valueInfo("logits", T.FLOAT, ["batch_size", "sequence_length", V]),
+      valueInfo("logits", T.FLOAT, ["batch_size", "logits_length", V]),
       ...Array.from({ length: L }, (_, l) => [valueInfo(`present.${l}.key`, T.FLOAT, kvDims("total_sequence_length")), valueInfo(`present.${l}.value`, T.FLOAT, kvDims("total_sequence_length"))]).flat(),
     ],
   };
   return onnx.ModelProto.create({
-    irVersion: 8, producerName: "ftgen", producerVersion: "0.1.0", opsetImport: [{ domain: "", version: ONNX_OPSET }], graph,
+    irVersion: 8, producerName: "ftgen", producerVersion: `graph ${ONNX_GRAPH_VERSION}`, opsetImport: [{ domain: "", version: ONNX_OPSET }], graph,
   });
 }
 
@@ -216,5 +228,6 @@ export function exportOnnx(modelDir: string): string {
   const file = path.join(modelDir, ONNX_FILE);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   writeFileAtomic(file, onnx.ModelProto.encode(model).finish());
+  writeFileAtomic(path.join(modelDir, ONNX_EXPORT_INFO), JSON.stringify({ graphVersion: ONNX_GRAPH_VERSION, opset: ONNX_OPSET }) + "\n");
   return file;
 }

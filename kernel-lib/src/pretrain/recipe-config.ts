@@ -37,6 +37,13 @@ export interface PretrainExportConfig {
 }
 
 export interface PretrainConfig {
+  /**
+   * A run folder (relative to the project root) whose finished checkpoint this run starts from:
+   * weights, optimizer moments, step count and data position carry over, and training goes on to
+   * this recipe's totalSteps (larger) with this recipe's schedule. The model, corpus, seqLen,
+   * batchSize and seed must be those of that run. Absent: training starts from the seed's init.
+   */
+  continueFrom?: string;
   /** Overrides of the corpus stage's defaults (corpus.ts DEFAULT_CORPUS_CONFIG); absent: the defaults. */
   corpus?: Partial<CorpusConfig>;
   model: LlamaConfig;
@@ -76,7 +83,10 @@ function only(source: string, section: string, obj: Record<string, unknown>, kno
 /** A recipe from parsed JSON; errors name `source` and the field. */
 export function parsePretrainConfig(raw: unknown, source = "pretrain config"): PretrainConfig {
   if (!isObject(raw)) throw new Error(`${source}: the config must be a JSON object`);
-  only(source, "", raw, ["$comment", "corpus", "model", "train", "run", "export"]);
+  only(source, "", raw, ["$comment", "continueFrom", "corpus", "model", "train", "run", "export"]);
+  if (raw.continueFrom !== undefined && (typeof raw.continueFrom !== "string" || !raw.continueFrom)) {
+    throw new Error(`${source}: continueFrom must be a run folder path (got ${JSON.stringify(raw.continueFrom)})`);
+  }
   if (raw.corpus !== undefined) {
     if (!isObject(raw.corpus)) throw new Error(`${source}: corpus must be an object (overrides of the corpus defaults)`);
     only(source, "corpus", raw.corpus, [...Object.keys(DEFAULT_CORPUS_CONFIG), "paperLabelShare"]);
@@ -114,7 +124,8 @@ export function parsePretrainConfig(raw: unknown, source = "pretrain config"): P
   if (dtype !== "float32" && dtype !== "float16" && dtype !== "bfloat16") throw new Error(`${source}: export.dtype must be "float32", "float16" or "bfloat16" (got ${JSON.stringify(dtype)})`);
   const evalBatchSize = checkNumber(source, "export.evalBatchSize", e.evalBatchSize ?? EXPORT_DEFAULTS.evalBatchSize, "posInt");
   const corpus = raw.corpus === undefined ? {} : { corpus: raw.corpus as Partial<CorpusConfig> };
-  return { ...corpus, model, train: tc, run, export: { out, dtype, evalBatchSize } };
+  const cont = raw.continueFrom === undefined ? {} : { continueFrom: raw.continueFrom as string };
+  return { ...cont, ...corpus, model, train: tc, run, export: { out, dtype, evalBatchSize } };
 }
 
 /** Reads and validates a recipe file. */

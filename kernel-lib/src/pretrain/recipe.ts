@@ -136,6 +136,41 @@ function latestStep(runDir: string): { step: number; runKey: string } | null {
   return fs.existsSync(file) ? readJson<{ step: number; runKey: string }>(file) : null;
 }
 
+/**
+ * The finished run that `continueFrom` names, checked against this recipe: same model, corpus and
+ * packing (seqLen, batchSize, seed decide the data order), and fewer steps than this recipe's total.
+ */
+function finishedRun(from: string, configFile: string, config: PretrainConfig, corpusHash: string): { runKey: string; step: number } {
+  const runFile = path.join(from, "run.json");
+  if (!fs.existsSync(runFile)) throw new Error(`${configFile}: continueFrom names ${from}, which holds no run.json (not a pretraining run folder)`);
+  const earlier = readJson<{ runKey: string; config: PretrainConfig; corpusInputHash: string }>(runFile);
+  const latest = latestStep(from);
+  if (!latest || latest.runKey !== earlier.runKey) throw new Error(`${configFile}: continueFrom: ${from} holds no checkpoint of its run`);
+  if (latest.step !== earlier.config.train.totalSteps) throw new Error(`${configFile}: continueFrom: the run in ${from} is at step ${latest.step} of ${earlier.config.train.totalSteps}; finish it first`);
+  if (JSON.stringify(earlier.config.model) !== JSON.stringify(config.model)) throw new Error(`${configFile}: continueFrom: model differs from that of the run in ${from}`);
+  if (earlier.corpusInputHash !== corpusHash) throw new Error(`${configFile}: continueFrom: the run in ${from} trained on another corpus`);
+  for (const f of ["seqLen", "batchSize", "seed"] as const) {
+    if (earlier.config.train[f] !== config.train[f]) throw new Error(`${configFile}: continueFrom: train.${f} is ${config.train[f]}, the run in ${from} used ${earlier.config.train[f]}`);
+  }
+  if (config.train.totalSteps <= latest.step) throw new Error(`${configFile}: train.totalSteps (${config.train.totalSteps}) must exceed the ${latest.step} steps of the run in ${from}`);
+  return { runKey: earlier.runKey, step: latest.step };
+}
+
+/** Copies the finished checkpoint, loss curve and invocation records of `from` into an empty run folder, as this run's. */
+function startFromRun(from: string, runDir: string, runKey: string, step: number): void {
+  const name = `checkpoint-${String(step).padStart(7, "0")}`;
+  const dst = path.join(runDir, name);
+  fs.cpSync(path.join(from, name), dst, { recursive: true });
+  const state = readJson<Record<string, unknown>>(path.join(dst, "state.json"));
+  writeFileAtomic(path.join(dst, "state.json"), JSON.stringify({ ...state, runKey }));
+  const curve = readCurve(path.join(from, "curve.jsonl"), step);
+  writeFileAtomic(path.join(runDir, "curve.jsonl"), curve.map((p) => JSON.stringify(p)).join("\n") + (curve.length ? "\n" : ""));
+  const inv = path.join(from, "invocations.json");
+  if (fs.existsSync(inv)) fs.copyFileSync(inv, path.join(runDir, "invocations.json"));
+  // Last: latest.json makes the folder a run at `step`.
+  writeFileAtomic(path.join(runDir, "latest.json"), JSON.stringify({ checkpoint: name, step, runKey }, null, 1) + "\n");
+}
+
 /** Runs (or resumes, or completes) the base model's training; see the module comment. */
 export async function runPretrain(opts: PretrainOptions): Promise<PretrainOutcome> {
   const startedAt = opts.startedAt ?? Date.now();
@@ -155,9 +190,18 @@ export async function runPretrain(opts: PretrainOptions): Promise<PretrainOutcom
   }
   // What decides the weights: the model, the training (checkpoint spacing aside), the corpus and its tokenizer.
   const { checkpointEvery: _spacing, ...trainKey } = tc;
-  const runKey = sha("sha256", JSON.stringify({ model: config.model, train: trainKey, corpus: build.inputHash, tokenizer: sha("sha1", fs.readFileSync(tokFile)) }));
+  const from = config.continueFrom ? path.resolve(projectRoot(), config.continueFrom) : undefined;
+  const fromRun = from ? finishedRun(from, opts.configFile, config, build.inputHash) : undefined;
+  const runKey = sha("sha256", JSON.stringify({
+    model: config.model, train: trainKey, corpus: build.inputHash, tokenizer: sha("sha1", fs.readFileSync(tokFile)),
+    ...(fromRun ? { continues: fromRun.runKey } : {}),
+  }));
 
   fs.mkdirSync(runDir, { recursive: true });
+  if (from && fromRun && !latestStep(runDir)) {
+    startFromRun(from, runDir, runKey, fromRun.step);
+    log(`starting from the finished run in ${from} (step ${fromRun.step}): its weights, optimizer moments and data position carry over`);
+  }
   const latest = latestStep(runDir);
   if (latest && latest.runKey !== runKey) {
     if (!opts.restart) {

@@ -11,6 +11,7 @@
  */
 import { fork } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { TASKS } from "../data/tasks";
 import type { TrainConfig, Progress } from "../train/loop";
@@ -41,7 +42,8 @@ export interface RunOptions {
   engine?: EngineChoice;
   /**
    * Worker processes (default 1: in this process). With more, each worker takes whole models
-   * (fine-tuning and scoring), round robin, with one BLAS thread each; records come back in plan order.
+   * (fine-tuning and scoring), round robin, with one BLAS thread each and the cores shared among their
+   * onnxruntime sessions; records come back in plan order.
    */
   workers?: number;
   onProgress?: (e: RunEvent) => void;
@@ -157,7 +159,7 @@ async function runInWorkers(plan: StudyPlan, opts: RunOptions): Promise<StudyRec
   const results = await Promise.all(parts.map((part) => new Promise<StudyRecord[]>((resolve, reject) => {
     const child = fork(script, [], {
       execArgv: ts ? ["--import", "tsx"] : [],
-      env: { ...process.env, FTGEN_BLAS_THREADS: "1" },
+      env: { ...process.env, FTGEN_BLAS_THREADS: "1", FTGEN_ORT_THREADS: String(Math.max(1, Math.floor(os.cpus().length / n))) },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     let records: StudyRecord[] | undefined;
