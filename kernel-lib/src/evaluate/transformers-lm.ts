@@ -93,7 +93,8 @@ export function sharedPrefixLength(rows: readonly (readonly number[])[]): number
  * makes it project only the positions read onto the vocabulary, instead of every position; and the
  * prompts of one call share their k demonstrations, so their common token prefix runs once and its
  * KV cache serves every row (rows keep their own tokens after it, left-padded between prefix and
- * row: the attention mask hides the padding, and transformers.js numbers positions from the mask).
+ * row: the attention mask hides the padding, and position ids count each row's real tokens); and
+ * rows that finish generating leave the batch, since every step copies the whole cache.
  */
 export class TransformersCausalLM implements CausalLM {
   readonly engine = "onnxruntime-node (transformers.js)";
