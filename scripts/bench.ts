@@ -25,7 +25,8 @@ import { ensureAptPackages, ensureData } from "./lib/setup";
 import { ensureNativeAddon } from "./lib/native";
 import { projectRoot } from "../kernel-lib/src/util/paths";
 import { benchDecode } from "./lib/bench-decode";
-import { evalSpecs, timeEngine } from "./lib/bench-eval";
+import { evalSpecs, storedEvaluationTimes, timeEngine } from "./lib/bench-eval";
+import { ResultStore } from "../kernel-lib/src/study/store";
 import { baseModelDir } from "../kernel-lib/src/util/paths";
 import { TfjsCausalLM } from "../kernel-lib/src/evaluate/tfjs-lm";
 import { TransformersCausalLM } from "../kernel-lib/src/evaluate/transformers-lm";
@@ -203,8 +204,11 @@ async function benchEvaluation(): Promise<Record<string, unknown>> {
   useNativeBlas(was);
   console.log(`  plain tfjs-wasm, in-domain sets only: ${wasmIn.timing.seconds.toFixed(1)} s against ${tfjsIn.timing.seconds.toFixed(1)} s (native) and ${onnxIn.timing.seconds.toFixed(1)} s (onnx)`);
   const agree = (a: number[], b: number[]): number => Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+  const study = storedEvaluationTimes(new ResultStore().all());
+  console.log(`  the committed study's records (results/): ${Object.entries(study).map(([e, v]) => `${e} ${v.items} items in ${v.seconds} s`).join("; ")}`);
   return {
     model: base, evaluations: all.length, items: all[0].limit,
+    committedStudy: { note: "the default profile's records in results/, by engine: seconds summed over the study's worker processes", ...study },
     tfjsNative: tfjsAll.timing, onnx: onnxAll.timing,
     inDomainOnly: { tfjsNative: tfjsIn.timing, onnx: onnxIn.timing, tfjsWasm: wasmIn.timing },
     speedup: { onnxOverTfjsNative: tfjsAll.timing.seconds / onnxAll.timing.seconds, onnxOverTfjsWasm: wasmIn.timing.seconds / onnxIn.timing.seconds },

@@ -8,6 +8,7 @@ import { TASKS, TASK_NAMES, testSets } from "../../kernel-lib/src/data/tasks";
 import { evaluate, type EvalSpec } from "../../kernel-lib/src/evaluate/evaluate";
 import type { CausalLM } from "../../kernel-lib/src/evaluate/lm";
 import { PROFILES } from "../../kernel-lib/src/study/profile";
+import type { StoredResult } from "../../kernel-lib/src/study/store";
 
 export interface EngineTiming {
   engine: string;
@@ -49,4 +50,24 @@ export async function timeEngine(lm: CausalLM, specs: readonly EvalSpec[], log: 
   }
   const seconds = (Date.now() - t0) / 1000;
   return { timing: { engine: lm.engine, evaluations: specs.length, prompts, seconds, promptsPerSecond: prompts / seconds, classificationSeconds: cls, generationSeconds: gen }, scores };
+}
+
+/**
+ * The study's own evaluation stage, from its stored records (each keeps its engine and seconds):
+ * per engine, the records, items scored and the seconds they took (summed over worker processes,
+ * which run side by side, so this is compute time, not wall time).
+ */
+export function storedEvaluationTimes(records: readonly StoredResult[]): Record<string, { records: number; items: number; seconds: number; itemsPerSecond: number }> {
+  const out: Record<string, { records: number; items: number; seconds: number; itemsPerSecond: number }> = {};
+  for (const r of records) {
+    const e = (out[r.engine] ??= { records: 0, items: 0, seconds: 0, itemsPerSecond: 0 });
+    e.records++;
+    e.items += r.n;
+    e.seconds += r.seconds;
+  }
+  for (const e of Object.values(out)) {
+    e.seconds = +e.seconds.toFixed(1);
+    e.itemsPerSecond = +(e.items / e.seconds).toFixed(2);
+  }
+  return out;
 }

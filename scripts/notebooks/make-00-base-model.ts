@@ -73,7 +73,8 @@ await ftgen.showFigure(ftgen.barChart({ title: "Held-out perplexity", categories
 
 Greedy continuations (at most 40 tokens) of a few prompts: general text, and a prompt in the paper's
 own format, which the model never saw in pretraining.` },
-  { code: `const lm = ftgen.TfjsCausalLM.fromFolder(baseDir);
+  { code: `// The fastest engine here (onnxruntime when it loads, else tfjs); both give the same scores.
+const lm = await ftgen.loadCausalLM(baseDir);
 const modelKey = ftgen.folderHash(baseDir);
 async function continuations(prompts: string[]) {
   const ids = prompts.map((p) => ftgen.promptIds(lm.tokenizer, p));
