@@ -37,6 +37,8 @@ const TEXTS = [
 
 test("the tokenizer transformers.js reads from our tokenizer.json encodes as ours", () => {
   for (const t of TEXTS) assert.deepEqual(onnx.tokenizer.encode(t), ours.tokenizer.encode(t), t);
+  for (const t of TEXTS.slice(0, 5)) assert.equal(onnx.tokenizer.decode(ours.tokenizer.encode(t)), ours.tokenizer.decode(ours.tokenizer.encode(t)));
+  assert.equal(onnx.tokenizer.decode([]), "", "an empty generation (EOS first) decodes to the empty string");
   assert.equal(onnx.tokenizer.eosId, ours.tokenizer.eosId);
 });
 

@@ -64,7 +64,8 @@ class TokenizerAdapter implements Encoder {
     return this.tok.encode(text, { add_special_tokens: false });
   }
   decode(ids: ArrayLike<number>): string {
-    return this.tok.decode(Array.from(ids), { skip_special_tokens: false });
+    // transformers.js refuses an empty id list; an empty generation decodes to "" as ours does.
+    return ids.length === 0 ? "" : this.tok.decode(Array.from(ids), { skip_special_tokens: false });
   }
 }
 
