@@ -13,7 +13,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "../kernel-lib/src/model/backend";
 import { loadCausalLM, type EngineChoice } from "../kernel-lib/src/evaluate/engines";
-import { iclGrid, iclChecks } from "../kernel-lib/src/study/icl";
+import { iclGrid, iclChecks, iclBar, ICL_BAR } from "../kernel-lib/src/study/icl";
 import { ResultStore, folderHash } from "../kernel-lib/src/study/store";
 import { PROFILES } from "../kernel-lib/src/study/profile";
 import { projectRoot } from "../kernel-lib/src/util/paths";
@@ -38,8 +38,8 @@ async function main(): Promise<void> {
       console.log(`${c.task.padEnd(10)} map ${c.map}: 0-shot ${f(c.zeroShot.value)} [${f(c.zeroShot.ci.low)}, ${f(c.zeroShot.ci.high)}]  best k=${c.bestK.spec.k} ${f(c.bestK.value)} [${f(c.bestK.ci.low)}, ${f(c.bestK.ci.high)}]  k-shot > 0-shot: ${c.kShotBeatsZeroShot ? "yes" : "no"}` +
         (c.majority !== undefined ? `  majority ${f(c.majority)}, 0-shot above it: ${c.zeroShotAboveMajority ? "yes" : "no"}` : ""));
     }
-    const m0 = checks.filter((c) => c.map === 0);
-    console.log(`${dir}, ${items} items, map 0: k-shot beats 0-shot on ${m0.filter((c) => c.kShotBeatsZeroShot).length} of 5 tasks (bar: 3); 0-shot above majority on ${m0.filter((c) => c.zeroShotAboveMajority).length} of 3 (bar: 2)`);
+    const bar = iclBar(checks);
+    console.log(`${dir}, ${items} items, map 0: k-shot beats 0-shot on ${bar.kShotWins} of ${bar.tasks} tasks (bar: ${ICL_BAR.kShotWins}); 0-shot above majority on ${bar.aboveMajority} of ${bar.classificationTasks} (bar: ${ICL_BAR.aboveMajority})`);
   } finally {
     lm.dispose();
   }

@@ -75,7 +75,7 @@ export { modelCardMarkdown, type ModelCard, type Invocation } from "./pretrain/m
 export { ResultStore, evaluateCached, cachedOnly, folderHash, EVAL_CODE_VERSION, type StoredResult, type ModelRecord } from "./study/store";
 // the native addon (OpenBLAS under tfjs-wasm)
 export { useNativeBlas, nativeBlasInfo, type NativeBlasInfo } from "./model/native-blas";
-export { iclGrid, iclChecks, majorityBaseline, scoreVsKChart, type IclCheckRow, type IclGridOptions } from "./study/icl";
+export { iclGrid, iclChecks, iclBar, ICL_BAR, majorityBaseline, scoreVsKChart, type IclBar, type IclCheckRow, type IclGridOptions } from "./study/icl";
 export { projectRoot, baseModelDir } from "./util/paths";
 export { planStudy, testSetsFor, methodName, trainSizesFor, type StudySpec, type StudyPlan, type ModelJob, type EvalJob, type Method, type Scope } from "./study/plan";
 export { runStudy, recordRows, modelFolder, trainRecordsFor, type RunOptions, type RunEvent, type StudyRecord } from "./study/runner";

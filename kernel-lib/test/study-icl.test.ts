@@ -2,7 +2,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { fetchedFixture } from "./fixtures";
-import { iclChecks, majorityBaseline, scoreVsKChart } from "../src/study/icl";
+import { iclBar, iclChecks, majorityBaseline, scoreVsKChart, type IclCheckRow } from "../src/study/icl";
 import type { StoredResult } from "../src/study/store";
 import type { TaskName } from "../src/data/tasks";
 
@@ -43,4 +43,17 @@ test("scoreVsKChart: one line per (task, map), sorted by k, with asymmetric whis
   assert.deepEqual(t.y, [0.6, 0.9]);
   assert.deepEqual(t.error_y.array.map((v) => +v.toFixed(6)), [0.1, 0.03]);
   assert.deepEqual(t.error_y.arrayminus.map((v) => +v.toFixed(6)), [0.1, 0.05]);
+});
+
+test("iclBar: map 0 only; at least 3 k-shot wins and 2 tasks above majority", () => {
+  const row = (task: string, map: number, win: boolean, aboveMaj?: boolean) =>
+    ({ task, map, kShotBeatsZeroShot: win, majority: aboveMaj === undefined ? undefined : 0.5, zeroShotAboveMajority: aboveMaj }) as unknown as IclCheckRow;
+  const checks = [
+    row("summary", 0, true), row("question", 0, true), row("sentiment", 0, false, true), row("detection", 0, true, false), row("inference", 0, false, true),
+    row("sentiment", 1, true, true), row("inference", 1, true, false),
+  ];
+  assert.deepEqual(iclBar(checks), { kShotWins: 3, tasks: 5, aboveMajority: 2, classificationTasks: 3, kShotMet: true, majorityMet: true });
+  const fewer = iclBar(checks.filter((c) => !(c.map === 0 && c.task === "question")));
+  assert.equal(fewer.kShotWins, 2);
+  assert.equal(fewer.kShotMet, false, "map 1's wins do not count");
 });

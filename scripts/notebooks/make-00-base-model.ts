@@ -123,12 +123,10 @@ ftgen.showTable(ftgen.toDataFrame(checks.map((c) => ({ task: c.task, map: c.map,
   "k-shot > 0-shot": c.kShotBeatsZeroShot ? "yes" : "no",
   majority: c.majority === undefined ? "" : c.majority.toFixed(3),
   "0-shot > majority": c.zeroShotAboveMajority === undefined ? "" : c.zeroShotAboveMajority ? "yes" : "no" }))), { caption: "The bar, per task and map" });
-const m0 = checks.filter((c) => c.map === 0);
-const icl = m0.filter((c) => c.kShotBeatsZeroShot).length;
-const aboveMaj = m0.filter((c) => c.zeroShotAboveMajority).length;
+const baseBar = ftgen.iclBar(checks);
 ftgen.showText([
-  \`k-shot beats 0-shot (non-overlapping CIs, map 0) on \${icl} of 5 tasks: \${icl >= 3 ? "bar met" : "bar NOT met"}.\`,
-  \`0-shot above the majority baseline (map 0) on \${aboveMaj} of 3 classification tasks: \${aboveMaj >= 2 ? "bar met" : "bar NOT met"}.\`,
+  \`k-shot beats 0-shot (non-overlapping CIs, map 0) on \${baseBar.kShotWins} of \${baseBar.tasks} tasks: \${baseBar.kShotMet ? "bar met" : "bar NOT met"}.\`,
+  \`0-shot above the majority baseline (map 0) on \${baseBar.aboveMajority} of \${baseBar.classificationTasks} classification tasks: \${baseBar.majorityMet ? "bar met" : "bar NOT met"}.\`,
   \`Scale: \${(card.parameters / 1e6).toFixed(1)}M parameters and \${(t.tokensSeen / 1e6).toFixed(1)}M training tokens, against Llama-2's 7B and 2T: read every later notebook with that in mind.\`,
 ].join("\\n"), "Verdict at our scale");` },
 ]);

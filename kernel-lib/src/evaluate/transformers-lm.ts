@@ -5,14 +5,15 @@
  *
  *   const lm = await TransformersCausalLM.fromFolder("data/base-model");   // after exportOnnx
  *
- * Prompts are left-padded into batches; position ids come from the attention mask (transformers.js
- * computes them as Hugging Face does), so a padded row scores as it would alone.
+ * Prompts are left-padded into batches; position ids count each row's real tokens (from the attention
+ * mask), so a padded row scores as it would alone.
  */
 import fs from "node:fs";
 import path from "node:path";
 import type { CausalLM } from "./lm";
 import type { Encoder } from "../train/examples";
-import { leftPad } from "../model/inference";
+import { argmaxRow, leftPad } from "../model/inference";
+import { positionsFromMask } from "../model/llama";
 
 // transformers.js is an ES module: loaded on first use (a CommonJS build cannot `require` it).
 type Transformers = typeof import("@huggingface/transformers");
@@ -134,26 +135,11 @@ export class TransformersCausalLM implements CausalLM {
     return new TransformersCausalLM(model, tf, new TokenizerAdapter(tok, config), `transformers.js:${abs}`, config.max_position_embeddings ?? 2048, opts.batchSize ?? 16);
   }
 
-  private int64(rows: readonly (readonly number[])[]): unknown {
-    const W = rows[0].length;
-    const data = new BigInt64Array(rows.length * W);
-    rows.forEach((r, b) => { for (let j = 0; j < W; j++) data[b * W + j] = BigInt(r[j]); });
-    return new this.tf.Tensor("int64", data, [rows.length, W]);
-  }
-
-  /**
-   * Position ids (B, T) of the last T of the mask's positions, numbered as Hugging Face does: a
-   * row's real tokens 0, 1, 2, … in order, padding 1. Computed here (the numbers transformers.js
-   * would compute) because its version converts the whole (B, P + T) mask to BigInt every step.
-   */
-  private static positions(mask: readonly (readonly number[])[], T: number): number[][] {
-    return mask.map((m) => {
-      let n = 0;
-      for (let j = 0; j < m.length - T; j++) n += m[j];
-      const out: number[] = [];
-      for (let j = m.length - T; j < m.length; j++) out.push(m[j] ? n++ : 1);
-      return out;
-    });
+  /** An int64 tensor of `dims` from numbers. */
+  private int64(values: ArrayLike<number>, dims: number[]): unknown {
+    const data = new BigInt64Array(values.length);
+    for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]);
+    return new this.tf.Tensor("int64", data, dims);
   }
 
   /**
@@ -162,8 +148,11 @@ export class TransformersCausalLM implements CausalLM {
    * Returns logits (B, T', V) with T' = keep or T, and the cache after these positions.
    */
   private async forward(ids: readonly (readonly number[])[], mask: readonly (readonly number[])[], past: Cache | null, keep: number): Promise<{ logits: HfTensor; present: Cache }> {
-    const inputs: Record<string, unknown> = { input_ids: this.int64(ids), attention_mask: this.int64(mask) };
-    if (this.inputNames.has("position_ids")) inputs.position_ids = this.int64(TransformersCausalLM.positions(mask, ids[0].length));
+    const B = ids.length, T = ids[0].length, S = mask[0].length;
+    const flatMask = Int32Array.from(mask.flat());
+    const inputs: Record<string, unknown> = { input_ids: this.int64(ids.flat(), [B, T]), attention_mask: this.int64(flatMask, [B, S]) };
+    // Position ids from the mask, ours rather than transformers.js's, which converts the whole (B, P + T) mask to BigInt every step.
+    if (this.inputNames.has("position_ids")) inputs.position_ids = this.int64(positionsFromMask(flatMask, B, S, T), [B, T]);
     if (past) inputs.past_key_values = past;
     if (this.inputNames.has("num_logits_to_keep")) inputs.num_logits_to_keep = new this.tf.Tensor("int64", BigInt64Array.of(BigInt(keep)), []);
     const out = await this.model(inputs);
@@ -180,30 +169,18 @@ export class TransformersCausalLM implements CausalLM {
     return { length: P, cache: present };
   }
 
-  /** A batch-1 cache repeated to B rows. */
-  private expand(cache: Cache, B: number): Cache {
-    const out: Cache = {};
-    for (const [k, t] of Object.entries(cache)) {
-      const n = t.data.length;
-      const data = new (t.data.constructor as new (n: number) => HfTensor["data"])(n * B);
-      for (let b = 0; b < B; b++) (data as Float32Array).set(t.data as Float32Array, b * n);
-      out[k] = new this.tf.Tensor(t.type as "float32", data as Float32Array, [B, ...t.dims.slice(1)]) as unknown as HfTensor;
-    }
-    return out;
-  }
-
   /** Runs rows after a shared prefix: (B, L) left-padded suffixes, the mask over prefix + suffix, logits of the last position. */
   private async afterPrefix(rows: readonly (readonly number[])[], pre: { length: number; cache: Cache | null }): Promise<{ logits: HfTensor; present: Cache; mask: number[][] }> {
     const { ids, mask } = leftPad(rows.map((r) => r.slice(pre.length)), this.tokenizer.padId);
     const full = mask.map((m) => [...new Array<number>(pre.length).fill(1), ...m]);
-    const r = await this.forward(ids, full, pre.cache ? this.expand(pre.cache, rows.length) : null, 1);
+    const r = await this.forward(ids, full, pre.cache ? this.selectRows(pre.cache, rows.map(() => 0)) : null, 1);
     return { ...r, mask: full };
   }
 
-  /** Row b's logits at the last position returned. */
-  private static lastRow(logits: HfTensor, b: number): Float32Array {
-    const [, T, V] = logits.dims;
-    return (logits.data as Float32Array).subarray((b * T + T - 1) * V, (b * T + T) * V);
+  /** Row b's logits at the last position returned: its index as a row of the flat (B·T', V) data. */
+  private static lastRow(logits: HfTensor, b: number): number {
+    const T = logits.dims[1];
+    return b * T + T - 1;
   }
 
   async nextTokenLogProbs(prompts: readonly number[][], candidates: readonly number[]): Promise<number[][]> {
@@ -212,7 +189,11 @@ export class TransformersCausalLM implements CausalLM {
     for (let i = 0; i < prompts.length; i += this.batchSize) {
       const chunk = prompts.slice(i, i + this.batchSize);
       const { logits } = await this.afterPrefix(chunk, pre);
-      chunk.forEach((_, b) => out.push(logSoftmaxAt(TransformersCausalLM.lastRow(logits, b), candidates)));
+      const V = logits.dims[2], data = logits.data as Float32Array;
+      chunk.forEach((_, b) => {
+        const r = TransformersCausalLM.lastRow(logits, b);
+        out.push(logSoftmaxAt(data.subarray(r * V, (r + 1) * V), candidates));
+      });
     }
     return out;
   }
@@ -243,7 +224,7 @@ export class TransformersCausalLM implements CausalLM {
       let { logits, present, mask } = await this.afterPrefix(chunk, pre);
       // Greedy, as tfjs's loop: a row ends at EOS (not returned) or where `stop` first holds.
       while (active.length > 0) {
-        const next = active.map((_, r) => argmax(TransformersCausalLM.lastRow(logits, r)));
+        const next = active.map((_, r) => argmaxRow(logits.data as Float32Array, TransformersCausalLM.lastRow(logits, r), logits.dims[2]));
         const keep: number[] = [];
         next.forEach((id, r) => {
           const row = fresh[active[r]];
@@ -266,7 +247,7 @@ export class TransformersCausalLM implements CausalLM {
     return out;
   }
 
-  /** The cache of some batch rows only (`rows`: batch indices, in order). */
+  /** The cache of the given batch rows, in that order (a row may repeat: the prefix's one row serves a whole batch). */
   private selectRows(cache: Cache, rows: readonly number[]): Cache {
     const out: Cache = {};
     for (const [k, t] of Object.entries(cache)) {
@@ -281,11 +262,4 @@ export class TransformersCausalLM implements CausalLM {
   dispose(): void {
     void this.model.dispose();
   }
-}
-
-/** Index of the first largest value. */
-function argmax(row: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
-  return best;
 }

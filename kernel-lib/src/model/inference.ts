@@ -165,7 +165,7 @@ export interface Generation {
 }
 
 /** Index of the largest value in row `r` of a (rows, V) array; the first one on ties. */
-function argmaxRow(data: ArrayLike<number>, r: number, V: number): number {
+export function argmaxRow(data: ArrayLike<number>, r: number, V: number): number {
   let best = 0, bestV = -Infinity;
   for (let i = 0; i < V; i++) {
     const v = data[r * V + i];

@@ -198,11 +198,12 @@ export async function runPretrain(opts: PretrainOptions): Promise<PretrainOutcom
   }));
 
   fs.mkdirSync(runDir, { recursive: true });
-  if (from && fromRun && !latestStep(runDir)) {
+  let latest = latestStep(runDir);
+  if (from && fromRun && !latest) {
     startFromRun(from, runDir, runKey, fromRun.step);
     log(`starting from the finished run in ${from} (step ${fromRun.step}): its weights, optimizer moments and data position carry over`);
+    latest = latestStep(runDir);
   }
-  const latest = latestStep(runDir);
   if (latest && latest.runKey !== runKey) {
     if (!opts.restart) {
       throw new Error(`${path.join(runDir, "latest.json")}: the checkpoint there (step ${latest.step}) belongs to another run (the recipe or the corpus changed); pass --restart to discard it`);

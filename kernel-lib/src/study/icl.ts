@@ -80,6 +80,33 @@ export function iclChecks(results: readonly StoredResult[]): IclCheckRow[] {
   return rows;
 }
 
+/** Issue 4's bar for a base model, on map 0 (the paper's main prompt format). */
+export interface IclBar {
+  /** Tasks whose best k-shot CI lies wholly above 0-shot's, of `tasks`. */
+  kShotWins: number;
+  tasks: number;
+  /** Classification tasks whose 0-shot CI lies wholly above the majority baseline, of `classificationTasks`. */
+  aboveMajority: number;
+  classificationTasks: number;
+  /** At least 3 k-shot wins; at least 2 tasks above majority. */
+  kShotMet: boolean;
+  majorityMet: boolean;
+}
+
+export const ICL_BAR = { kShotWins: 3, aboveMajority: 2 } as const;
+
+/** The bar from iclChecks' rows (map 0 only). */
+export function iclBar(checks: readonly IclCheckRow[]): IclBar {
+  const m0 = checks.filter((c) => c.map === 0);
+  const cls = m0.filter((c) => c.majority !== undefined);
+  const kShotWins = m0.filter((c) => c.kShotBeatsZeroShot).length;
+  const aboveMajority = cls.filter((c) => c.zeroShotAboveMajority).length;
+  return {
+    kShotWins, tasks: m0.length, aboveMajority, classificationTasks: cls.length,
+    kShotMet: kShotWins >= ICL_BAR.kShotWins, majorityMet: aboveMajority >= ICL_BAR.aboveMajority,
+  };
+}
+
 /** Score vs k, one line per (task, map), CI whiskers; generation and classification share a [0, 1] axis. */
 export function scoreVsKChart(results: readonly StoredResult[], title = "Score vs number of demonstrations"): Figure {
   const groups = groupBy(results, (r) => `${r.spec.task} · map ${r.spec.map}`);
