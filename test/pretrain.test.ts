@@ -17,6 +17,7 @@ import { SOURCES } from "../kernel-lib/src/pretrain/sources";
 import { makeRng } from "../kernel-lib/src/util/random";
 import type { CorpusDoc } from "../kernel-lib/src/pretrain/types";
 import type { ModelCard } from "../kernel-lib/src/pretrain/model-card";
+import { answerBoundaryMismatches } from "../kernel-lib/src/prompts/boundary";
 
 const WORDS = "the a cat dog bird sat ran on in under mat log tree house big small red green happy sad good bad very and".split(" ");
 
@@ -119,6 +120,11 @@ test("pretrain: stopped by its step budget, resumed, completed and exported; the
   assert.equal(card.files.bytes, fs.statSync(path.join(dir, "model.safetensors")).size);
   const md = fs.readFileSync(path.join(dir, "MODEL_CARD.md"), "utf8");
   assert.match(md, /## Held-out loss/);
+  // the tokenizer's pre-tokenizer and its answer boundaries, as prompts/boundary.ts computes them
+  const exportedTok = BpeTokenizer.load(dir);
+  assert.equal(card.corpus.tokenizerPretokenizer, "llama3");
+  assert.deepEqual(card.corpus.answerBoundaryMismatches, answerBoundaryMismatches(exportedTok).map((m) => `${m.map}/${m.task}/${m.answer}`));
+  assert.match(md, /llama3 pre-tokenizer/);
   assert.match(md, /\| steps \| 8 of 8 \|/);
 
   // the loss curve: one point a step, the steps replayed after the stop not doubled

@@ -15,6 +15,7 @@ export { labelBalance } from "./data/validate";
 // prompts
 export * from "./prompts/maps";
 export * from "./prompts/build";
+export * from "./prompts/boundary";
 
 // study
 export * from "./study/profile";

@@ -64,6 +64,12 @@ test("held-out loss per cell, kind, source and in all, as computed window by win
   assert.ok(Math.abs(r.all.loss - mean(...Object.values(cells))) < 1e-5);
   assert.ok(Math.abs(r.all.perplexity - Math.exp(r.all.loss)) < 1e-6);
   assert.equal(r.all.docs, 5);
+  // per character: the same summed loss over the text's characters (a char tokenizer: chars = tokens − 2 per doc + 1)
+  const brown = cells["general/brown"], brownChars = DOCS[0].text.length + DOCS[1].text.length;
+  assert.equal(r.bySource.brown.chars, brownChars);
+  assert.ok(Math.abs(r.bySource.brown.lossPerChar - brown.sum / brownChars) < 1e-5);
+  assert.ok(Math.abs(r.bySource.brown.lossPerChar - r.bySource.brown.loss * brown.tokens / brownChars) < 1e-5);
+  assert.equal(r.all.chars, DOCS.reduce((s, d) => s + d.text.length, 0));
   // a fresh model is near uniform over 32 ids
   assert.ok(Math.abs(r.all.loss - Math.log(32)) < 0.2, `fresh loss ${r.all.loss}`);
   // batch size does not change the result

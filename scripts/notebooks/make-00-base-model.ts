@@ -88,6 +88,26 @@ ftgen.showTable(ftgen.toDataFrame(await continuations([
   "A dog is a",
   ftgen.kShotPrompt("sentiment", "amazon", amazon, 2, 0),
 ])), { caption: "Greedy continuations" });` },
+  { md: `## The answer boundary
+
+The paper writes each answer straight after its template's colon: a demonstration reads
+\`### Sentiment:positive\`. The model reads a demonstration, like its pretraining text, as one string;
+but it is *scored* from the prompt alone, which ends at the colon, with the label tokenized on its own.
+Where the tokenizer cuts \`prompt + answer\` differently from \`prompt\` then \`answer\`, the model is
+asked for a token it never saw at that place, and demonstrations cannot show it the answer's form.
+
+A Llama-3-style pre-tokenizer joins one punctuation mark to the word after it, so \`:positive\` is one
+piece: every map-0 prompt disagrees. A GPT-2-style one keeps the colon apart; only a prompt that ends in
+a space (map 1's inference, \`The relation is \`) still disagrees, as with most BPE tokenizers. The
+table lists the shipped tokenizer's disagreements (\`answerBoundaryMismatches\`, checked for every
+task, map and label; a sample sentence for generation tasks).` },
+  { code: `const boundary = ftgen.answerBoundaryMismatches(lm.tokenizer);
+const pre = card.corpus.tokenizerPretokenizer ?? "llama3";
+if (boundary.length === 0) ftgen.showText(\`\${pre} pre-tokenizer: every prompt of both maps tokenizes as a prefix of prompt + answer.\`, "Answer boundary");
+else ftgen.showTable(ftgen.toDataFrame(boundary.map((m) => ({ map: m.map, task: m.task, answer: m.answer,
+  "prompt end, then answer, tokenized apart": m.apart.map((p) => JSON.stringify(p)).join(" "),
+  "tokenized together": m.together.map((p) => JSON.stringify(p)).join(" ") }))),
+  { caption: \`\${pre} pre-tokenizer: \${boundary.length} answer boundaries tokenize differently apart and together\` });` },
   { md: `## Can it learn from demonstrations?
 
 The study's question "does fine-tuning change the benefit of in-context examples?" needs a base model

@@ -15,7 +15,8 @@ import { makeRng, shuffled, type Rng } from "../util/random";
 import { loadManifest } from "../data/manifest";
 import { loadDataset, loadFewShot } from "../data/load";
 import type { TaskName } from "../data/tasks";
-import { trainTokenizerWithStats } from "../model/tokenizer";
+import { trainTokenizerWithStats, type PreTokenizerKind } from "../model/tokenizer";
+import { answerBoundaryMismatches } from "../prompts/boundary";
 import { SOURCES, installedVersion, sourceSpec, type SourceId } from "./sources";
 import { loadSources, type LoadedSources } from "./load-sources";
 import { generalDocs } from "./general";
@@ -59,6 +60,13 @@ export interface CorpusConfig {
   shardDocs: number;
   /** Tokenizer vocabulary size. */
   vocabSize: number;
+  /**
+   * The tokenizer's pre-tokenizer (absent: "llama3"). "llama3" joins one punctuation mark to the
+   * word after it, so the paper's answers ("Sentiment:positive") become ":positive" inside a
+   * demonstration while a prompt ends in a lone ":"; "gpt2" keeps punctuation apart, so a prompt's
+   * tokens are a prefix of prompt + answer's (see prompts/boundary.ts).
+   */
+  pretokenizer?: PreTokenizerKind;
   contamination: { n: number; maxOverlap: number; maxPaperTrainOverlap: number };
 }
 
@@ -275,10 +283,14 @@ export function buildCorpus(opts: BuildOptions): BuildResult {
   lap("write", t);
 
   t = Date.now();
-  log(`training a ${config.vocabSize}-token BPE tokenizer on the training documents`);
-  const { tokenizer, stats: tokStats } = trainTokenizerWithStats(trainDocs.map((d) => d.text), { vocabSize: config.vocabSize });
+  log(`training a ${config.vocabSize}-token BPE tokenizer (${config.pretokenizer ?? "llama3"} pre-tokenizer) on the training documents`);
+  const { tokenizer, stats: tokStats } = trainTokenizerWithStats(trainDocs.map((d) => d.text), { vocabSize: config.vocabSize, pretokenizer: config.pretokenizer });
   tokenizer.save(tmp);
   lap("tokenizer", t);
+  // A model cannot follow a demonstration across a boundary that tokenizes differently at scoring time.
+  const boundary = answerBoundaryMismatches(tokenizer);
+  log(`answer boundary: ${boundary.length} of the paper's (map, task, answer) cases tokenize differently apart and together` +
+    (boundary.length ? ` (${boundary.map((m) => `${m.map}/${m.task}/${m.answer}`).join(", ")})` : ""));
 
   t = Date.now();
   log("counting tokens");
@@ -292,7 +304,7 @@ export function buildCorpus(opts: BuildOptions): BuildResult {
     inputHash: hash, formatVersion: CORPUS_FORMAT_VERSION, config,
     sources: config.sources.map((id) => ({ ...sourceSpec(id), installed: versions[id] })),
     paperTrainFiles: paper.files, paperTrainExcluded: paper.excluded, shards, heldout: "heldout.jsonl",
-    tokenizer: { vocabSize: tokenizer.vocabSize, ...tokStats },
+    tokenizer: { vocabSize: tokenizer.vocabSize, pretokenizer: tokenizer.pretokenizer, ...tokStats, answerBoundaryMismatches: boundary },
     timings, seconds, node: process.version, created: new Date().toISOString(),
   };
   fs.writeFileSync(path.join(tmp, "build.json"), JSON.stringify(build, null, 1) + "\n");

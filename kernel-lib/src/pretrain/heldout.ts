@@ -3,7 +3,9 @@
  * held-out documents, per document kind, per source and overall. Each (kind, source) cell is packed
  * on its own, exactly as training packs (BOS + ids + EOS, windows of seqLen + 1, stride seqLen), in
  * file order and with the last shorter window kept, so that every token but a cell's first is
- * scored once. Kind and source figures are token-weighted means over their cells.
+ * scored once. Kind and source figures are token-weighted means over their cells. Loss per character
+ * (the same sum over the documents' characters) compares models whose tokenizers differ: a smaller
+ * vocabulary cuts text into more, easier tokens, so its loss per token is not comparable.
  */
 import * as tf from "@tensorflow/tfjs";
 import { collate, type Encoder } from "../train/examples";
@@ -19,6 +21,10 @@ export interface HeldoutScore {
   /** Mean cross-entropy in nats per token. */
   loss: number;
   perplexity: number;
+  /** Characters of the documents' text (UTF-16 code units, as String.length counts). */
+  chars: number;
+  /** The summed cross-entropy over `chars`: nats per character, comparable across tokenizers. */
+  lossPerChar: number;
 }
 
 export interface HeldoutReport {
@@ -36,14 +42,15 @@ export interface HeldoutOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-interface Cell { kind: string; source: string; docs: number; sum: number; tokens: number }
+interface Cell { kind: string; source: string; docs: number; chars: number; sum: number; tokens: number }
 
 function score(cells: readonly Cell[]): HeldoutScore {
   const docs = cells.reduce((s, c) => s + c.docs, 0);
   const tokens = cells.reduce((s, c) => s + c.tokens, 0);
   const sum = cells.reduce((s, c) => s + c.sum, 0);
+  const chars = cells.reduce((s, c) => s + c.chars, 0);
   const loss = tokens > 0 ? sum / tokens : NaN;
-  return { docs, tokens, loss, perplexity: Math.exp(loss) };
+  return { docs, tokens, loss, perplexity: Math.exp(loss), chars, lossPerChar: chars > 0 ? sum / chars : NaN };
 }
 
 function groupBy(cells: readonly Cell[], key: (c: Cell) => string): Record<string, HeldoutScore> {
@@ -55,12 +62,13 @@ function groupBy(cells: readonly Cell[], key: (c: Cell) => string): Record<strin
 export function heldoutLoss(model: TrainableModel, enc: Encoder, docs: readonly CorpusDoc[], opts: HeldoutOptions): HeldoutReport {
   if (docs.length === 0) throw new Error("heldoutLoss: no documents");
   const batchSize = opts.batchSize ?? 16;
-  const byCell = new Map<string, { kind: string; source: string; ids: number[][] }>();
+  const byCell = new Map<string, { kind: string; source: string; chars: number; ids: number[][] }>();
   for (const d of docs) {
     const key = `${d.kind}\u0000${d.source}`;
     let c = byCell.get(key);
-    if (!c) { c = { kind: d.kind, source: d.source, ids: [] }; byCell.set(key, c); }
+    if (!c) { c = { kind: d.kind, source: d.source, chars: 0, ids: [] }; byCell.set(key, c); }
     c.ids.push(enc.encode(d.text));
+    c.chars += d.text.length;
   }
   const packed = [...byCell.values()].map((c) => ({
     ...c, seqs: packedExamples(packDocuments(c.ids, { seqLen: opts.seqLen, bosId: enc.bosId, eosId: enc.eosId, keepPartial: true })),
@@ -78,7 +86,7 @@ export function heldoutLoss(model: TrainableModel, enc: Encoder, docs: readonly 
       done += batch.targetTokens;
       opts.onProgress?.(done, total);
     }
-    return { kind: c.kind, source: c.source, docs: c.ids.length, sum, tokens };
+    return { kind: c.kind, source: c.source, docs: c.ids.length, chars: c.chars, sum, tokens };
   });
   return { seqLen: opts.seqLen, all: score(cells), byKind: groupBy(cells, (c) => c.kind), bySource: groupBy(cells, (c) => c.source) };
 }

@@ -62,6 +62,10 @@ export interface ModelCard {
     heldoutDocs: number;
     heldoutTokens: number;
     tokenizerVocab: number;
+    /** The tokenizer's pre-tokenizer (absent in cards written before it was recorded: "llama3"). */
+    tokenizerPretokenizer?: string;
+    /** The paper's answer boundaries ("map/task/answer") that tokenize differently apart and together (prompts/boundary.ts). */
+    answerBoundaryMismatches?: string[];
     sources: CardSource[];
     byKind: Record<string, { docs: number; tokens: number }>;
     paperTrainFiles: string[];
@@ -116,7 +120,8 @@ export function modelCardMarkdown(c: ModelCard): string {
     `|---|---|`,
     `| architecture | LlamaForCausalLM: ${a.num_hidden_layers} layers, width ${a.hidden_size}, ${a.num_attention_heads} heads (${a.num_key_value_heads} KV), SwiGLU MLP ${a.intermediate_size}, RoPE θ ${a.rope_theta}, ${a.tie_word_embeddings ? "tied" : "untied"} embeddings |`,
     `| parameters | ${n(c.parameters)} |`,
-    `| vocabulary | ${n(a.vocab_size)} (byte-level BPE trained on the corpus) |`,
+    `| vocabulary | ${n(a.vocab_size)} (byte-level BPE trained on the corpus, ${c.corpus.tokenizerPretokenizer ?? "llama3"} pre-tokenizer) |`,
+    ...(c.corpus.answerBoundaryMismatches ? [`| answer boundary | ${c.corpus.answerBoundaryMismatches.length === 0 ? "every paper prompt tokenizes as a prefix of prompt + answer" : `${c.corpus.answerBoundaryMismatches.length} paper prompt/answer pairs tokenize differently apart and together: ${c.corpus.answerBoundaryMismatches.join(", ")}`} |`] : []),
     `| context | ${r.seqLen} tokens trained (max_position_embeddings ${a.max_position_embeddings}) |`,
     `| weights | \`${c.files.weights}\`, ${c.files.dtype}, ${(c.files.bytes / 1e6).toFixed(1)} MB |`,
     "",

@@ -89,9 +89,11 @@ export function parsePretrainConfig(raw: unknown, source = "pretrain config"): P
   }
   if (raw.corpus !== undefined) {
     if (!isObject(raw.corpus)) throw new Error(`${source}: corpus must be an object (overrides of the corpus defaults)`);
-    only(source, "corpus", raw.corpus, [...Object.keys(DEFAULT_CORPUS_CONFIG), "paperLabelShare"]);
+    only(source, "corpus", raw.corpus, [...Object.keys(DEFAULT_CORPUS_CONFIG), "paperLabelShare", "pretokenizer"]);
     const share = raw.corpus.paperLabelShare;
     if (share !== undefined) checkNumber(source, "corpus.paperLabelShare", share, "unit");
+    const pre = raw.corpus.pretokenizer;
+    if (pre !== undefined && pre !== "llama3" && pre !== "gpt2") throw new Error(`${source}: corpus.pretokenizer must be "llama3" or "gpt2" (got ${JSON.stringify(pre)})`);
   }
   if (!isObject(raw.model)) throw new Error(`${source}: model must be an object (a Hugging Face LlamaConfig)`);
   if (!isObject(raw.train)) throw new Error(`${source}: train must be an object`);

@@ -1,0 +1,70 @@
+/**
+ * The answer boundary: does a prompt tokenize as a prefix of prompt + answer?
+ *
+ * The paper writes the answer right after the template ("### Sentiment:positive"). A model reads
+ * its demonstrations (and its pretraining text) tokenized as one string, but it is scored and
+ * decodes from the prompt alone, with the label tokenized on its own. When the two disagree at the
+ * boundary, the model is asked for a token sequence it never saw there. A Llama-3-style
+ * pre-tokenizer joins one punctuation mark to the next word (":positive" is one piece), so every
+ * map-0 prompt, ending in ":", disagrees; a GPT-2-style one keeps ":" apart and agrees. A prompt
+ * that ends in a space (map 1's inference, "The relation is ") disagrees with both, as it does with
+ * most BPE tokenizers.
+ */
+import { TASKS, type TaskName } from "../data/tasks";
+import type { Encoder } from "../train/examples";
+import { PROMPT_MAP_IDS, type PromptMapId } from "./maps";
+import { ZERO_SHOT_PREFIX, fillTemplate } from "./build";
+import { PROMPT_MAPS } from "./maps";
+
+/** Field values for the check: plain sentences, as the paper's inputs are. */
+const SAMPLE_FIELDS: Readonly<Record<string, string>> = {
+  input: "The new library opened on Monday and was full by noon.",
+  answer: "the library",
+  input_1: "The library opened on Monday.",
+  input_2: "On Monday the library opened.",
+};
+/** Generation answers start with a word, as the paper's targets do. */
+const SAMPLE_TARGETS: Readonly<Record<string, string>> = {
+  summary: "A new library opened.",
+  question: "What opened on Monday?",
+};
+
+export interface BoundaryMismatch {
+  task: TaskName;
+  map: PromptMapId;
+  answer: string;
+  /** Token pieces of the prompt's end, then of the answer, each tokenized on its own. */
+  apart: string[];
+  /** Token pieces of the same text tokenized as one string. */
+  together: string[];
+}
+
+/** Does `prompt` tokenize as a prefix of `prompt + answer`, with the answer's tokens after it? */
+export function boundaryAgrees(enc: Pick<Encoder, "encode">, prompt: string, answer: string): boolean {
+  const apart = [...enc.encode(prompt), ...enc.encode(answer)];
+  const together = enc.encode(prompt + answer);
+  return apart.length === together.length && apart.every((id, i) => id === together[i]);
+}
+
+/**
+ * Every (task, map, answer) of the paper's prompt maps whose boundary disagrees under `enc`: each
+ * classification label, and a sample target for generation tasks. Empty when all agree.
+ */
+export function answerBoundaryMismatches(enc: Pick<Encoder, "encode" | "decode">): BoundaryMismatch[] {
+  const out: BoundaryMismatch[] = [];
+  const pieces = (ids: readonly number[]): string[] => ids.map((id) => enc.decode([id]));
+  for (const map of PROMPT_MAP_IDS) {
+    for (const task of Object.keys(TASKS) as TaskName[]) {
+      const prompt = ZERO_SHOT_PREFIX + fillTemplate(PROMPT_MAPS[map][task], SAMPLE_FIELDS);
+      const answers = TASKS[task].labels ?? [SAMPLE_TARGETS[task]];
+      for (const answer of answers) {
+        if (boundaryAgrees(enc, prompt, answer)) continue;
+        const p = enc.encode(prompt);
+        const tail = p.slice(-2);
+        const together = enc.encode(prompt + answer).slice(p.length - tail.length);
+        out.push({ task, map, answer, apart: [...pieces(tail), ...pieces(enc.encode(answer))], together: pieces(together) });
+      }
+    }
+  }
+  return out;
+}
