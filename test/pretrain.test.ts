@@ -209,6 +209,8 @@ test("pretrain: bad input fails with one line naming the file and the item", asy
   await assert.rejects(run(), oneLine(/recipe\.json: train\.lr must be a number \(got "fast"\)/));
   fs.writeFileSync(config, JSON.stringify({ ...recipe(vocab), extra: 1 }));
   await assert.rejects(run(), oneLine(/recipe\.json: unknown field \.extra/));
+  fs.writeFileSync(config, JSON.stringify({ ...recipe(vocab), corpus: { pretokenizer: "bert" } }));
+  await assert.rejects(run(), oneLine(/recipe\.json: corpus\.pretokenizer must be "llama3" or "gpt2" \(got "bert"\)/));
   fs.writeFileSync(config, "{");
   await assert.rejects(run(), oneLine(/recipe\.json: not valid JSON/));
   fs.writeFileSync(config, JSON.stringify(recipe(vocab + 1)));

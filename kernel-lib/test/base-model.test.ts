@@ -15,6 +15,7 @@ import { heldoutLoss } from "../src/pretrain/heldout";
 import { readCorpusJsonl } from "../src/pretrain/corpus";
 import type { ModelCard } from "../src/pretrain/model-card";
 import { baseModelDir } from "../src/util/paths";
+import { answerBoundaryMismatches } from "../src/prompts/boundary";
 
 const dir = baseModelDir(); // data/base-model (FTGEN_BASE_MODEL checks another export)
 
@@ -39,4 +40,15 @@ test("the shipped base model loads, and its card matches its files and its held-
   assert.equal(got.tokens, card.heldoutSample.tokens);
   assert.ok(Math.abs(got.loss - card.heldoutSample.loss) < 0.01, `recomputed ${got.loss}, card ${card.heldoutSample.loss}`);
   model.dispose();
+});
+
+test("the shipped tokenizer keeps every answer boundary but map 1's trailing space, and its card says so", () => {
+  const card = JSON.parse(fs.readFileSync(path.join(dir, "model-card.json"), "utf8")) as ModelCard;
+  const tok = BpeTokenizer.load(dir);
+  const found = answerBoundaryMismatches(tok).map((m) => `${m.map}/${m.task}/${m.answer}`);
+  assert.deepEqual(found, ["1/inference/entailment", "1/inference/neutral", "1/inference/contradiction"]);
+  assert.equal(card.corpus.tokenizerPretokenizer, tok.pretokenizer);
+  assert.deepEqual(card.corpus.answerBoundaryMismatches, found);
+  // the labels are one token each, so first-token scoring sees the whole word
+  for (const label of ["positive", "negative", "yes", "no", "entailment", "neutral", "contradiction"]) assert.equal(tok.encode(label).length, 1, label);
 });
