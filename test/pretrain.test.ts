@@ -17,7 +17,7 @@ import { SOURCES } from "../kernel-lib/src/pretrain/sources";
 import { makeRng } from "../kernel-lib/src/util/random";
 import type { CorpusDoc } from "../kernel-lib/src/pretrain/types";
 import type { ModelCard } from "../kernel-lib/src/pretrain/model-card";
-import { answerBoundaryMismatches } from "../kernel-lib/src/prompts/boundary";
+import { answerBoundaryMismatches, boundaryCase } from "../kernel-lib/src/prompts/boundary";
 
 const WORDS = "the a cat dog bird sat ran on in under mat log tree house big small red green happy sad good bad very and".split(" ");
 
@@ -123,7 +123,7 @@ test("pretrain: stopped by its step budget, resumed, completed and exported; the
   // the tokenizer's pre-tokenizer and its answer boundaries, as prompts/boundary.ts computes them
   const exportedTok = BpeTokenizer.load(dir);
   assert.equal(card.corpus.tokenizerPretokenizer, "llama3");
-  assert.deepEqual(card.corpus.answerBoundaryMismatches, answerBoundaryMismatches(exportedTok).map((m) => `${m.map}/${m.task}/${m.answer}`));
+  assert.deepEqual(card.corpus.answerBoundaryMismatches, answerBoundaryMismatches(exportedTok).map(boundaryCase));
   assert.match(md, /llama3 pre-tokenizer/);
   assert.match(md, /\| steps \| 8 of 8 \|/);
 

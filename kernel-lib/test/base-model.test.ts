@@ -15,7 +15,7 @@ import { heldoutLoss } from "../src/pretrain/heldout";
 import { readCorpusJsonl } from "../src/pretrain/corpus";
 import type { ModelCard } from "../src/pretrain/model-card";
 import { baseModelDir } from "../src/util/paths";
-import { answerBoundaryMismatches } from "../src/prompts/boundary";
+import { answerBoundaryMismatches, boundaryCase } from "../src/prompts/boundary";
 
 const dir = baseModelDir(); // data/base-model (FTGEN_BASE_MODEL checks another export)
 
@@ -45,7 +45,7 @@ test("the shipped base model loads, and its card matches its files and its held-
 test("the shipped tokenizer keeps every answer boundary but map 1's trailing space, and its card says so", () => {
   const card = JSON.parse(fs.readFileSync(path.join(dir, "model-card.json"), "utf8")) as ModelCard;
   const tok = BpeTokenizer.load(dir);
-  const found = answerBoundaryMismatches(tok).map((m) => `${m.map}/${m.task}/${m.answer}`);
+  const found = answerBoundaryMismatches(tok).map(boundaryCase);
   assert.deepEqual(found, ["1/inference/entailment", "1/inference/neutral", "1/inference/contradiction"]);
   assert.equal(card.corpus.tokenizerPretokenizer, tok.pretokenizer);
   assert.deepEqual(card.corpus.answerBoundaryMismatches, found);

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { trainTokenizer, type PreTokenizerKind } from "../src/model/tokenizer";
-import { answerBoundaryMismatches, boundaryAgrees } from "../src/prompts/boundary";
+import { answerBoundaryMismatches, boundaryAgrees, boundaryCase } from "../src/prompts/boundary";
 
 const LINES = [
   "### Input:\nThe lamp works well.\n### Sentiment:positive",
@@ -25,7 +25,7 @@ test("llama3 pre-tokenizer: ':' joins the label after it, so map-0 classificatio
   assert.equal(boundaryAgrees(tok, "### Sentiment:", "positive"), false);
   const m = answerBoundaryMismatches(tok);
   const sentiment = m.find((x) => x.map === 0 && x.task === "sentiment" && x.answer === "positive");
-  assert.ok(sentiment, JSON.stringify(m.map((x) => `${x.map}/${x.task}/${x.answer}`)));
+  assert.ok(sentiment, JSON.stringify(m.map(boundaryCase)));
   // apart: the prompt's lone ":" then the label; together: one ":positive"-led piece
   assert.equal(sentiment.apart.at(-1 - tok.encode("positive").length), ":");
   assert.ok(sentiment.together.at(-1)?.startsWith(":"), JSON.stringify(sentiment.together));
@@ -36,7 +36,7 @@ test("gpt2 pre-tokenizer: every prompt is a prefix of prompt + answer except map
   const tok = tokenizer("gpt2");
   assert.equal(boundaryAgrees(tok, "### Sentiment:", "positive"), true);
   const m = answerBoundaryMismatches(tok);
-  assert.deepEqual(m.map((x) => `${x.map}/${x.task}/${x.answer}`), ["1/inference/entailment", "1/inference/neutral", "1/inference/contradiction"]);
+  assert.deepEqual(m.map(boundaryCase), ["1/inference/entailment", "1/inference/neutral", "1/inference/contradiction"]);
   // "The relation is " + "neutral": a lone " " apart, " neutral"-led together
   assert.deepEqual(m[1].apart.slice(0, 2), [" is", " "]);
   assert.equal(m[1].together[1].startsWith(" n"), true);

@@ -127,7 +127,8 @@ export function specialTokenRegex(specials: readonly string[] = SPECIAL_TOKENS):
  * "gpt2": the GPT-2 regex built into the `ByteLevel` pre-tokenizer (use_regex true); digits are not
  * grouped. Default "llama3".
  */
-export type PreTokenizerKind = "llama3" | "gpt2";
+export const PRE_TOKENIZER_KINDS = ["llama3", "gpt2"] as const;
+export type PreTokenizerKind = (typeof PRE_TOKENIZER_KINDS)[number];
 
 /** The "llama3" pattern as written into tokenizer.json (Oniguruma syntax). */
 export const LLAMA3_SPLIT_PATTERN =
@@ -305,7 +306,7 @@ export function parseTokenizerJson(text: string): ParsedTokenizerJson {
   if (doc.normalizer != null) fail("a normalizer is not supported");
 
   let kind: PreTokenizerKind | null = null;
-  for (const k of ["llama3", "gpt2"] as const) if (sameJson(doc.pre_tokenizer, preTokenizerJson(k))) kind = k;
+  for (const k of PRE_TOKENIZER_KINDS) if (sameJson(doc.pre_tokenizer, preTokenizerJson(k))) kind = k;
   if (kind === null) fail("unsupported pre_tokenizer (expected ftgen's llama3 Split+ByteLevel or GPT-2 ByteLevel)");
 
   const added = (doc.added_tokens ?? []) as Array<{ id: number; content: string; special?: boolean }>;

@@ -34,7 +34,7 @@ import { trainBpe, type BpeTrainOptions, type BpeTrainResult } from "./tokenizer
 
 export {
   BOS_ID, BOS_TOKEN, EOS_ID, EOS_TOKEN, PAD_ID, PAD_TOKEN, SPECIAL_TOKENS, BYTE_OFFSET, FIRST_MERGE_ID,
-  BYTE_TO_UNICODE, LLAMA3_SPLIT_PATTERN, LLAMA3_SPLIT_PATTERN_JS, GPT2_PATTERN_JS, type PreTokenizerKind,
+  BYTE_TO_UNICODE, LLAMA3_SPLIT_PATTERN, LLAMA3_SPLIT_PATTERN_JS, GPT2_PATTERN_JS, PRE_TOKENIZER_KINDS, type PreTokenizerKind,
 } from "./tokenizer-base";
 export { trainBpe, countPieces, learnMerges, type BpeTrainOptions, type BpeTrainResult } from "./tokenizer-train";
 

@@ -16,7 +16,7 @@ import { loadManifest } from "../data/manifest";
 import { loadDataset, loadFewShot } from "../data/load";
 import type { TaskName } from "../data/tasks";
 import { trainTokenizerWithStats, type PreTokenizerKind } from "../model/tokenizer";
-import { answerBoundaryMismatches } from "../prompts/boundary";
+import { answerBoundaryMismatches, boundaryCase } from "../prompts/boundary";
 import { SOURCES, installedVersion, sourceSpec, type SourceId } from "./sources";
 import { loadSources, type LoadedSources } from "./load-sources";
 import { generalDocs } from "./general";
@@ -290,7 +290,7 @@ export function buildCorpus(opts: BuildOptions): BuildResult {
   // A model cannot follow a demonstration across a boundary that tokenizes differently at scoring time.
   const boundary = answerBoundaryMismatches(tokenizer);
   log(`answer boundary: ${boundary.length} of the paper's (map, task, answer) cases tokenize differently apart and together` +
-    (boundary.length ? ` (${boundary.map((m) => `${m.map}/${m.task}/${m.answer}`).join(", ")})` : ""));
+    (boundary.length ? ` (${boundary.map(boundaryCase).join(", ")})` : ""));
 
   t = Date.now();
   log("counting tokens");

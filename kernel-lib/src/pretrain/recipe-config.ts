@@ -8,6 +8,7 @@ import { llamaConfig, type LlamaConfig, type TorchDtype } from "../model/config"
 import { readJsonFile } from "../util/json";
 import type { TrainConfig } from "../train/loop";
 import { DEFAULT_CORPUS_CONFIG, type CorpusConfig } from "./corpus";
+import { PRE_TOKENIZER_KINDS } from "../model/tokenizer";
 
 /**
  * The training loop's settings (train/loop.ts, same meanings), plus packing and the run's length.
@@ -93,7 +94,9 @@ export function parsePretrainConfig(raw: unknown, source = "pretrain config"): P
     const share = raw.corpus.paperLabelShare;
     if (share !== undefined) checkNumber(source, "corpus.paperLabelShare", share, "unit");
     const pre = raw.corpus.pretokenizer;
-    if (pre !== undefined && pre !== "llama3" && pre !== "gpt2") throw new Error(`${source}: corpus.pretokenizer must be "llama3" or "gpt2" (got ${JSON.stringify(pre)})`);
+    if (pre !== undefined && !(PRE_TOKENIZER_KINDS as readonly unknown[]).includes(pre)) {
+      throw new Error(`${source}: corpus.pretokenizer must be ${PRE_TOKENIZER_KINDS.map((k) => JSON.stringify(k)).join(" or ")} (got ${JSON.stringify(pre)})`);
+    }
   }
   if (!isObject(raw.model)) throw new Error(`${source}: model must be an object (a Hugging Face LlamaConfig)`);
   if (!isObject(raw.train)) throw new Error(`${source}: train must be an object`);

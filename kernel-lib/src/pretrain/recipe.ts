@@ -29,7 +29,7 @@ import type { TokenizedExample } from "../train/examples";
 import { writeFileAtomic } from "../util/atomic";
 import { projectRoot } from "../util/paths";
 import { readCorpusJsonl } from "./corpus";
-import { answerBoundaryMismatches } from "../prompts/boundary";
+import { answerBoundaryMismatches, boundaryCase } from "../prompts/boundary";
 import type { CorpusStats } from "./stats";
 import { heldoutLoss } from "./heldout";
 import { packDocuments, packedExamples } from "./packing";
@@ -383,7 +383,7 @@ function exportModel(
     corpus: {
       inputHash: build.inputHash, trainDocs: stats.totals.train.docs, trainTokens: stats.totals.train.tokens,
       heldoutDocs: stats.totals.heldout.docs, heldoutTokens: stats.totals.heldout.tokens, tokenizerVocab: tok.vocabSize,
-      tokenizerPretokenizer: tok.pretokenizer, answerBoundaryMismatches: answerBoundaryMismatches(tok).map((m) => `${m.map}/${m.task}/${m.answer}`),
+      tokenizerPretokenizer: tok.pretokenizer, answerBoundaryMismatches: answerBoundaryMismatches(tok).map(boundaryCase),
       sources, byKind: Object.fromEntries(Object.entries(stats.byKind).map(([k, v]) => [k, { docs: v.docs, tokens: v.tokens }])),
       paperTrainFiles: build.paperTrainFiles ?? [],
     },

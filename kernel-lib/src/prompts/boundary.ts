@@ -12,9 +12,8 @@
  */
 import { TASKS, type TaskName } from "../data/tasks";
 import type { Encoder } from "../train/examples";
-import { PROMPT_MAP_IDS, type PromptMapId } from "./maps";
+import { PROMPT_MAPS, PROMPT_MAP_IDS, type PromptMapId } from "./maps";
 import { ZERO_SHOT_PREFIX, fillTemplate } from "./build";
-import { PROMPT_MAPS } from "./maps";
 
 /** Field values for the check: plain sentences, as the paper's inputs are. */
 const SAMPLE_FIELDS: Readonly<Record<string, string>> = {
@@ -39,11 +38,24 @@ export interface BoundaryMismatch {
   together: string[];
 }
 
+/** "map/task/answer": how the model card and the corpus build name a case. */
+export function boundaryCase(m: Pick<BoundaryMismatch, "map" | "task" | "answer">): string {
+  return `${m.map}/${m.task}/${m.answer}`;
+}
+
+/** The prompt's and the answer's ids tokenized apart, and their text tokenized as one string. */
+function tokenizeBoth(enc: Pick<Encoder, "encode">, prompt: string, answer: string): { prompt: number[]; answer: number[]; together: number[] } {
+  return { prompt: enc.encode(prompt), answer: enc.encode(answer), together: enc.encode(prompt + answer) };
+}
+
+function agrees(t: { prompt: number[]; answer: number[]; together: number[] }): boolean {
+  const apart = [...t.prompt, ...t.answer];
+  return apart.length === t.together.length && apart.every((id, i) => id === t.together[i]);
+}
+
 /** Does `prompt` tokenize as a prefix of `prompt + answer`, with the answer's tokens after it? */
 export function boundaryAgrees(enc: Pick<Encoder, "encode">, prompt: string, answer: string): boolean {
-  const apart = [...enc.encode(prompt), ...enc.encode(answer)];
-  const together = enc.encode(prompt + answer);
-  return apart.length === together.length && apart.every((id, i) => id === together[i]);
+  return agrees(tokenizeBoth(enc, prompt, answer));
 }
 
 /**
@@ -58,11 +70,11 @@ export function answerBoundaryMismatches(enc: Pick<Encoder, "encode" | "decode">
       const prompt = ZERO_SHOT_PREFIX + fillTemplate(PROMPT_MAPS[map][task], SAMPLE_FIELDS);
       const answers = TASKS[task].labels ?? [SAMPLE_TARGETS[task]];
       for (const answer of answers) {
-        if (boundaryAgrees(enc, prompt, answer)) continue;
-        const p = enc.encode(prompt);
-        const tail = p.slice(-2);
-        const together = enc.encode(prompt + answer).slice(p.length - tail.length);
-        out.push({ task, map, answer, apart: [...pieces(tail), ...pieces(enc.encode(answer))], together: pieces(together) });
+        const t = tokenizeBoth(enc, prompt, answer);
+        if (agrees(t)) continue;
+        // the prompt's last two tokens and what follows, enough to show where the cut differs
+        const from = Math.max(0, t.prompt.length - 2);
+        out.push({ task, map, answer, apart: [...pieces(t.prompt.slice(from)), ...pieces(t.answer)], together: pieces(t.together.slice(from)) });
       }
     }
   }
