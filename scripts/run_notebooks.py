@@ -71,6 +71,8 @@ def execute(path, out_path, failed_dir, timeout, kernel_name):
     client = Client(
         nb,
         timeout=timeout,
+        # tslab loads its TypeScript compiler before it answers; on a loaded CI box that can pass nbclient's 60 s.
+        startup_timeout=180,
         kernel_name=name,
         allow_errors=True,
         record_timing=True,

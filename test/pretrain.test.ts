@@ -14,6 +14,8 @@ import { trainTokenizer, BpeTokenizer } from "../kernel-lib/src/model/tokenizer"
 import { loadModelFolder } from "../kernel-lib/src/model/folder";
 import { corpusStats } from "../kernel-lib/src/pretrain/stats";
 import { SOURCES } from "../kernel-lib/src/pretrain/sources";
+import { readPretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";
+import { DEFAULT_CORPUS_CONFIG } from "../kernel-lib/src/pretrain/corpus";
 import { makeRng } from "../kernel-lib/src/util/random";
 import type { CorpusDoc } from "../kernel-lib/src/pretrain/types";
 import type { ModelCard } from "../kernel-lib/src/pretrain/model-card";
@@ -230,4 +232,18 @@ test("pretrain: bad input fails with one line naming the file and the item", asy
   lines[3] = "{not json";
   fs.writeFileSync(path.join(corpus, "train-00000.jsonl"), lines.join("\n"));
   await assert.rejects(run("--max-steps-this-run", "1"), oneLine(/train-00000\.jsonl:4: not valid JSON/));
+});
+
+test("every committed recipe parses, its model's vocabulary matches its tokenizer's, and only the shipped one exports to data/base-model", () => {
+  const root = path.resolve(__dirname, "..");
+  const dir = path.join(root, "data", "pretrain-experiments");
+  const files = [path.join(root, "data", "base-model.config.json"), ...fs.readdirSync(dir).filter((f) => f.endsWith(".config.json")).map((f) => path.join(dir, f))];
+  assert.ok(files.length >= 5, files.join(", "));
+  for (const file of files) {
+    const config = readPretrainConfig(file);
+    const vocab = config.corpus?.vocabSize ?? DEFAULT_CORPUS_CONFIG.vocabSize;
+    assert.equal(config.model.vocab_size, vocab, `${path.basename(file)}: model.vocab_size against the corpus tokenizer's`);
+    const shipped = path.basename(file) === "base-model.config.json";
+    assert.equal(config.export.out === "data/base-model", shipped, `${path.basename(file)}: export.out ${config.export.out}`);
+  }
 });

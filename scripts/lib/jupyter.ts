@@ -35,11 +35,20 @@ export function jupyterEnv(extra: Record<string, string> = {}): NodeJS.ProcessEn
   };
 }
 
-/** The kernelspec the project registers: tslab from the project's own node_modules, run by this Node. */
+/** tslab from the project's own node_modules. */
+export function tslabBin(): string {
+  return path.join(projectRoot(), "node_modules", "tslab", "bin", "tslab");
+}
+
+/** Preloaded into the kernel: queues each zeromq socket's sends (tslab's overlap and lose the shell). */
+export function kernelPreload(): string {
+  return path.join(projectRoot(), "scripts", "kernel", "zmq-send-queue.cjs");
+}
+
+/** The kernelspec the project registers: tslab with the send queue preloaded, run by this Node. */
 export function kernelSpec(): Record<string, unknown> {
-  const tslab = path.join(projectRoot(), "node_modules", "tslab", "bin", "tslab");
   return {
-    argv: [process.execPath, tslab, "kernel", "--config-path", "{connection_file}"],
+    argv: [process.execPath, "--require", kernelPreload(), tslabBin(), "kernel", "--config-path", "{connection_file}"],
     display_name: "TypeScript (ftgen)",
     language: "typescript",
   };

@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { jupyterPython, kernelDir, kernelSpec } from "./jupyter";
+import { jupyterPython, kernelDir, kernelPreload, kernelSpec, tslabBin } from "./jupyter";
 import { projectRoot } from "../../kernel-lib/src/util/paths";
 import { fetchPaperData, type FetchOptions, type FileResult } from "../../kernel-lib/src/data/fetch";
 import { ensureNativeAddon } from "./native";
@@ -72,8 +72,9 @@ export function ensureAptPackages(packages: Readonly<Record<string, string>>, lo
 /** Register the tslab kernel under the project's .jupyter prefix (rewritten only when it changed). */
 export function ensureKernel(log: (s: string) => void = console.log): void {
   const spec = kernelSpec();
-  const tslab = (spec.argv as string[])[1];
-  if (!fs.existsSync(tslab)) throw new SetupError(`ftgen: ${tslab} is missing; run: npm ci`);
+  for (const file of [tslabBin(), kernelPreload()]) {
+    if (!fs.existsSync(file)) throw new SetupError(`ftgen: ${file} is missing; run: npm ci`);
+  }
   const file = path.join(kernelDir(), "kernel.json");
   const text = JSON.stringify(spec, null, 1) + "\n";
   if (fs.existsSync(file) && fs.readFileSync(file, "utf8") === text) return;
