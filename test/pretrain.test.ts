@@ -6,6 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -246,4 +247,47 @@ test("every committed recipe parses, its model's vocabulary matches its tokenize
     const shipped = path.basename(file) === "base-model.config.json";
     assert.equal(config.export.out === "data/base-model", shipped, `${path.basename(file)}: export.out ${config.export.out}`);
   }
+});
+
+test("pretrain: an invocation killed mid-run is recorded as killed at its last checkpoint, and the card counts its wall time", async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-pretrain-kill-"));
+  const corpus = path.join(root, "corpus");
+  const vocab = fixtureCorpus(corpus);
+  const config = path.join(root, "recipe.json");
+  fs.writeFileSync(config, JSON.stringify(recipe(vocab, { train: { totalSteps: 600 } })));
+  const runDir = path.join(root, "run");
+  const args = ["--config", config, "--corpus", corpus, "--run", runDir, "--out", path.join(root, "model")];
+  const pending = path.join(runDir, "invocation-pending.json");
+
+  // A real kill: SIGKILL as soon as the first checkpoint's pending record is on disk.
+  const tsx = path.join(__dirname, "..", "node_modules", ".bin", "tsx");
+  const child = spawn(tsx, [path.join(__dirname, "..", "scripts", "pretrain.ts"), ...args], { stdio: "ignore", detached: true });
+  const killedAt = await new Promise<number>((resolve, reject) => {
+    const poll = setInterval(() => {
+      if (!fs.existsSync(pending)) return;
+      clearInterval(poll);
+      process.kill(-child.pid!, "SIGKILL");
+      resolve(JSON.parse(fs.readFileSync(pending, "utf8")).toStep as number);
+    }, 20);
+    child.on("exit", () => { clearInterval(poll); reject(new Error("the run ended before it could be killed")); });
+  });
+  await new Promise((r) => child.on("exit", r));
+  const checkpoint = JSON.parse(fs.readFileSync(path.join(runDir, "latest.json"), "utf8")).step as number;
+  assert.ok(killedAt >= 3 && killedAt % 3 === 0 && checkpoint >= killedAt, `pending at ${killedAt}, checkpoint at ${checkpoint}`);
+
+  const lines: string[] = [];
+  const done = await pretrain(args, (l) => lines.push(l));
+  assert.equal(done.complete, true);
+  assert.ok(lines.some((l) => /did not finish; recorded as killed at its last checkpoint/.test(l)), lines.join("\n"));
+  assert.equal(fs.existsSync(pending), false);
+  const card = JSON.parse(fs.readFileSync(path.join(root, "model", "model-card.json"), "utf8")) as ModelCard;
+  const inv = card.training.invocations;
+  assert.equal(inv.length, 2);
+  assert.equal(inv[0].ended, "killed");
+  assert.equal(inv[0].fromStep, 0);
+  assert.ok(inv[0].toStep >= killedAt && inv[0].toStep <= checkpoint, `killed record to step ${inv[0].toStep}`);
+  assert.ok(inv[0].wallSeconds > 0 && inv[0].trainSeconds > 0 && inv[0].tokens > 0);
+  assert.deepEqual([inv[1].fromStep, inv[1].toStep, inv[1].ended, inv[1].index], [checkpoint, 600, "complete", 2]);
+  assert.ok(Math.abs(card.training.wallSeconds - (inv[0].wallSeconds + inv[1].wallSeconds)) < 1e-6);
+  assert.match(fs.readFileSync(path.join(root, "model", "MODEL_CARD.md"), "utf8"), /\| 1 \| .* \| 0 → \d+ \| .* \| killed \|/);
 });

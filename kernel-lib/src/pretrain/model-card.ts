@@ -31,8 +31,12 @@ export interface Invocation {
   wallSeconds: number;
   /** Training tokens of this invocation. */
   tokens: number;
-  /** Why it ended: the run was complete, a budget ran out, or it only exported. */
-  ended: "complete" | "maxSeconds" | "maxStepsThisRun" | "export";
+  /**
+   * Why it ended: the run was complete, a budget ran out, or it only exported; "killed": it stopped
+   * without finishing (a signal, a crash), and this record is as of its last checkpoint, where the
+   * next invocation went on (the steps after that checkpoint were trained again).
+   */
+  ended: "complete" | "maxSeconds" | "maxStepsThisRun" | "export" | "killed";
   machine: Machine;
   backend: string;
 }

@@ -12,7 +12,9 @@
  *
  * The run folder holds the loop's checkpoint (latest.json, checkpoint-N/), curve.jsonl (one point
  * a step, appended; steps after the checkpoint are dropped on resume, since they are replayed) and
- * invocations.json (one record an invocation).
+ * invocations.json (one record an invocation). While an invocation runs, invocation-pending.json
+ * holds its record as of its last checkpoint; the next invocation finds it if this one was killed
+ * and records it as "killed", so the card's wall time and invocations count every invocation.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -217,6 +219,15 @@ export async function runPretrain(opts: PretrainOptions): Promise<PretrainOutcom
 
   const invocationsFile = path.join(runDir, "invocations.json");
   const invocations: Invocation[] = fs.existsSync(invocationsFile) ? readJson<Invocation[]>(invocationsFile) : [];
+  // An invocation keeps its record as of its last checkpoint here until it ends; one found here was killed.
+  const pendingFile = path.join(runDir, "invocation-pending.json");
+  if (fs.existsSync(pendingFile)) {
+    const killed: Invocation = { ...readJson<Invocation>(pendingFile), index: invocations.length + 1, ended: "killed" };
+    invocations.push(killed);
+    writeFileAtomic(invocationsFile, JSON.stringify(invocations, null, 1) + "\n");
+    fs.rmSync(pendingFile);
+    log(`the invocation started ${killed.startedAt} did not finish; recorded as killed at its last checkpoint (step ${killed.toStep}, ${(killed.wallSeconds / 60).toFixed(1)} min)`);
+  }
   const curveFile = path.join(runDir, "curve.jsonl");
   const machine = machineInfo();
   const backend = backendLabel(backendInfo());
@@ -226,13 +237,15 @@ export async function runPretrain(opts: PretrainOptions): Promise<PretrainOutcom
     let result: TrainResult | undefined;
     let steps = done;
     let trainSeconds = 0;
+    const invocation = (ended: Invocation["ended"], fromStep: number, toStep: number, tokens: number): Invocation => ({
+      index: invocations.length + 1, startedAt: new Date(startedAt).toISOString(), endedAt: new Date().toISOString(),
+      fromStep, toStep, trainSeconds, wallSeconds: (Date.now() - startedAt) / 1000, tokens, ended, machine, backend,
+    });
     const record = (ended: Invocation["ended"], fromStep: number, toStep: number, tokens: number): Invocation => {
-      const inv: Invocation = {
-        index: invocations.length + 1, startedAt: new Date(startedAt).toISOString(), endedAt: new Date().toISOString(),
-        fromStep, toStep, trainSeconds, wallSeconds: (Date.now() - startedAt) / 1000, tokens, ended, machine, backend,
-      };
+      const inv = invocation(ended, fromStep, toStep, tokens);
       invocations.push(inv);
       writeFileAtomic(invocationsFile, JSON.stringify(invocations, null, 1) + "\n");
+      fs.rmSync(pendingFile, { force: true });
       return inv;
     };
 
@@ -272,8 +285,13 @@ export async function runPretrain(opts: PretrainOptions): Promise<PretrainOutcom
       (opts.maxStepsThisRun !== undefined ? ` or ${opts.maxStepsThisRun} steps` : ""));
     let lastLog = 0;
     const t = Date.now();
+    const tokensBefore = curve.length ? curve[curve.length - 1].tokens : 0;
     result = await train(model, examples, loopCfg, {
       checkpointDir: runDir, runKey, maxSeconds: Math.max(0, maxSeconds), maxStepsThisRun: opts.maxStepsThisRun,
+      onCheckpoint: (state) => {
+        trainSeconds = (Date.now() - t) / 1000;
+        writeFileAtomic(pendingFile, JSON.stringify(invocation("killed", done, state.step, state.tokens - tokensBefore), null, 1) + "\n");
+      },
       onProgress: (p) => {
         const point: CurvePoint = { step: p.step, loss: +p.loss.toFixed(5), lr: +p.lr.toPrecision(5), tokens: p.tokens, elapsed: +p.elapsedSeconds.toFixed(2) };
         fs.appendFileSync(curveFile, JSON.stringify(point) + "\n");
@@ -286,7 +304,6 @@ export async function runPretrain(opts: PretrainOptions): Promise<PretrainOutcom
     });
     trainSeconds = (Date.now() - t) / 1000;
     steps = result.steps;
-    const tokensBefore = curve.length ? curve[curve.length - 1].tokens : 0;
     if (result.stoppedBy) {
       record(result.stoppedBy, done, steps, result.tokens - tokensBefore);
       log(`stopped at step ${steps} of ${tc.totalSteps} (${result.stoppedBy === "maxSeconds" ? "time budget" : "step budget"}), checkpoint in ${runDir}; run npm run pretrain again to go on`);

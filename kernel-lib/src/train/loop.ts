@@ -96,6 +96,8 @@ export interface TrainHooks {
   maxSeconds?: number;
   /** Optimizer steps this call may take before it stops (with a checkpoint), whatever the budget. */
   maxStepsThisRun?: number;
+  /** Called after each checkpoint is written (step, tokens and loop seconds of the run so far). */
+  onCheckpoint?: (state: Readonly<TrainerState>) => void;
 }
 
 /** Thrown when the loss stops being finite. */
@@ -185,6 +187,7 @@ export async function train(model: TrainableModel, examples: readonly TokenizedE
         const stopping = state.step < totalSteps && !budgetLeft();
         if (hooks.checkpointDir && (scheduled || stopping)) {
           await saveCheckpoint(hooks.checkpointDir, state, model.variables, opt);
+          hooks.onCheckpoint?.(state);
         }
         if (stopping) break run;
       }
