@@ -236,13 +236,12 @@ export async function runPretrain(opts: PretrainOptions): Promise<PretrainOutcom
     const done = latestStep(runDir)?.step ?? 0;
     let result: TrainResult | undefined;
     let steps = done;
-    let trainSeconds = 0;
-    const invocation = (ended: Invocation["ended"], fromStep: number, toStep: number, tokens: number): Invocation => ({
+    const invocation = (ended: Invocation["ended"], fromStep: number, toStep: number, tokens: number, trainSeconds: number): Invocation => ({
       index: invocations.length + 1, startedAt: new Date(startedAt).toISOString(), endedAt: new Date().toISOString(),
       fromStep, toStep, trainSeconds, wallSeconds: (Date.now() - startedAt) / 1000, tokens, ended, machine, backend,
     });
-    const record = (ended: Invocation["ended"], fromStep: number, toStep: number, tokens: number): Invocation => {
-      const inv = invocation(ended, fromStep, toStep, tokens);
+    const record = (ended: Invocation["ended"], fromStep: number, toStep: number, tokens: number, trainSeconds: number): Invocation => {
+      const inv = invocation(ended, fromStep, toStep, tokens, trainSeconds);
       invocations.push(inv);
       writeFileAtomic(invocationsFile, JSON.stringify(invocations, null, 1) + "\n");
       fs.rmSync(pendingFile, { force: true });
@@ -260,7 +259,7 @@ export async function runPretrain(opts: PretrainOptions): Promise<PretrainOutcom
       opt.dispose();
       if (!state) throw new Error(`${path.join(runDir, "latest.json")}: no checkpoint of this run`);
       log(`exporting the checkpoint at step ${state.step} of ${tc.totalSteps}`);
-      const inv = record("export", done, done, 0);
+      const inv = record("export", done, done, 0, 0);
       const exported = exportModel(opts, model, tok, build, runKey, invocations, inv, readCurve(curveFile, state.step), state.step, state.tokens, state.seconds, state.losses, log);
       return { steps: state.step, totalSteps: tc.totalSteps, complete: state.step >= tc.totalSteps, exported, runKey };
     }
@@ -289,8 +288,8 @@ export async function runPretrain(opts: PretrainOptions): Promise<PretrainOutcom
     result = await train(model, examples, loopCfg, {
       checkpointDir: runDir, runKey, maxSeconds: Math.max(0, maxSeconds), maxStepsThisRun: opts.maxStepsThisRun,
       onCheckpoint: (state) => {
-        trainSeconds = (Date.now() - t) / 1000;
-        writeFileAtomic(pendingFile, JSON.stringify(invocation("killed", done, state.step, state.tokens - tokensBefore), null, 1) + "\n");
+        const inv = invocation("killed", done, state.step, state.tokens - tokensBefore, (Date.now() - t) / 1000);
+        writeFileAtomic(pendingFile, JSON.stringify(inv, null, 1) + "\n");
       },
       onProgress: (p) => {
         const point: CurvePoint = { step: p.step, loss: +p.loss.toFixed(5), lr: +p.lr.toPrecision(5), tokens: p.tokens, elapsed: +p.elapsedSeconds.toFixed(2) };
@@ -302,14 +301,14 @@ export async function runPretrain(opts: PretrainOptions): Promise<PretrainOutcom
         }
       },
     });
-    trainSeconds = (Date.now() - t) / 1000;
+    const trainSeconds = (Date.now() - t) / 1000;
     steps = result.steps;
     if (result.stoppedBy) {
-      record(result.stoppedBy, done, steps, result.tokens - tokensBefore);
+      record(result.stoppedBy, done, steps, result.tokens - tokensBefore, trainSeconds);
       log(`stopped at step ${steps} of ${tc.totalSteps} (${result.stoppedBy === "maxSeconds" ? "time budget" : "step budget"}), checkpoint in ${runDir}; run npm run pretrain again to go on`);
       return { steps, totalSteps: tc.totalSteps, complete: false, result, runKey };
     }
-    const inv = record("complete", done, steps, result.tokens - tokensBefore);
+    const inv = record("complete", done, steps, result.tokens - tokensBefore, trainSeconds);
     log(`training complete: ${steps} steps, ${result.tokens.toLocaleString("en-US")} tokens`);
     const exported = exportModel(opts, model, tok, build, runKey, invocations, inv, readCurve(curveFile, steps), steps, result.tokens, result.seconds, result.losses, log);
     return { steps, totalSteps: tc.totalSteps, complete: true, exported, result, runKey };
