@@ -68,10 +68,15 @@ class Block(nn.Module):
                 v = torch.cat([cache["v"], v], dim=2)
             cache["k"], cache["v"] = k, v
         S = k.shape[2]
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(self.hd)  # (B, H, T, S)
-        mask = torch.ones(T, S, dtype=torch.bool).tril(diagonal=S - T)
-        att = att.masked_fill(~mask, float("-inf")).softmax(-1)
-        y = (att @ v).transpose(1, 2).reshape(B, T, C)
+        if cache is None and hasattr(F, "scaled_dot_product_attention"):
+            # torch >= 2.0: the fused (flash) kernel, the same causal softmax(q k^T / sqrt(hd)) v
+            # (rotary tables are float32, so under bf16 autocast q and k come out float32 and v bf16)
+            y = F.scaled_dot_product_attention(q.to(v.dtype), k.to(v.dtype), v, is_causal=True)  # (B, H, T, hd)
+        else:
+            att = (q @ k.transpose(-2, -1)) / math.sqrt(self.hd)  # (B, H, T, S)
+            mask = torch.ones(T, S, dtype=torch.bool, device=x.device).tril(diagonal=S - T)
+            y = att.masked_fill(~mask, float("-inf")).softmax(-1) @ v
+        y = y.transpose(1, 2).reshape(B, T, C)
         x = x + self.o_proj(y)
         h = self.post_attention_layernorm(x)
         return x + self.down_proj(F.silu(self.gate_proj(h)) * self.up_proj(h))
