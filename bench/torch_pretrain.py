@@ -179,7 +179,7 @@ def main():
     ap.add_argument("--ffn", type=int)
     ap.add_argument("--seed", type=int)
     ap.add_argument("--export-every", type=float, default=90, help="seconds between exports")
-    ap.add_argument("--timing-steps", type=int, default=30)
+    ap.add_argument("--timing-steps", type=int, default=60, help="time steps 10 to this one, then fix the step count")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args()
     if args.eval:
@@ -236,8 +236,10 @@ def main():
     t0 = last_export = time.time()
     step, loss_val = 0, float("nan")
     while step < total:
+        if step == 10:  # kernels are built and cached by now: time the steps from here
+            t_timing = time.time()
         if step == args.timing_steps:  # the step count that fits the time budget, from the measured step time
-            per_step = (time.time() - t0) / step
+            per_step = (time.time() - t_timing) / (step - 10)
             total = max(step, min(target_steps, step + int((args.seconds - (time.time() - t0)) / per_step)))
             warmup = max(1, int(args.warmup_frac * total))
             print(f"torch_pretrain: {per_step * 1000:.1f} ms/step -> {total} steps, {total * B * T:,} tokens "
