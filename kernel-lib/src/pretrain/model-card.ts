@@ -46,7 +46,24 @@ export interface Machine {
   cpuModel: string;
   memGiB: number;
   platform: string;
+  /** Node's version for the recipe; for the PyTorch trainer, Python's. */
   node: string;
+  /** The accelerator that trained, where one did. */
+  gpu?: string;
+}
+
+/** Who ran the training loop, when it was not the recipe's own (tfjs) loop. */
+export interface Trainer {
+  /** "torch": bench/torch_pretrain.py, the PyTorch twin of the recipe (same architecture, corpus stream, optimizer and schedule). */
+  engine: "torch";
+  script: string;
+  /** Its command-line arguments, as run. */
+  argv: string[];
+  torch: string;
+  device: string;
+  /** How it drew training windows: random offsets of the packed stream (several epochs), not the recipe's epoch order. */
+  sampling: string;
+  tokensPerSecond: number;
 }
 
 export interface ModelCard {
@@ -93,6 +110,7 @@ export interface ModelCard {
   heldoutSample?: HeldoutScore & { file: string; sources: string[] };
   backend: string;
   machine: Machine;
+  trainer?: Trainer;
   files: { weights: string; dtype: string; bytes: number };
 }
 
@@ -115,7 +133,10 @@ export function modelCardMarkdown(c: ModelCard): string {
     `# ${c.name}`,
     "",
     `A ${(c.parameters / 1e6).toFixed(2)}M-parameter Llama-architecture base model, pretrained from scratch by ftgen's recipe ` +
-      `(\`npm run pretrain\`, config \`${c.recipe.file}\`) on open corpora, for the study of fine-tuning and in-context learning.` +
+      (c.trainer
+        ? `on a GPU (\`npm run pretrain:gpu\`, config \`${c.recipe.file}\`: the recipe's corpus, model and optimizer, trained by its PyTorch twin \`${c.trainer.script}\`)`
+        : `(\`npm run pretrain\`, config \`${c.recipe.file}\`)`) +
+      ` on open corpora, for the study of fine-tuning and in-context learning.` +
       (c.status === "partial" ? ` **Partial: exported at step ${t.steps} of ${t.totalSteps}.**` : ""),
     "",
     "## Model",
@@ -140,7 +161,10 @@ export function modelCardMarkdown(c: ModelCard): string {
     `| tokens seen | ${n(t.tokensSeen)} (${f(t.epochs, 2)} epochs of the corpus) |`,
     `| final train loss | ${f(t.finalLoss)} (mean of the last 100 steps ${f(t.finalLossMean100)}) |`,
     `| training time | ${hms(t.trainSeconds)} in the loop, ${hms(t.wallSeconds)} wall over ${t.invocations.length} invocation${t.invocations.length === 1 ? "" : "s"} |`,
-    `| machine | ${c.machine.cpus} × ${c.machine.cpuModel}, ${c.machine.memGiB} GiB, ${c.machine.platform}, Node ${c.machine.node} |`,
+    ...(c.trainer ? [
+      `| trainer | \`${c.trainer.script} ${c.trainer.argv.join(" ")}\` (PyTorch ${c.trainer.torch}, ${c.trainer.device}, ${n(Math.round(c.trainer.tokensPerSecond))} tokens/s); ${c.trainer.sampling} |`,
+      `| machine | ${c.machine.gpu ? `${c.machine.gpu}; ` : ""}${c.machine.cpus} CPU cores (${c.machine.cpuModel}), ${c.machine.memGiB} GiB, ${c.machine.platform}, ${c.machine.node} |`,
+    ] : [`| machine | ${c.machine.cpus} × ${c.machine.cpuModel}, ${c.machine.memGiB} GiB, ${c.machine.platform}, Node ${c.machine.node} |`]),
     `| backend | ${c.backend} |`,
     "",
     "| invocation | started | steps | tokens | training | wall | ended |",

