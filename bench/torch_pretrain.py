@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Pretrain ftgen's base-model architecture in PyTorch on a GPU, at token budgets a 2-core CPU never reaches.
+"""Pretrain ftgen's base-model architecture in PyTorch on a GPU: the recipe's twin for token budgets a CPU never reaches.
 
-An experiment tool (data/pretrain-experiments/README.md, experiment 7), never needed by the study.
-`npm run pretrain` stays the recipe that ships; this script answers one question the CPU cannot:
-does the issue-4 bar come within reach with 20-50x the tokens, at the shipped size or a larger one?
+`npm run pretrain:gpu` (scripts/pretrain-gpu.ts) runs it for a recipe with a `torch` section and imports
+the result (kernel-lib/src/pretrain/torch-import.ts); the shipped base model was trained this way
+(data/pretrain-experiments/README.md, experiment 7). It needs PyTorch, which the study never does.
 
 Input: a token stream from `tsx scripts/pretrain-stream.ts` (the corpus packed as the recipe packs it,
 BOS + ids + EOS per document in the seeded order) and a recipe file (data/base-model.config.json);
@@ -11,7 +11,10 @@ command-line options override the recipe's model and training settings.
 Training: the recipe's AdamW (decay on all but norms), global-norm clipping, linear warmup then
 cosine decay to minLrRatio x lr, loss on every position; windows of seqLen + 1 tokens at random
 offsets of the stream (nanoGPT's sampler, since the budget spans many epochs); bf16 autocast on CUDA.
-The step count is fixed after a short timing phase so the schedule ends inside --seconds.
+The step count is fixed after a short timing phase so the schedule ends inside --seconds; until then the
+warmup is reckoned from the --tokens budget. --steps N fixes the count instead, at the same step, so a
+time-fitted run is repeated (its run.json gives N): same seed, same windows, same schedule; bit for bit
+on a CPU, while a GPU's backward kernels are not bitwise deterministic.
 Output (--out): an ftgen model folder (config.json, model.safetensors in HF names, the tokenizer),
 curve.jsonl, run.json with every setting, throughput and the held-out loss per token and per character
 on the corpus' held-out cells. The folder is rewritten every --export-every seconds, so a run cut
@@ -154,6 +157,19 @@ def export(model, cfg, stream_dir, out, meta):
             dst.write(src.read())
 
 
+def machine(device):
+    """The machine as the model card records it (model-card.ts Machine)."""
+    cpu_model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu_model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), cpu_model)
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {"cpus": os.cpu_count(), "cpuModel": cpu_model, "memGiB": round(mem), "platform": f"{sys.platform} {os.uname().machine}",
+            "node": f"Python {sys.version.split()[0]}", **({"gpu": torch.cuda.get_device_name(0)} if device.type == "cuda" else {})}
+
+
 def lr_at(step, lr, warmup, total, min_ratio):
     """The recipe's schedule (kernel-lib/src/train/schedule.ts): linear warmup, cosine to min_ratio x lr."""
     if step < warmup:
@@ -179,9 +195,11 @@ def main():
     ap.add_argument("--ffn", type=int)
     ap.add_argument("--seed", type=int)
     ap.add_argument("--export-every", type=float, default=90, help="seconds between exports")
+    ap.add_argument("--steps", type=int, help="fix the step count (repeats a time-fitted run) instead of timing")
     ap.add_argument("--timing-steps", type=int, default=60, help="time steps 10 to this one, then fix the step count")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args()
+    t_start = time.time()
     if args.eval:
         model, cfg = load_model_folder(args.eval)
         seq_len = cfg["max_position_embeddings"]
@@ -189,16 +207,23 @@ def main():
         return
     if not args.recipe or not args.out:
         ap.error("--recipe and --out are required to train")
+    if args.steps is not None and args.steps <= args.timing_steps:
+        ap.error(f"--steps must exceed --timing-steps ({args.timing_steps})")
 
     recipe = json.load(open(args.recipe))
     stream_info = json.load(open(os.path.join(args.stream, "stream.json")))
     cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "bos_token_id": stream_info["bos_token_id"],
            "eos_token_id": stream_info["eos_token_id"], "pad_token_id": 2, "hidden_act": "silu", "attention_bias": False,
-           "mlp_bias": False, "attention_dropout": 0, "rope_scaling": None, "use_cache": True, **recipe["model"]}
+           "mlp_bias": False, "attention_dropout": 0, "rope_scaling": None, "use_cache": True,
+           # kernel-lib's LLAMA_DEFAULTS (model/config.ts) for what a recipe leaves out
+           "vocab_size": 4096, "hidden_size": 128, "intermediate_size": 512, "num_hidden_layers": 4, "num_attention_heads": 4,
+           "max_position_embeddings": 512, "rms_norm_eps": 1e-5, "rope_theta": 10000, "tie_word_embeddings": True,
+           "initializer_range": 0.02, **recipe["model"]}
     for opt, key in (("hidden", "hidden_size"), ("layers", "num_hidden_layers"), ("heads", "num_attention_heads"), ("ffn", "intermediate_size")):
         if getattr(args, opt) is not None:
             cfg[key] = getattr(args, opt)
-    cfg["num_key_value_heads"] = cfg["num_attention_heads"]
+    if args.heads is not None or "num_key_value_heads" not in cfg:
+        cfg["num_key_value_heads"] = cfg["num_attention_heads"]
     if cfg["vocab_size"] != stream_info["vocab_size"]:
         raise SystemExit(f"{args.recipe}: model.vocab_size {cfg['vocab_size']}, the stream's tokenizer has {stream_info['vocab_size']}")
     tc = recipe["train"]
@@ -228,7 +253,7 @@ def main():
     target_steps = int(args.tokens // (B * T))
     total = target_steps  # fixed after the timing phase
     warmup = max(1, int(args.warmup_frac * total))
-    run = {"cfg": cfg, "params": n_params, "seed": seed, "lr": lr, "batch": B, "seqLen": T, "stream": stream_info,
+    run = {"argv": sys.argv[1:], "startedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(device), "timingSteps": args.timing_steps, "provisionalWarmup": warmup, "cfg": cfg, "params": n_params, "seed": seed, "lr": lr, "batch": B, "seqLen": T, "stream": stream_info,
            "recipe": os.path.abspath(args.recipe), "torch": torch.__version__, "device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu",
            "train": {k: tc[k] for k in ("weightDecay", "maxGradNorm", "beta1", "beta2", "eps", "minLrRatio")}}
     print(f"torch_pretrain: {n_params:,} params, {len(data):,} stream tokens, batch {B}x{T}, lr {lr}, on {run['device']}", flush=True)
@@ -240,7 +265,8 @@ def main():
             t_timing = time.time()
         if step == args.timing_steps:  # the step count that fits the time budget, from the measured step time
             per_step = (time.time() - t_timing) / (step - 10)
-            total = max(step, min(target_steps, step + int((args.seconds - (time.time() - t0)) / per_step)))
+            fitted = step + int((args.seconds - (time.time() - t0)) / per_step)
+            total = max(step, args.steps if args.steps else min(target_steps, fitted))
             warmup = max(1, int(args.warmup_frac * total))
             print(f"torch_pretrain: {per_step * 1000:.1f} ms/step -> {total} steps, {total * B * T:,} tokens "
                   f"({total * B * T / len(data):.1f} epochs), warmup {warmup}", flush=True)
@@ -275,6 +301,7 @@ def main():
                 "trainSeconds": seconds, "tokensPerSecond": step * B * T / seconds, "finalLoss": loss_val, "complete": True})
     export(model, cfg, args.stream, args.out, {"ftgen_step": step, "ftgen_torch_pretrain": "complete"})
     run["heldout"] = heldout_loss(model, args.stream, T, device)
+    run["wallSeconds"] = time.time() - t_start
     json.dump(run, open(os.path.join(args.out, "run.json"), "w"), indent=1)
     h = run["heldout"]["all"]
     print(f"torch_pretrain: done, {step} steps, {run['tokens']:,} tokens in {seconds:.0f} s; held-out {h['loss']:.3f} nats/token, "

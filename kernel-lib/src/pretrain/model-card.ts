@@ -155,7 +155,7 @@ export function modelCardMarkdown(c: ModelCard): string {
     `| | |`,
     `|---|---|`,
     `| steps | ${n(t.steps)} of ${n(t.totalSteps)} |`,
-    `| batch | ${r.batchSize} sequences × ${r.seqLen} tokens (micro-batch ${r.microBatchSize}), documents packed as BOS + text + EOS, loss on every token |`,
+    `| batch | ${r.batchSize} sequences × ${r.seqLen} tokens${c.trainer ? "" : ` (micro-batch ${r.microBatchSize})`}, documents packed as BOS + text + EOS, loss on every token |`,
     `| optimizer | AdamW (β ${r.beta1}/${r.beta2}, ε ${r.eps}, weight decay ${r.weightDecay}), clip ${r.maxGradNorm}; lr ${r.lr}, ${r.warmupSteps} warmup steps, cosine to ${r.minLrRatio}×lr |`,
     `| seed | ${c.seed} |`,
     `| tokens seen | ${n(t.tokensSeen)} (${f(t.epochs, 2)} epochs of the corpus) |`,

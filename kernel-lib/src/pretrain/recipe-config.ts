@@ -37,7 +37,23 @@ export interface PretrainExportConfig {
   evalBatchSize: number;
 }
 
+/**
+ * A recipe trained by the PyTorch twin (bench/torch_pretrain.py, `npm run pretrain:gpu`) instead of
+ * the tfjs loop. The model, corpus, seqLen, batch, optimizer, schedule and seed are the recipe's
+ * (train.warmupSteps and train.totalSteps are what the run used); these are the twin's own settings.
+ */
+export interface PretrainTorchConfig {
+  /** Token budget the twin reckons its provisional warmup from until step timingSteps (see the script). */
+  tokens: number;
+  /** Warmup as a fraction of the step count (train.warmupSteps = floor(warmupFrac × totalSteps)). */
+  warmupFrac: number;
+  /** The step at which the step count is fixed (to train.totalSteps). */
+  timingSteps: number;
+}
+
 export interface PretrainConfig {
+  /** Present: the recipe is trained by the PyTorch twin on a GPU (`npm run pretrain:gpu`), not by `npm run pretrain`. */
+  torch?: PretrainTorchConfig;
   /**
    * A run folder (relative to the project root) whose finished checkpoint this run starts from:
    * weights, optimizer moments, step count and data position carry over, and training goes on to
@@ -84,7 +100,7 @@ function only(source: string, section: string, obj: Record<string, unknown>, kno
 /** A recipe from parsed JSON; errors name `source` and the field. */
 export function parsePretrainConfig(raw: unknown, source = "pretrain config"): PretrainConfig {
   if (!isObject(raw)) throw new Error(`${source}: the config must be a JSON object`);
-  only(source, "", raw, ["$comment", "continueFrom", "corpus", "model", "train", "run", "export"]);
+  only(source, "", raw, ["$comment", "continueFrom", "corpus", "model", "train", "run", "export", "torch"]);
   if (raw.continueFrom !== undefined && (typeof raw.continueFrom !== "string" || !raw.continueFrom)) {
     throw new Error(`${source}: continueFrom must be a run folder path (got ${JSON.stringify(raw.continueFrom)})`);
   }
@@ -130,7 +146,22 @@ export function parsePretrainConfig(raw: unknown, source = "pretrain config"): P
   const evalBatchSize = checkNumber(source, "export.evalBatchSize", e.evalBatchSize ?? EXPORT_DEFAULTS.evalBatchSize, "posInt");
   const corpus = raw.corpus === undefined ? {} : { corpus: raw.corpus as Partial<CorpusConfig> };
   const cont = raw.continueFrom === undefined ? {} : { continueFrom: raw.continueFrom as string };
-  return { ...cont, ...corpus, model, train: tc, run, export: { out, dtype, evalBatchSize } };
+  const torch = raw.torch === undefined ? {} : { torch: torchSection(source, raw.torch, tc) };
+  return { ...torch, ...cont, ...corpus, model, train: tc, run, export: { out, dtype, evalBatchSize } };
+}
+
+function torchSection(source: string, raw: unknown, tc: PretrainTrainConfig): PretrainTorchConfig {
+  if (!isObject(raw)) throw new Error(`${source}: torch must be an object (the PyTorch twin's settings)`);
+  only(source, "torch", raw, ["tokens", "warmupFrac", "timingSteps"]);
+  const t: PretrainTorchConfig = {
+    tokens: checkNumber(source, "torch.tokens", raw.tokens, "pos"),
+    warmupFrac: checkNumber(source, "torch.warmupFrac", raw.warmupFrac, "unit"),
+    timingSteps: checkNumber(source, "torch.timingSteps", raw.timingSteps, "posInt"),
+  };
+  const warmup = Math.max(1, Math.floor(t.warmupFrac * tc.totalSteps));
+  if (warmup !== tc.warmupSteps) throw new Error(`${source}: train.warmupSteps must be floor(torch.warmupFrac × train.totalSteps) = ${warmup} (got ${tc.warmupSteps})`);
+  if (t.timingSteps <= 10 || t.timingSteps >= tc.totalSteps) throw new Error(`${source}: torch.timingSteps must lie between 10 and train.totalSteps (got ${t.timingSteps})`);
+  return t;
 }
 
 /** Reads and validates a recipe file. */
