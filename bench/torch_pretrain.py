@@ -17,8 +17,10 @@ time-fitted run is repeated (its run.json gives N): same seed, same windows, sam
 on a CPU, while a GPU's backward kernels are not bitwise deterministic.
 Output (--out): an ftgen model folder (config.json, model.safetensors in HF names, the tokenizer),
 curve.jsonl, run.json with every setting, throughput and the held-out loss per token and per character
-on the corpus' held-out cells. The folder is rewritten every --export-every seconds, so a run cut
-short still leaves its last export.
+on the corpus' held-out cells. The folder is rewritten every --export-every seconds, with checkpoint.pt (weights, optimizer
+moments, sampler state, step): a killed run started again with the same settings and --out goes on from
+there, and on a CPU ends bit for bit where an uninterrupted run does (--stop-after N ends an invocation
+after N steps, as a kill would).
 """
 import argparse
 import json
@@ -194,7 +196,8 @@ def main():
     ap.add_argument("--heads", type=int)
     ap.add_argument("--ffn", type=int)
     ap.add_argument("--seed", type=int)
-    ap.add_argument("--export-every", type=float, default=90, help="seconds between exports")
+    ap.add_argument("--export-every", type=float, default=90, help="seconds between exports (and checkpoints)")
+    ap.add_argument("--stop-after", type=int, help="end this invocation after N steps, with a checkpoint (the next one resumes)")
     ap.add_argument("--steps", type=int, help="fix the step count (repeats a time-fitted run) instead of timing")
     ap.add_argument("--timing-steps", type=int, default=60, help="time steps 10 to this one, then fix the step count")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -249,18 +252,50 @@ def main():
     offsets = torch.arange(T + 1, device=device)
 
     os.makedirs(args.out, exist_ok=True)
-    curve = open(os.path.join(args.out, "curve.jsonl"), "w")
     target_steps = int(args.tokens // (B * T))
     total = target_steps  # fixed after the timing phase
     warmup = max(1, int(args.warmup_frac * total))
+    # What decides the weights: a checkpoint resumes only a run with the same settings.
+    settings = json.dumps({"cfg": cfg, "seed": seed, "lr": lr, "batch": B, "seqLen": T, "stream": stream_info, "train": tc,
+                           "steps": args.steps, "tokens": args.tokens, "warmupFrac": args.warmup_frac, "timingSteps": args.timing_steps}, sort_keys=True)
+    ckpt_file = os.path.join(args.out, "checkpoint.pt")
+    step, elapsed, invocations = 0, 0.0, 1
+    if os.path.exists(ckpt_file):
+        ck = torch.load(ckpt_file, map_location=device, weights_only=False)
+        if ck["settings"] != settings:
+            raise SystemExit(f"{ckpt_file}: a checkpoint of a run with other settings; remove it or choose another --out")
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        gen.set_state(ck["gen"].cpu())
+        step, total, warmup, elapsed, invocations = ck["step"], ck["total"], ck["warmup"], ck["elapsed"], ck["invocations"] + 1
+        print(f"torch_pretrain: resuming from {ckpt_file} at step {step} of {total}", flush=True)
+    curve_file = os.path.join(args.out, "curve.jsonl")
+    kept = [l for l in open(curve_file)] if step and os.path.exists(curve_file) else []
+    curve = open(curve_file, "w")
+    curve.writelines(l for l in kept if json.loads(l)["step"] <= step)
+    curve.flush()
     run = {"argv": sys.argv[1:], "startedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(device), "timingSteps": args.timing_steps, "provisionalWarmup": warmup, "cfg": cfg, "params": n_params, "seed": seed, "lr": lr, "batch": B, "seqLen": T, "stream": stream_info,
            "recipe": os.path.abspath(args.recipe), "torch": torch.__version__, "device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu",
            "train": {k: tc[k] for k in ("weightDecay", "maxGradNorm", "beta1", "beta2", "eps", "minLrRatio")}}
     print(f"torch_pretrain: {n_params:,} params, {len(data):,} stream tokens, batch {B}x{T}, lr {lr}, on {run['device']}", flush=True)
 
-    t0 = last_export = time.time()
-    step, loss_val = 0, float("nan")
+    t0 = time.time() - elapsed  # training seconds go on counting across invocations
+    last_export, first_step, loss_val = time.time(), step, float("nan")
+
+    def checkpoint(complete):
+        export(model, cfg, args.stream, args.out, {"ftgen_step": step, "ftgen_torch_pretrain": "complete" if complete else "partial"})
+        if step > args.timing_steps and not complete:  # the step count is fixed by now
+            torch.save({"settings": settings, "model": model.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(), "step": step,
+                        "total": total, "warmup": warmup, "elapsed": time.time() - t0, "invocations": invocations}, ckpt_file + ".tmp")
+            os.replace(ckpt_file + ".tmp", ckpt_file)
+        json.dump({**run, "steps": step, "totalSteps": total, "warmup": warmup, "invocations": invocations, "complete": False},
+                  open(os.path.join(args.out, "run.json"), "w"), indent=1)
+
     while step < total:
+        if args.stop_after is not None and step - first_step >= args.stop_after:
+            checkpoint(False)
+            print(f"torch_pretrain: stopped at step {step} of {total} (--stop-after); run again to go on", flush=True)
+            return
         if step == 10:  # kernels are built and cached by now: time the steps from here
             t_timing = time.time()
         if step == args.timing_steps:  # the step count that fits the time budget, from the measured step time
@@ -293,13 +328,14 @@ def main():
         if step % 500 == 0:
             print(f"step {step}/{total} loss {loss.item():.4f} lr {cur_lr:.2e} {step * B * T / (time.time() - t0):,.0f} tok/s", flush=True)
         if time.time() - last_export > args.export_every and step < total:
-            export(model, cfg, args.stream, args.out, {"ftgen_step": step, "ftgen_torch_pretrain": "partial"})
-            json.dump({**run, "steps": step, "totalSteps": total, "complete": False}, open(os.path.join(args.out, "run.json"), "w"), indent=1)
+            checkpoint(False)
             last_export = time.time()
     seconds = time.time() - t0
     run.update({"steps": step, "totalSteps": total, "warmup": warmup, "tokens": step * B * T, "epochs": step * B * T / len(data),
-                "trainSeconds": seconds, "tokensPerSecond": step * B * T / seconds, "finalLoss": loss_val, "complete": True})
-    export(model, cfg, args.stream, args.out, {"ftgen_step": step, "ftgen_torch_pretrain": "complete"})
+                "trainSeconds": seconds, "tokensPerSecond": step * B * T / seconds, "finalLoss": loss_val, "invocations": invocations, "complete": True})
+    checkpoint(True)
+    if os.path.exists(ckpt_file):
+        os.remove(ckpt_file)  # the finished folder holds the weights; moments are not needed any more
     run["heldout"] = heldout_loss(model, args.stream, T, device)
     run["wallSeconds"] = time.time() - t_start
     json.dump(run, open(os.path.join(args.out, "run.json"), "w"), indent=1)

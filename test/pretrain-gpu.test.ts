@@ -3,7 +3,8 @@
  * (scripts/pretrain-stream.ts) is exactly what the recipe packs; a run of the PyTorch twin is checked
  * against the recipe and imported into a model folder whose card names the trainer; mismatches fail
  * in one line. Where Python has PyTorch (Debian's python3-torch; never needed by the study), the twin
- * itself reads our weights to the same held-out loss as kernel-lib, and trains a model that imports.
+ * itself reads our weights to the same held-out loss as kernel-lib, resumes a killed run to the same
+ * weights, and trains a model that imports.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -194,6 +195,19 @@ test("the PyTorch twin reads kernel-lib's weights to the same held-out loss, and
   const run = JSON.parse(fs.readFileSync(path.join(runDir, "run.json"), "utf8")) as TorchRun;
   assert.equal(run.steps, 100);
   assert.equal(run.warmup, 3);
+  // killed after 50 steps (--stop-after stands in for the kill) and run again: the same weights, bit for bit on a CPU
+  const split = path.join(root, "run-split");
+  const twin = (...more: string[]): ReturnType<typeof spawnSync> => spawnSync(PYTHON, [path.join(ROOT, "bench", "torch_pretrain.py"), "--stream", stream, "--recipe", configFile,
+    "--out", split, "--device", "cpu", "--batch", "4", "--steps", "100", "--tokens", "1e6", "--warmup-frac", "0.03", "--timing-steps", "20", ...more], { encoding: "utf8" });
+  const first = twin("--stop-after", "50");
+  assert.equal(first.status, 0, String(first.stderr));
+  assert.match(String(first.stdout), /stopped at step 50 of 100/);
+  assert.ok(fs.existsSync(path.join(split, "checkpoint.pt")));
+  const second = twin();
+  assert.equal(second.status, 0, String(second.stderr));
+  assert.match(String(second.stdout), /resuming from .*checkpoint\.pt at step 50 of 100/);
+  assert.ok(fs.readFileSync(path.join(split, "model.safetensors")).equals(fs.readFileSync(path.join(runDir, "model.safetensors"))), "resumed weights differ");
+  assert.equal(fs.existsSync(path.join(split, "checkpoint.pt")), false);
   const out = path.join(root, "model");
   await pretrainGpu(["--import", "--config", configFile, "--corpus", corpus, "--run", runDir, "--out", out], () => {});
   const card = JSON.parse(fs.readFileSync(path.join(out, "model-card.json"), "utf8")) as ModelCard;
