@@ -10,9 +10,12 @@ relative to that starting point: does fine-tuning keep, gain or lose ability out
 tasks, with and without demonstrations?
 
 Nobody can download Llama-2 here, and a teacher should not need to. So ftgen ships its own base model,
-pretrained **from scratch by our own recipe on open corpora** (\`npm run pretrain\`, config
-\`data/base-model.config.json\`): a small Llama-architecture decoder (RMSNorm, rotary embeddings,
-SwiGLU, tied head) that runs on a laptop CPU. This notebook shows what it is, what it was trained on,
+pretrained **from scratch by our own recipe on open corpora** (config \`data/base-model.config.json\`):
+a small Llama-architecture decoder (RMSNorm, rotary embeddings, SwiGLU, tied head) that runs on a
+laptop CPU. The shipped weights were trained on a GPU by the recipe's PyTorch twin
+(\`npm run pretrain:gpu\`, 261M tokens in 5.5 minutes on one H100); \`npm run pretrain\` trains the same
+recipe with ftgen's own tfjs loop on any machine, and \`data/pretrain-experiments/\` holds the recipes
+a 2-core CPU trains in under an hour. This notebook shows what the model is, what it was trained on,
 and whether it can do what the study needs of a base model: **learn from demonstrations**.` },
   { code: `import * as ftgen from "ftgen";
 import fs from "node:fs";
@@ -24,8 +27,13 @@ const card: ftgen.ModelCard = JSON.parse(fs.readFileSync(path.join(baseDir, "mod
 console.log(\`profile "\${prof.name}" · \${card.name}: \${(card.parameters / 1e6).toFixed(2)}M parameters, \${card.status}\`);` },
   { md: `## What it is and how it was trained
 
-The model card (\`data/base-model/MODEL_CARD.md\`) is written by the recipe itself at export time. The
-numbers below are read from its JSON twin.` },
+The model card (\`data/base-model/MODEL_CARD.md\`) is written at export time, with the held-out loss
+computed by kernel-lib whichever trainer ran. The numbers below are read from its JSON twin.
+
+How much the amount of pretraining matters (\`data/pretrain-experiments/README.md\`, experiments 4 and 7):
+the same model and corpus trained on 7.9M tokens (about 50 minutes on 2 CPU cores) reach 1.253 nats per
+character on held-out text and answer sentiment below the majority baseline; on 261M tokens they reach
+0.948 nats per character, and sentiment 0-shot rises to about 0.66.` },
   { code: `const a = card.architecture, t = card.training, r = card.recipe.config.train;
 ftgen.showTable(ftgen.toDataFrame([
   { item: "architecture", value: \`\${a.num_hidden_layers} layers · width \${a.hidden_size} · \${a.num_attention_heads} heads · MLP \${a.intermediate_size} · vocab \${a.vocab_size}\` },
@@ -35,7 +43,8 @@ ftgen.showTable(ftgen.toDataFrame([
   { item: "steps", value: \`\${t.steps} of \${t.totalSteps}, batch \${r.batchSize} × \${r.seqLen}\` },
   { item: "final train loss", value: t.finalLossMean100.toFixed(3) + " (mean of the last 100 steps)" },
   { item: "held-out loss", value: \`\${card.heldout.all.loss.toFixed(3)} (perplexity \${card.heldout.all.perplexity.toFixed(1)})\` },
-  { item: "training time", value: \`\${(t.trainSeconds / 60).toFixed(1)} min over \${t.invocations.length} invocation(s) on \${card.machine.cpus} × \${card.machine.cpuModel}\` },
+  { item: "training time", value: \`\${(t.trainSeconds / 60).toFixed(1)} min over \${t.invocations.length} invocation(s) on \${card.machine.gpu ?? \`\${card.machine.cpus} × \${card.machine.cpuModel}\`}\` },
+  ...(card.trainer ? [{ item: "trainer", value: \`\${card.trainer.script} (PyTorch \${card.trainer.torch}); \${card.trainer.sampling}\` }] : []),
   { item: "backend", value: card.backend },
 ]), { caption: "The shipped base model" });` },
   { md: `## The corpus
