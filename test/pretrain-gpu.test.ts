@@ -138,6 +138,12 @@ test("pretrain:gpu --import: the twin's run becomes a model folder whose card na
   } finally {
     model.dispose();
   }
+  // scripts/heldout-loss.ts (how experiment rows are measured) gives the card's number for the folder
+  const json = path.join(root, "heldout.json");
+  const cli = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "heldout-loss.ts"), out, "--corpus", corpus, "--seq", "32", "--json", json], { encoding: "utf8", cwd: ROOT });
+  assert.equal(cli.status, 0, cli.stderr);
+  assert.match(cli.stdout, /^all \d+\.\d{3} nats\/token, \d+\.\d{3} nats\/char/);
+  assert.ok(Math.abs((JSON.parse(fs.readFileSync(json, "utf8")) as { all: { loss: number } }).all.loss - card.heldout.all.loss) < 1e-6);
   const md = fs.readFileSync(path.join(out, "MODEL_CARD.md"), "utf8");
   assert.match(md, /on a GPU \(`npm run pretrain:gpu`/);
   assert.match(md, /\| trainer \| `bench\/torch_pretrain\.py --stream s --recipe gpu\.json --steps 100` \(PyTorch 2\.11\.0\+test, test GPU, 1,024 tokens\/s\)/);
