@@ -122,7 +122,7 @@ def load_model_folder(folder):
 
 
 @torch.no_grad()
-def heldout_loss(model, stream_dir, seq_len, device, batch=32):
+def heldout_loss(model, stream_dir, seq_len, device):
     """Token-mean loss overall and per kind, and nats per character, as pretrain/heldout.ts packs the cells."""
     info = json.load(open(os.path.join(stream_dir, "heldout.json")))
     ids = torch.from_numpy(np.fromfile(os.path.join(stream_dir, "heldout.u16"), dtype=np.uint16).astype(np.int64))
@@ -132,13 +132,12 @@ def heldout_loss(model, stream_dir, seq_len, device, batch=32):
         s = ids[c["start"]:c["start"] + c["length"]]
         wins = [s[i:i + seq_len + 1] for i in range(0, len(s) - 1, seq_len) if len(s[i:i + seq_len + 1]) >= 2]
         loss_sum, n = 0.0, 0
-        for b in range(0, len(wins), batch):
-            for w in wins[b:b + batch]:  # windows differ in length only at a cell's end: one at a time is simplest
-                w = w.to(device)
-                with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                    logits = model(w[None, :-1])
-                loss_sum += F.cross_entropy(logits.float()[0], w[1:], reduction="sum").item()
-                n += len(w) - 1
+        for w in wins:  # one window at a time: a cell's last window is shorter, and this is not a hot path
+            w = w.to(device)
+            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+                logits = model(w[None, :-1])
+            loss_sum += F.cross_entropy(logits.float()[0], w[1:], reduction="sum").item()
+            n += len(w) - 1
         k = by_kind.setdefault(c["kind"], [0.0, 0, 0])
         for acc in (k, total):
             acc[0] += loss_sum

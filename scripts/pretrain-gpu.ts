@@ -14,7 +14,6 @@
  * --import skips step 3 and imports a run trained elsewhere (a GPU machine; copy its folder to --run).
  */
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -25,7 +24,7 @@ import { projectRoot } from "../kernel-lib/src/util/paths";
 import { pretrainCorpus } from "./pretrain-corpus";
 import { writeTokenStream, type StreamInfo } from "./pretrain-stream";
 import { SetupError } from "./lib/setup";
-import { DEFAULT_CONFIG } from "./pretrain";
+import { DEFAULT_CONFIG, recipeCorpusDir } from "./pretrain";
 
 export async function pretrainGpu(argv: string[] = process.argv.slice(2), log: (line: string) => void = console.log): Promise<string> {
   const { values } = parseArgs({
@@ -44,8 +43,7 @@ export async function pretrainGpu(argv: string[] = process.argv.slice(2), log: (
   let corpusDir: string;
   if (values.corpus) corpusDir = path.resolve(values.corpus);
   else {
-    const own = config.corpus ? `-${createHash("sha256").update(JSON.stringify(config.corpus)).digest("hex").slice(0, 8)}` : "";
-    corpusDir = path.join(root, ".cache", "pretrain", `corpus${own}`);
+    corpusDir = recipeCorpusDir(config);
     await pretrainCorpus(["--out", corpusDir, ...(values["no-debian"] ? ["--no-debian"] : [])], config.corpus);
   }
 

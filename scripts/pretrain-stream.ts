@@ -15,15 +15,15 @@
  *   OUT/heldout.json   each cell's kind, source, characters, and its [start, start + length) in heldout.u16
  *   OUT/tokenizer.json, OUT/tokenizer_config.json  the corpus tokenizer, for the model folder the trainer writes
  */
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { BpeTokenizer } from "../kernel-lib/src/model/tokenizer";
 import { readCorpusJsonl } from "../kernel-lib/src/pretrain/corpus";
-import { documentStream } from "../kernel-lib/src/pretrain/packing";
+import { heldoutCells } from "../kernel-lib/src/pretrain/heldout";
+import { documentStream, packingOrder } from "../kernel-lib/src/pretrain/packing";
 import { readPretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";
-import { makeRng, shuffled } from "../kernel-lib/src/util/random";
+import { hexDigest } from "../kernel-lib/src/util/hash";
 import { projectRoot } from "../kernel-lib/src/util/paths";
 
 export interface StreamInfo {
@@ -49,8 +49,7 @@ export function writeTokenStream(corpusDir: string, outDir: string, seed: number
   if (tok.vocabSize > 65536) throw new Error(`${path.join(corpusDir, "tokenizer.json")}: ${tok.vocabSize} entries do not fit uint16`);
   const docs: number[][] = [];
   for (const s of build.shards as string[]) for (const d of readCorpusJsonl(path.join(corpusDir, s))) docs.push(tok.encode(d.text));
-  // The same order as packDocuments(…, { seed }) in the recipe: shuffled by the rng "pack:<seed>".
-  const stream = documentStream(shuffled(docs, makeRng(`pack:${seed}`)), tok.bosId, tok.eosId);
+  const stream = documentStream(packingOrder(docs, seed), tok.bosId, tok.eosId);
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, "stream.u16"), Buffer.from(Uint16Array.from(stream).buffer));
   writeHeldoutCells(corpusDir, tok, outDir);
@@ -60,7 +59,7 @@ export function writeTokenStream(corpusDir: string, outDir: string, seed: number
   const info: StreamInfo = {
     format: "ftgen-token-stream/1", dtype: "uint16", vocab_size: tok.vocabSize, tokens: stream.length, documents: docs.length, seed,
     bos_token_id: tok.bosId, eos_token_id: tok.eosId, corpus_input_hash: build.inputHash,
-    tokenizer_sha1: createHash("sha1").update(tokenizerBytes).digest("hex"),
+    tokenizer_sha1: hexDigest("sha1", tokenizerBytes),
   };
   fs.writeFileSync(path.join(outDir, "stream.json"), JSON.stringify(info, null, 1) + "\n");
   return info;
@@ -68,15 +67,8 @@ export function writeTokenStream(corpusDir: string, outDir: string, seed: number
 
 /** The held-out cells (heldout.ts groups documents by kind and source, in file order) as one uint16 file. */
 function writeHeldoutCells(corpusDir: string, tok: BpeTokenizer, outDir: string): void {
-  const cells = new Map<string, { kind: string; source: string; chars: number; ids: number[][] }>();
-  for (const d of readCorpusJsonl(path.join(corpusDir, "heldout.jsonl"))) {
-    const key = `${d.kind}\u0000${d.source}`;
-    let c = cells.get(key);
-    if (!c) { c = { kind: d.kind, source: d.source, chars: 0, ids: [] }; cells.set(key, c); }
-    c.ids.push(tok.encode(d.text));
-    c.chars += d.text.length;
-  }
-  const streams = [...cells.values()].map((c) => ({ ...c, stream: documentStream(c.ids, tok.bosId, tok.eosId) }));
+  const cells = heldoutCells(tok, readCorpusJsonl(path.join(corpusDir, "heldout.jsonl")));
+  const streams = cells.map((c) => ({ ...c, stream: documentStream(c.ids, tok.bosId, tok.eosId) }));
   const all = new Uint16Array(streams.reduce((n, c) => n + c.stream.length, 0));
   let start = 0;
   const index = streams.map((c) => {

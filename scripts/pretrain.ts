@@ -16,17 +16,23 @@
  *    model-card.json (held-out loss per kind included) and loss-curve.json.
  * Exit status 0 also when an invocation stops at its budget; it prints what is left.
  */
-import { createHash } from "node:crypto";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "../kernel-lib/src/model/backend";
-import { readPretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";
+import { readPretrainConfig, type PretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";
+import { hexDigest } from "../kernel-lib/src/util/hash";
 import { runPretrain, type PretrainOutcome } from "../kernel-lib/src/pretrain/recipe";
 import { projectRoot } from "../kernel-lib/src/util/paths";
 import { pretrainCorpus } from "./pretrain-corpus";
 import { SetupError } from "./lib/setup";
 
 export const DEFAULT_CONFIG = "data/base-model.config.json";
+
+/** The corpus folder of a recipe: one with corpus overrides gets its own, so recipes never rebuild each other's. */
+export function recipeCorpusDir(config: PretrainConfig): string {
+  const own = config.corpus ? `-${hexDigest("sha256", JSON.stringify(config.corpus)).slice(0, 8)}` : "";
+  return path.join(projectRoot(), ".cache", "pretrain", `corpus${own}`);
+}
 
 export async function pretrain(argv: string[] = process.argv.slice(2), log: (line: string) => void = console.log): Promise<PretrainOutcome> {
   const startedAt = Date.now();
@@ -53,9 +59,7 @@ export async function pretrain(argv: string[] = process.argv.slice(2), log: (lin
   let corpusDir: string;
   if (values.corpus) corpusDir = path.resolve(values.corpus);
   else {
-    // A recipe with corpus overrides gets a corpus folder of its own, so recipes never rebuild each other's.
-    const own = config.corpus ? `-${createHash("sha256").update(JSON.stringify(config.corpus)).digest("hex").slice(0, 8)}` : "";
-    corpusDir = path.join(root, ".cache", "pretrain", `corpus${own}`);
+    corpusDir = recipeCorpusDir(config);
     if (!values.export) {
       await pretrainCorpus(["--out", corpusDir, ...(values["no-debian"] ? ["--no-debian"] : []), ...(values["force-corpus"] ? ["--force"] : [])], config.corpus);
     }

@@ -5,7 +5,6 @@
  * killed export never leaves half a folder. Used by the recipe (recipe.ts) and by the import of a
  * model trained by the PyTorch twin of the recipe (torch-import.ts).
  */
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { saveModelFolder, WEIGHTS_FILE } from "../model/folder";
@@ -20,6 +19,7 @@ import { heldoutLoss } from "./heldout";
 import { modelCardMarkdown, type CardSource, type Invocation, type Machine, type ModelCard } from "./model-card";
 import type { PretrainConfig } from "./recipe-config";
 import type { CorpusStats } from "./stats";
+import { hexDigest } from "../util/hash";
 
 /** A corpus folder's build.json, as far as training and the card read it. */
 export interface CorpusBuild {
@@ -61,7 +61,6 @@ export interface BaseModelExport {
   log: (l: string) => void;
 }
 
-const sha = (algo: string, data: string | Buffer): string => crypto.createHash(algo).update(data).digest("hex");
 
 /** A path relative to the project root when it lies inside it (for the card), else absolute. */
 export function projectPath(file: string): string {
@@ -121,7 +120,7 @@ export function writeBaseModelFolder(e: BaseModelExport): string {
     status: e.steps >= config.train.totalSteps ? "complete" : "partial",
     architecture: { ...model.config, torch_dtype: config.export.dtype },
     parameters: parameterCount(config.model),
-    recipe: { file: projectPath(e.configFile), sha256: sha("sha256", fs.readFileSync(e.configFile)), config },
+    recipe: { file: projectPath(e.configFile), sha256: hexDigest("sha256", fs.readFileSync(e.configFile)), config },
     seed: config.train.seed,
     runKey: e.runKey,
     corpus: {

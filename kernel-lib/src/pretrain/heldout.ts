@@ -58,10 +58,8 @@ function groupBy(cells: readonly Cell[], key: (c: Cell) => string): Record<strin
   return Object.fromEntries([...groups.keys()].sort().map((k) => [k, score(groups.get(k) as Cell[])]));
 }
 
-/** Loss of `model` on `docs` (no dropout, no gradients). */
-export function heldoutLoss(model: TrainableModel, enc: Encoder, docs: readonly CorpusDoc[], opts: HeldoutOptions): HeldoutReport {
-  if (docs.length === 0) throw new Error("heldoutLoss: no documents");
-  const batchSize = opts.batchSize ?? 16;
+/** The held-out documents by (kind, source) cell, in order of first appearance, each document tokenized. */
+export function heldoutCells(enc: Pick<Encoder, "encode">, docs: readonly CorpusDoc[]): Array<{ kind: string; source: string; chars: number; ids: number[][] }> {
   const byCell = new Map<string, { kind: string; source: string; chars: number; ids: number[][] }>();
   for (const d of docs) {
     const key = `${d.kind}\u0000${d.source}`;
@@ -70,7 +68,14 @@ export function heldoutLoss(model: TrainableModel, enc: Encoder, docs: readonly 
     c.ids.push(enc.encode(d.text));
     c.chars += d.text.length;
   }
-  const packed = [...byCell.values()].map((c) => ({
+  return [...byCell.values()];
+}
+
+/** Loss of `model` on `docs` (no dropout, no gradients). */
+export function heldoutLoss(model: TrainableModel, enc: Encoder, docs: readonly CorpusDoc[], opts: HeldoutOptions): HeldoutReport {
+  if (docs.length === 0) throw new Error("heldoutLoss: no documents");
+  const batchSize = opts.batchSize ?? 16;
+  const packed = heldoutCells(enc, docs).map((c) => ({
     ...c, seqs: packedExamples(packDocuments(c.ids, { seqLen: opts.seqLen, bosId: enc.bosId, eosId: enc.eosId, keepPartial: true })),
   }));
   const total = packed.reduce((s, c) => s + c.seqs.reduce((t, e) => t + e.ids.length - 1, 0), 0);

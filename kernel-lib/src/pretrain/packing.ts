@@ -51,9 +51,14 @@ export function cutStream(stream: Int32Array, seqLen: number, keepPartial = fals
   return out;
 }
 
+/** The documents in the order packing puts them for `seed` (also the order of scripts/pretrain-stream.ts). */
+export function packingOrder<T>(docs: readonly T[], seed: number | string): T[] {
+  return shuffled(docs, makeRng(`pack:${seed}`));
+}
+
 /** Documents (token ids, no BOS/EOS) → packed sequences, in a seeded document order when `seed` is set. */
 export function packDocuments(docs: readonly ArrayLike<number>[], opts: PackOptions): Int32Array[] {
-  const ordered = opts.seed === undefined ? docs : shuffled(docs, makeRng(`pack:${opts.seed}`));
+  const ordered = opts.seed === undefined ? docs : packingOrder(docs, opts.seed);
   return cutStream(documentStream(ordered, opts.bosId, opts.eosId), opts.seqLen, opts.keepPartial);
 }
 

@@ -16,7 +16,6 @@
  * holds its record as of its last checkpoint; the next invocation finds it if this one was killed
  * and records it as "killed", so the card's wall time and invocations count every invocation.
  */
-import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -36,6 +35,7 @@ import type { Invocation, Machine } from "./model-card";
 import { writeBaseModelFolder, type CorpusBuild, type CurvePoint } from "./export";
 export { HELDOUT_SAMPLE_FILE, HELDOUT_SAMPLE_SOURCES, type CurvePoint } from "./export";
 import { readJsonFile } from "../util/json";
+import { hexDigest } from "../util/hash";
 
 export interface PretrainOptions {
   config: PretrainConfig;
@@ -79,7 +79,6 @@ function readJson<T>(file: string): T {
 }
 
 
-const sha = (algo: string, data: string | Buffer): string => crypto.createHash(algo).update(data).digest("hex");
 
 export function machineInfo(): Machine {
   const cpus = os.cpus();
@@ -180,8 +179,8 @@ export async function runPretrain(opts: PretrainOptions): Promise<PretrainOutcom
   const { checkpointEvery: _spacing, ...trainKey } = tc;
   const from = config.continueFrom ? path.resolve(projectRoot(), config.continueFrom) : undefined;
   const fromRun = from ? finishedRun(from, opts.configFile, config, build.inputHash) : undefined;
-  const runKey = sha("sha256", JSON.stringify({
-    model: config.model, train: trainKey, corpus: build.inputHash, tokenizer: sha("sha1", fs.readFileSync(tokFile)),
+  const runKey = hexDigest("sha256", JSON.stringify({
+    model: config.model, train: trainKey, corpus: build.inputHash, tokenizer: hexDigest("sha1", fs.readFileSync(tokFile)),
     ...(fromRun ? { continues: fromRun.runKey } : {}),
   }));
 

@@ -5,7 +5,6 @@
  * sequence length, batch, optimizer, schedule and seed, and a finished step count. Every mismatch
  * is a one-line error naming run.json and the field.
  */
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { loadModelFolder } from "../model/folder";
@@ -14,6 +13,7 @@ import { readJsonFile } from "../util/json";
 import { writeBaseModelFolder, projectPath, type CorpusBuild, type CurvePoint } from "./export";
 import type { Invocation, Machine, Trainer } from "./model-card";
 import type { PretrainConfig } from "./recipe-config";
+import { hexDigest } from "../util/hash";
 
 /** What bench/torch_pretrain.py writes to run.json (the fields read here). */
 export interface TorchRun {
@@ -49,7 +49,6 @@ export interface TorchImportOptions {
   log?: (line: string) => void;
 }
 
-const sha = (algo: string, data: string | Buffer): string => crypto.createHash(algo).update(data).digest("hex");
 
 /** Throws unless the run in `run` is the recipe `config` trained on the corpus in `corpusDir`. */
 export function checkTorchRun(run: TorchRun, runFile: string, config: PretrainConfig, build: CorpusBuild, tokenizerSha1: string): void {
@@ -91,7 +90,7 @@ export function importTorchRun(opts: TorchImportOptions): string {
   const run = readJsonFile(runFile) as TorchRun;
   const build = readJsonFile(path.join(opts.corpusDir, "build.json")) as CorpusBuild;
   const tokBytes = fs.readFileSync(path.join(opts.corpusDir, "tokenizer.json"));
-  checkTorchRun(run, runFile, opts.config, build, sha("sha1", tokBytes));
+  checkTorchRun(run, runFile, opts.config, build, hexDigest("sha1", tokBytes));
   if (!fs.readFileSync(path.join(opts.runDir, "tokenizer.json")).equals(tokBytes)) throw new Error(`${path.join(opts.runDir, "tokenizer.json")}: not the corpus tokenizer`);
 
   const { model, tokenizer } = loadModelFolder(opts.runDir, { loadTokenizer: (d) => BpeTokenizer.load(d) });
@@ -110,7 +109,7 @@ export function importTorchRun(opts: TorchImportOptions): string {
       sampling: `windows of ${run.seqLen} + 1 tokens at seeded random offsets of the packed stream (${(run.tokens / run.stream.tokens).toFixed(1)} passes over it)`,
       tokensPerSecond: run.tokensPerSecond,
     };
-    const runKey = sha("sha256", JSON.stringify({ trainer: "torch", model: opts.config.model, train: opts.config.train, torch: opts.config.torch ?? null, corpus: build.inputHash, tokenizer: sha("sha1", tokBytes) }));
+    const runKey = hexDigest("sha256", JSON.stringify({ trainer: "torch", model: opts.config.model, train: opts.config.train, torch: opts.config.torch ?? null, corpus: build.inputHash, tokenizer: hexDigest("sha1", tokBytes) }));
     log(`importing ${projectPath(opts.runDir)}: ${run.steps} steps, ${run.tokens.toLocaleString("en-US")} tokens on ${run.device}`);
     return writeBaseModelFolder({
       outDir: opts.outDir, model, tok: tokenizer!, corpusDir: opts.corpusDir, build, configFile: opts.configFile, config: opts.config, runKey,
