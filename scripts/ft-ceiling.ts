@@ -1,0 +1,84 @@
+/**
+ * The supervised ceiling of a base model on a task: fine-tune it (the paper's FT recipe) on the task's
+ * whole in-domain train file and score the result 0-shot on the in-domain test set, against the
+ * majority baseline. If plain fine-tuning on the task's own labelled data cannot lift a model above
+ * the majority, its base model cannot be expected to beat the majority 0-shot either (issue 4's bar;
+ * data/pretrain-experiments/README.md, experiment 8).
+ *
+ *   tsx scripts/ft-ceiling.ts MODEL_DIR [--tasks detection,inference] [--items N] [--lr X] [--epochs N]
+ *                             [--train-size N] [--out DIR]
+ *
+ * Fine-tuned folders go to --out (default .cache/ft-ceiling/<base folder hash>/<task>) and are reused
+ * when their training.json is there; scores are cached in <out>/results.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { initBackend } from "../kernel-lib/src/model/backend";
+import { loadCausalLM } from "../kernel-lib/src/evaluate/engines";
+import { TASKS, TASK_NAMES, type TaskName } from "../kernel-lib/src/data/tasks";
+import { finetune } from "../kernel-lib/src/train/recipes";
+import { majorityBaseline } from "../kernel-lib/src/study/icl";
+import { ResultStore, evaluateCached, folderHash } from "../kernel-lib/src/study/store";
+import { PROFILES } from "../kernel-lib/src/study/profile";
+import { projectRoot } from "../kernel-lib/src/util/paths";
+
+function positive(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const x = Number(raw);
+  if (!(x > 0)) throw new Error(`--${name} must be a positive number, got "${raw}"`);
+  return x;
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { tasks: { type: "string" }, items: { type: "string" }, lr: { type: "string" }, epochs: { type: "string" }, "train-size": { type: "string" }, out: { type: "string" } },
+  });
+  const base = positionals[0];
+  if (!base) throw new Error("usage: tsx scripts/ft-ceiling.ts MODEL_DIR [--tasks a,b] [--items N] [--lr X] [--epochs N] [--train-size N] [--out DIR]");
+  const tasks = (values.tasks ?? "detection,inference").split(",") as TaskName[];
+  for (const t of tasks) if (!TASK_NAMES.includes(t)) throw new Error(`--tasks: unknown task "${t}" (one of ${TASK_NAMES.join(", ")})`);
+  const items = positive("items", values.items, 500);
+  const lr = positive("lr", values.lr, 1e-3);
+  const epochs = positive("epochs", values.epochs, 2);
+  const trainSize = values["train-size"] === undefined ? undefined : positive("train-size", values["train-size"], 0);
+  const cap = PROFILES.default.fieldTokenCap;
+  const root = values.out ?? path.join(projectRoot(), ".cache", "ft-ceiling", folderHash(base).slice(0, 12));
+  const store = new ResultStore(path.join(root, "results"));
+  await initBackend({ quiet: true });
+  const f = (x: number): string => x.toFixed(3);
+  for (const task of tasks) {
+    const dir = path.join(root, `${task}-lr${lr}-e${epochs}${trainSize ? `-n${trainSize}` : ""}`);
+    if (!fs.existsSync(path.join(dir, "training.json"))) {
+      let last = 0;
+      const r = await finetune({
+        base, task, method: "ft", trainSize, fieldTokenCap: cap, out: dir, train: { lr, epochs, seed: 0, checkpointEvery: 50 },
+        onProgress: (p) => {
+          if (p.step - last >= 50 || p.step === p.totalSteps) {
+            last = p.step;
+            console.log(`${task}: step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(3)} ${Math.round(p.tokensPerSecond)} tok/s, eta ${Math.round(p.etaSeconds)} s`);
+          }
+        },
+      });
+      console.log(`${task}: fine-tuned on ${r.examples} examples, ${r.result.steps} steps, ${Math.round(r.result.seconds)} s`);
+    }
+    const lm = await loadCausalLM(dir, "auto", { batchSize: 16 });
+    try {
+      const dataset = TASKS[task].inDomain;
+      const r = await evaluateCached(lm, folderHash(dir), { task, dataset, k: 0, map: 0, limit: items, fieldTokenCap: cap, batchSize: 16 }, store);
+      const line = `${task} (${dataset}) after FT, 0-shot map 0, ${r.n} items: ${r.metric} ${f(r.value)} [${f(r.ci.low)}, ${f(r.ci.high)}]`;
+      if (TASKS[task].kind === "classification") {
+        const m = majorityBaseline(task, dataset, items);
+        console.log(`${line}; majority ("${m.label}") ${f(m.accuracy)}: ${r.ci.low > m.accuracy ? "above it" : "not above it"}`);
+      } else console.log(line);
+    } finally {
+      lm.dispose();
+    }
+  }
+}
+
+main().catch((e: Error) => {
+  console.error(e.message);
+  process.exit(1);
+});
