@@ -6,7 +6,11 @@
  * data/pretrain-experiments/README.md, experiment 8).
  *
  *   tsx scripts/ft-ceiling.ts MODEL_DIR [--tasks detection,inference] [--items N] [--lr X] [--epochs N]
- *                             [--train-size N] [--out DIR]
+ *                             [--train-size N] [--train paper|multitask] [--out DIR]
+ *
+ * --train multitask fine-tunes on records made from the pretraining corpus's own multitask pools
+ * (pretrain/task-records.ts; classification tasks only), as many as the train file has: how much of
+ * the paper's task our multitask data can teach, given the paper's format and labels outright.
  *
  * Fine-tuned folders go to --out (default .cache/ft-ceiling/<base folder hash>/<task>) and are reused
  * when their training.json is there; scores are cached in <out>/results.
@@ -22,6 +26,14 @@ import { majorityBaseline } from "../kernel-lib/src/study/icl";
 import { ResultStore, evaluateCached, folderHash } from "../kernel-lib/src/study/store";
 import { PROFILES } from "../kernel-lib/src/study/profile";
 import { projectRoot } from "../kernel-lib/src/util/paths";
+import { makeRng } from "../kernel-lib/src/util/random";
+import type { AnyRecord } from "../kernel-lib/src/data/records";
+import { loadDataset } from "../kernel-lib/src/data/load";
+import { DEFAULT_CORPUS_CONFIG, multitaskPools } from "../kernel-lib/src/pretrain/corpus";
+import { loadSources } from "../kernel-lib/src/pretrain/load-sources";
+import type { MtKind } from "../kernel-lib/src/pretrain/formats";
+import type { SourcedItem } from "../kernel-lib/src/pretrain/multitask";
+import { MULTITASK_KIND_OF, multitaskRecords } from "../kernel-lib/src/pretrain/task-records";
 
 function positive(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -33,27 +45,37 @@ function positive(name: string, raw: string | undefined, fallback: number): numb
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { tasks: { type: "string" }, items: { type: "string" }, lr: { type: "string" }, epochs: { type: "string" }, "train-size": { type: "string" }, out: { type: "string" } },
+    options: { train: { type: "string" }, tasks: { type: "string" }, items: { type: "string" }, lr: { type: "string" }, epochs: { type: "string" }, "train-size": { type: "string" }, out: { type: "string" } },
   });
   const base = positionals[0];
-  if (!base) throw new Error("usage: tsx scripts/ft-ceiling.ts MODEL_DIR [--tasks a,b] [--items N] [--lr X] [--epochs N] [--train-size N] [--out DIR]");
+  if (!base) throw new Error("usage: tsx scripts/ft-ceiling.ts MODEL_DIR [--tasks a,b] [--items N] [--lr X] [--epochs N] [--train-size N] [--train paper|multitask] [--out DIR]");
   const tasks = (values.tasks ?? "detection,inference").split(",") as TaskName[];
   for (const t of tasks) if (!TASK_NAMES.includes(t)) throw new Error(`--tasks: unknown task "${t}" (one of ${TASK_NAMES.join(", ")})`);
   const items = positive("items", values.items, 500);
   const lr = positive("lr", values.lr, 1e-3);
   const epochs = positive("epochs", values.epochs, 2);
   const trainSize = values["train-size"] === undefined ? undefined : positive("train-size", values["train-size"], 0);
+  const from = values.train ?? "paper";
+  if (from !== "paper" && from !== "multitask") throw new Error(`--train must be paper or multitask, got "${from}"`);
+  if (from === "multitask") for (const t of tasks) if (!MULTITASK_KIND_OF[t]) throw new Error(`--train multitask: no multitask kind stands in for ${t} (one of ${Object.keys(MULTITASK_KIND_OF).join(", ")})`);
   const cap = PROFILES.default.fieldTokenCap;
+  let pools: Record<MtKind, SourcedItem[]> | undefined;
+  const ownRecords = (task: TaskName): { name: string; records: AnyRecord[] } => {
+    pools ??= multitaskPools(loadSources(DEFAULT_CORPUS_CONFIG.sources, (m) => console.log(m)), makeRng(DEFAULT_CORPUS_CONFIG.seed));
+    const n = loadDataset(task, TASKS[task].inDomain, "train", { size: trainSize }).records.length;
+    const kind = MULTITASK_KIND_OF[task] as MtKind;
+    return { name: `multitask:${kind}`, records: multitaskRecords(task, pools[kind], n, makeRng(`ft-ceiling:${task}`)) };
+  };
   const root = values.out ?? path.join(projectRoot(), ".cache", "ft-ceiling", folderHash(base).slice(0, 12));
   const store = new ResultStore(path.join(root, "results"));
   await initBackend({ quiet: true });
   const f = (x: number): string => x.toFixed(3);
   for (const task of tasks) {
-    const dir = path.join(root, `${task}-lr${lr}-e${epochs}${trainSize ? `-n${trainSize}` : ""}`);
+    const dir = path.join(root, `${task}${from === "multitask" ? "-multitask" : ""}-lr${lr}-e${epochs}${trainSize ? `-n${trainSize}` : ""}`);
     if (!fs.existsSync(path.join(dir, "training.json"))) {
       let last = 0;
       const r = await finetune({
-        base, task, method: "ft", trainSize, fieldTokenCap: cap, out: dir, train: { lr, epochs, seed: 0, checkpointEvery: 50 },
+        base, task, method: "ft", trainSize, records: from === "multitask" ? ownRecords(task) : undefined, fieldTokenCap: cap, out: dir, train: { lr, epochs, seed: 0, checkpointEvery: 50 },
         onProgress: (p) => {
           if (p.step - last >= 50 || p.step === p.totalSteps) {
             last = p.step;
@@ -67,7 +89,7 @@ async function main(): Promise<void> {
     try {
       const dataset = TASKS[task].inDomain;
       const r = await evaluateCached(lm, folderHash(dir), { task, dataset, k: 0, map: 0, limit: items, fieldTokenCap: cap, batchSize: 16 }, store);
-      const line = `${task} (${dataset}) after FT, 0-shot map 0, ${r.n} items: ${r.metric} ${f(r.value)} [${f(r.ci.low)}, ${f(r.ci.high)}]`;
+      const line = `${task} (${dataset}) after FT${from === "multitask" ? " on multitask records" : ""}, 0-shot map 0, ${r.n} items: ${r.metric} ${f(r.value)} [${f(r.ci.low)}, ${f(r.ci.high)}]`;
       if (TASKS[task].kind === "classification") {
         const m = majorityBaseline(task, dataset, items);
         console.log(`${line}; majority ("${m.label}") ${f(m.accuracy)}: ${r.ci.low > m.accuracy ? "above it" : "not above it"}`);

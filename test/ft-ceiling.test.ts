@@ -48,11 +48,17 @@ test("ft-ceiling fine-tunes, scores 0-shot against the majority baseline, and re
   assert.ok(again.stdout.includes(line), again.stdout);
 });
 
-test("ft-ceiling refuses an unknown task and a bad number in one line", () => {
+test("ft-ceiling refuses an unknown task, a bad number and a bad --train in one line", () => {
   const badTask = ceiling([base, "--tasks", "sentiment,poetry"]);
   assert.equal(badTask.status, 1);
   assert.equal(badTask.stderr.trim(), `--tasks: unknown task "poetry" (one of summary, question, sentiment, detection, inference)`);
   const badLr = ceiling([base, "--lr", "fast"]);
   assert.equal(badLr.status, 1);
   assert.equal(badLr.stderr.trim(), `--lr must be a positive number, got "fast"`);
+  const badTrain = ceiling([base, "--train", "web"]);
+  assert.equal(badTrain.status, 1);
+  assert.equal(badTrain.stderr.trim(), `--train must be paper or multitask, got "web"`);
+  const generation = ceiling([base, "--train", "multitask", "--tasks", "summary"]);
+  assert.equal(generation.status, 1);
+  assert.equal(generation.stderr.trim(), "--train multitask: no multitask kind stands in for summary (one of sentiment, detection, inference)");
 });

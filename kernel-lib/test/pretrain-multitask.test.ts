@@ -5,6 +5,7 @@ import { makeRng } from "../src/util/random";
 import { PROMPT_MAPS } from "../src/prompts/maps";
 import { MT_KINDS, randomFormat, renderDemo, renderDocument, skeleton, usesPaperTemplate, type DemoFormat } from "../src/pretrain/formats";
 import { makeMultitaskDocs, negate, swapWords, type SourcedItem } from "../src/pretrain/multitask";
+import { multitaskRecords } from "../src/pretrain/task-records";
 
 test("the paper's exact template is recognised and never drawn", () => {
   const paperLike: DemoFormat = { kind: "sentiment", layout: "hash", fieldNames: ["Input"], answerName: "Sentiment", gap: "", separator: "\n\n" };
@@ -59,4 +60,27 @@ test("negation and word swaps", () => {
   assert.ok(s);
   assert.notEqual(s, "the quick brown fox jumps");
   assert.deepEqual(s.split(" ").sort(), "the quick brown fox jumps".split(" ").sort());
+});
+
+test("multitask items as paper records: fields in the task's order, label words, balanced, seeded", () => {
+  const nli: SourcedItem[] = [];
+  for (let i = 0; i < 12; i++) nli.push({ fields: [`Premise ${i}.`, `Hypothesis ${i}.`], label: i % 3, source: "wordnet" });
+  nli.push({ fields: ["A lone field."], label: 0, source: "wordnet" }); // wrong arity: never chosen
+  const recs = multitaskRecords("inference", nli, 7, makeRng(1)) as unknown as Array<Record<string, unknown>>;
+  assert.equal(recs.length, 6); // 7 / 3 labels, rounded down, per label
+  assert.deepEqual(recs.map((r) => r.position), [0, 1, 2, 3, 4, 5]);
+  const words = ["entailment", "neutral", "contradiction"];
+  for (const r of recs) {
+    const i = Number(/Premise (\d+)/.exec(r.input_1 as string)?.[1]);
+    assert.equal(r.input_2, `Hypothesis ${i}.`);
+    assert.equal(r.output, words[i % 3]);
+  }
+  assert.deepEqual(words.map((w) => recs.filter((r) => r.output === w).length), [2, 2, 2]);
+  assert.deepEqual(multitaskRecords("inference", nli, 7, makeRng(1)), recs);
+
+  const sentiment: SourcedItem[] = [{ fields: ["Lovely."], label: 0, source: "x" }, { fields: ["Dreadful."], label: 1, source: "x" }];
+  assert.deepEqual((multitaskRecords("sentiment", sentiment, 2, makeRng(2)) as unknown as Array<Record<string, unknown>>).map((r) => [r.input, r.output]).sort(),
+    [["Dreadful.", "negative"], ["Lovely.", "positive"]]);
+  assert.throws(() => multitaskRecords("inference", nli, 15, makeRng(1)), /^Error: multitask records: inference needs 5 items labelled "entailment", the pool has 4$/);
+  assert.throws(() => multitaskRecords("summary", nli, 2, makeRng(1)), /no multitask kind stands in for summary/);
 });

@@ -47,3 +47,18 @@ test("FT and FTICL write a model folder with its full configuration; a seed fixe
   assert.deepEqual(weights(path.join(tmp, "ft-again")), weights(path.join(tmp, "ft")));
   assert.ok(!fs.existsSync(path.join(tmp, "ft", ".checkpoints")));
 });
+
+test("FT on records of your own instead of the paper's train file", async () => {
+  const records = [
+    { position: 0, input: "Grand.", output: "positive" as const },
+    { position: 1, input: "Dire.", output: "negative" as const },
+    { position: 2, input: "Fine day.", output: "positive" as const },
+  ];
+  const r = await finetune({ base, task: "sentiment", method: "ft", fieldTokenCap: 32, records: { name: "mine:sentiment", records }, limit: 2,
+    out: path.join(tmp, "own"), train: { epochs: 1, batchSize: 1, microBatchSize: 1, lr: 1e-2, seed: 3 } });
+  assert.equal(r.examples, 2);
+  assert.equal(r.result.steps, 2);
+  const rec = JSON.parse(fs.readFileSync(path.join(tmp, "own", "training.json"), "utf8"));
+  assert.equal(rec.trainFile, "mine:sentiment");
+  assert.equal(rec.examples, 2);
+});

@@ -32,6 +32,11 @@ export interface FinetuneSpec {
   trainSize?: number;
   /** Use only the first n usable records of the train file. */
   limit?: number;
+  /**
+   * Train on these records instead of the paper's train file (data of your own in the task's record
+   * format); `name` stands for the file in training.json.
+   */
+  records?: { name: string; records: readonly AnyRecord[] };
   /** Cap on each input field, in tokens. */
   fieldTokenCap: number;
   /** Output model folder. */
@@ -56,8 +61,8 @@ export async function finetune(spec: FinetuneSpec): Promise<FinetuneResult> {
   if (!tok) throw new Error(`${spec.base}: no tokenizer.json`);
   const cfg: TrainConfig = { ...FINETUNE_DEFAULTS, ...spec.train };
   try {
-    const data = loadDataset(spec.task, task.inDomain, "train", { size: spec.trainSize });
-    const records: AnyRecord[] = data.records.slice(0, spec.limit ?? data.records.length);
+    const data = spec.records ? { file: spec.records.name, records: spec.records.records } : loadDataset(spec.task, task.inDomain, "train", { size: spec.trainSize });
+    const records: readonly AnyRecord[] = data.records.slice(0, spec.limit ?? data.records.length);
     const demos = paperDemos(spec.task, task.inDomain, k).map((d) => capFields(spec.task, d, tok, spec.fieldTokenCap));
     const maxLen = loaded.config.max_position_embeddings;
     const examples = records.map((r) => tokenizeTraining(tok, trainingText(spec.task, capFields(spec.task, r, tok, spec.fieldTokenCap), demos), maxLen));
