@@ -158,4 +158,25 @@ ftgen.showText([
   \`0-shot above the majority baseline (map 0) on \${baseBar.aboveMajority} of \${baseBar.classificationTasks} classification tasks: \${baseBar.majorityMet ? "bar met" : "bar NOT met"}.\`,
   \`Scale: \${(card.parameters / 1e6).toFixed(1)}M parameters and \${(t.tokensSeen / 1e6).toFixed(1)}M training tokens, against Llama-2's 7B and 2T: read every later notebook with that in mind.\`,
 ].join("\\n"), "Verdict at our scale");` },
+  { md: `### How far could a model of this size go? (the supervised ceiling)
+
+A base model cannot be expected to do 0-shot what the same weights cannot learn with labels. Experiment 8
+(\`data/pretrain-experiments/README.md\`, \`npm run ft-ceiling\`) fine-tuned base models of 2.1–10.5M
+parameters on each pair task's own train file and scored them 0-shot on the whole test set (500 items):
+
+| | PAWS (majority 0.534) | MultiNLI (majority 0.339) | Amazon (majority 0.520) |
+|---|---|---|---|
+| this base model, 0-shot | 0.554 | 0.339 | 0.646 |
+| fine-tuned on our own multitask items, in the paper's format | 0.530 | 0.362 | 0.686 |
+| fine-tuned on the paper's train file | 0.536 | **0.449** | **0.852** |
+| the 5.1M / 10.5M models, fine-tuned on the paper's train file | 0.540 / 0.558 | 0.433 / 0.463 | |
+
+- **Paraphrase detection is beyond these sizes even with labels.** PAWS pairs share nearly every word, so
+  only word order tells them apart; no model here gets above the majority after training on 2,000 (or
+  6,000) of them. Read the study's paraphrase results as "no ability to lose or gain".
+- **NLI is learnable from MultiNLI's own labels (0.43–0.46), but not from our NLI-like documents**
+  (0.362 even when trained on them outright). So the 0-shot half of the bar hangs on NLI, and nothing
+  in our corpus carries it.
+- **Sentiment is where a base model of this size has real ability**, and where the study's comparisons
+  of base, FT and FTICL models mean the most.` },
 ]);
