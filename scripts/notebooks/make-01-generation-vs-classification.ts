@@ -60,4 +60,15 @@ ftgen.showTable(ftgen.toDataFrame(genSets.filter((r) => r.spec.dataset === "xsum
   { caption: "What each model writes for the first two xsum items", maxChars: 200 });` },
   { md: verdictIntro("C1–C4") },
   { code: `const verdict = ftgen.showVerdicts(records, ["C1", "C2", "C3", "C4"]);` },
+  { md: `### Reading C2 at our scale
+
+C2 pools eight cells: three sentiment, two paraphrase and three NLI out-of-domain sets. They do not
+carry the same weight. Our base model answers sentiment well above the majority label and can be
+taught NLI from its labels. Paraphrase detection it cannot learn at all: notebook 00's supervised
+ceiling shows that even PAWS's own 2,000 labelled pairs leave it at the majority. So look at the
+paraphrase row of the scores table before reading C2's pooled effect as "classification transfers".
+In our run the base model and the paraphrase-FT model both answer "no" to 86–95% of the pairs of every
+paraphrase set, so C2's paraphrase cells (QQP, STS-B) measure how much more often "no" is right on one
+set than another, not a transfer of skill. The sentiment and NLI cells are the ones
+that bear on the paper's claim.` },
 ]);
