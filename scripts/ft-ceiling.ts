@@ -8,9 +8,10 @@
  *   tsx scripts/ft-ceiling.ts MODEL_DIR [--tasks detection,inference] [--items N] [--lr X] [--epochs N]
  *                             [--train-size N] [--train paper|multitask] [--out DIR]
  *
- * --train multitask fine-tunes on records made from the pretraining corpus's own multitask pools
- * (pretrain/task-records.ts; classification tasks only), as many as the train file has: how much of
- * the paper's task our multitask data can teach, given the paper's format and labels outright.
+ * --train multitask fine-tunes on records made by the pretraining corpus's own multitask builders
+ * (multitaskPools over the same sources, seeded here; pretrain/task-records.ts; classification tasks
+ * only), as many as the train file has: how much of the paper's task data of that kind can teach,
+ * given the paper's format and labels outright.
  *
  * Fine-tuned folders go to --out (default .cache/ft-ceiling/<base folder hash>/<task>) and are reused
  * when their training.json is there; scores are cached in <out>/results.
