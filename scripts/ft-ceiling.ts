@@ -20,11 +20,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "../kernel-lib/src/model/backend";
-import { loadCausalLM } from "../kernel-lib/src/evaluate/engines";
 import { TASKS, TASK_NAMES, type TaskName } from "../kernel-lib/src/data/tasks";
 import { finetune } from "../kernel-lib/src/train/recipes";
-import { majorityBaseline } from "../kernel-lib/src/study/icl";
-import { ResultStore, evaluateCached, folderHash } from "../kernel-lib/src/study/store";
+import { ResultStore, folderHash } from "../kernel-lib/src/study/store";
+import { zeroShotLine } from "./lib/zero-shot-line";
 import { PROFILES } from "../kernel-lib/src/study/profile";
 import { projectRoot } from "../kernel-lib/src/util/paths";
 import { makeRng } from "../kernel-lib/src/util/random";
@@ -70,7 +69,6 @@ async function main(): Promise<void> {
   const root = values.out ?? path.join(projectRoot(), ".cache", "ft-ceiling", folderHash(base).slice(0, 12));
   const store = new ResultStore(path.join(root, "results"));
   await initBackend({ quiet: true });
-  const f = (x: number): string => x.toFixed(3);
   for (const task of tasks) {
     const dir = path.join(root, `${task}${from === "multitask" ? "-multitask" : ""}-lr${lr}-e${epochs}${trainSize ? `-n${trainSize}` : ""}`);
     if (!fs.existsSync(path.join(dir, "training.json"))) {
@@ -86,18 +84,7 @@ async function main(): Promise<void> {
       });
       console.log(`${task}: fine-tuned on ${r.examples} examples, ${r.result.steps} steps, ${Math.round(r.result.seconds)} s`);
     }
-    const lm = await loadCausalLM(dir, "auto", { batchSize: 16 });
-    try {
-      const dataset = TASKS[task].inDomain;
-      const r = await evaluateCached(lm, folderHash(dir), { task, dataset, k: 0, map: 0, limit: items, fieldTokenCap: cap, batchSize: 16 }, store);
-      const line = `${task} (${dataset}) after FT${from === "multitask" ? " on multitask records" : ""}, 0-shot map 0, ${r.n} items: ${r.metric} ${f(r.value)} [${f(r.ci.low)}, ${f(r.ci.high)}]`;
-      if (TASKS[task].kind === "classification") {
-        const m = majorityBaseline(task, dataset, items);
-        console.log(`${line}; majority ("${m.label}") ${f(m.accuracy)}: ${r.ci.low > m.accuracy ? "above it" : "not above it"}`);
-      } else console.log(line);
-    } finally {
-      lm.dispose();
-    }
+    console.log(await zeroShotLine(dir, task, items, store, from === "multitask" ? " on multitask records" : ""));
   }
 }
 

@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { initBackend } from "../kernel-lib/src/model/backend";
 import { loadModelFolder, saveModelFolder } from "../kernel-lib/src/model/folder";
 import { BpeTokenizer } from "../kernel-lib/src/model/tokenizer";
-import { train } from "../kernel-lib/src/train/loop";
+import { FINETUNE_DEFAULTS, train } from "../kernel-lib/src/train/loop";
 import type { TokenizedExample } from "../kernel-lib/src/train/examples";
 import { makeRng, shuffled } from "../kernel-lib/src/util/random";
 import { DEFAULT_CORPUS_CONFIG, multitaskPools, readCorpusJsonl } from "../kernel-lib/src/pretrain/corpus";
@@ -50,10 +50,8 @@ async function main(): Promise<void> {
   const tokens = examples.reduce((s, e) => s + e.ids.length, 0);
   console.log(`anneal: ${mt.length} multitask + ${general.length} general documents, ${tokens.toLocaleString("en-US")} tokens, lr ${lr}`);
   let last = 0;
-  const result = await train(loaded.model, examples, {
-    epochs: 1, batchSize: 16, microBatchSize: 8, lr, warmupSteps: 10, schedule: "linear", minLrRatio: 0,
-    weightDecay: 0.1, maxGradNorm: 1, beta1: 0.9, beta2: 0.95, eps: 1e-8, seed: 0, checkpointEvery: 0,
-  }, {
+  // Fine-tuning's defaults (batch 16, linear decay to 0, no checkpoints), with pretraining's weight decay and β2.
+  const result = await train(loaded.model, examples, { ...FINETUNE_DEFAULTS, epochs: 1, lr, warmupSteps: 10, weightDecay: 0.1, beta2: 0.95 }, {
     onProgress: (p) => {
       if (p.step - last >= 25 || p.step === p.totalSteps) {
         last = p.step;

@@ -16,11 +16,9 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "../kernel-lib/src/model/backend";
-import { loadCausalLM } from "../kernel-lib/src/evaluate/engines";
-import { TASKS } from "../kernel-lib/src/data/tasks";
 import { finetune } from "../kernel-lib/src/train/recipes";
-import { majorityBaseline } from "../kernel-lib/src/study/icl";
-import { ResultStore, evaluateCached, folderHash } from "../kernel-lib/src/study/store";
+import { ResultStore, folderHash } from "../kernel-lib/src/study/store";
+import { zeroShotLine } from "./lib/zero-shot-line";
 import { PROFILES } from "../kernel-lib/src/study/profile";
 import { projectRoot } from "../kernel-lib/src/util/paths";
 import { makeRng, shuffled, type Rng } from "../kernel-lib/src/util/random";
@@ -111,16 +109,7 @@ async function main(): Promise<void> {
   const cap = PROFILES.default.fieldTokenCap;
   const ft = await finetune({ base, task: "inference", method: "ft", records: { name: "probe:nli-items", records }, fieldTokenCap: cap, out, train: { lr: 1e-3, epochs: 2, seed: 0 } });
   console.log(`fine-tuned on ${ft.examples} examples, ${ft.result.steps} steps, ${Math.round(ft.result.seconds)} s`);
-  const lm = await loadCausalLM(out, "auto", { batchSize: 16 });
-  try {
-    const dataset = TASKS.inference.inDomain;
-    const r = await evaluateCached(lm, folderHash(out), { task: "inference", dataset, k: 0, map: 0, limit: items, fieldTokenCap: cap, batchSize: 16 }, new ResultStore(path.join(out, "..", "results")));
-    const m = majorityBaseline("inference", dataset, items);
-    const f = (x: number): string => x.toFixed(3);
-    console.log(`inference (${dataset}) after FT on the probe's items, 0-shot map 0, ${r.n} items: accuracy ${f(r.value)} [${f(r.ci.low)}, ${f(r.ci.high)}]; majority ${f(m.accuracy)}`);
-  } finally {
-    lm.dispose();
-  }
+  console.log(await zeroShotLine(out, "inference", items, new ResultStore(path.join(out, "..", "results")), " on the probe's items"));
 }
 
 main().catch((e: Error) => {

@@ -90,7 +90,8 @@ export function importTorchRun(opts: TorchImportOptions): string {
   const run = readJsonFile(runFile) as TorchRun;
   const build = readJsonFile(path.join(opts.corpusDir, "build.json")) as CorpusBuild;
   const tokBytes = fs.readFileSync(path.join(opts.corpusDir, "tokenizer.json"));
-  checkTorchRun(run, runFile, opts.config, build, hexDigest("sha1", tokBytes));
+  const tokenizerSha1 = hexDigest("sha1", tokBytes);
+  checkTorchRun(run, runFile, opts.config, build, tokenizerSha1);
   if (!fs.readFileSync(path.join(opts.runDir, "tokenizer.json")).equals(tokBytes)) throw new Error(`${path.join(opts.runDir, "tokenizer.json")}: not the corpus tokenizer`);
 
   const { model, tokenizer } = loadModelFolder(opts.runDir, { loadTokenizer: (d) => BpeTokenizer.load(d) });
@@ -109,7 +110,7 @@ export function importTorchRun(opts: TorchImportOptions): string {
       sampling: `windows of ${run.seqLen} + 1 tokens at seeded random offsets of the packed stream (${(run.tokens / run.stream.tokens).toFixed(1)} passes over it)`,
       tokensPerSecond: run.tokensPerSecond,
     };
-    const runKey = hexDigest("sha256", JSON.stringify({ trainer: "torch", model: opts.config.model, train: opts.config.train, torch: opts.config.torch ?? null, corpus: build.inputHash, tokenizer: hexDigest("sha1", tokBytes) }));
+    const runKey = hexDigest("sha256", JSON.stringify({ trainer: "torch", model: opts.config.model, train: opts.config.train, torch: opts.config.torch ?? null, corpus: build.inputHash, tokenizer: tokenizerSha1 }));
     log(`importing ${projectPath(opts.runDir)}: ${run.steps} steps, ${run.tokens.toLocaleString("en-US")} tokens on ${run.device}`);
     return writeBaseModelFolder({
       outDir: opts.outDir, model, tok: tokenizer!, corpusDir: opts.corpusDir, build, configFile: opts.configFile, config: opts.config, runKey,

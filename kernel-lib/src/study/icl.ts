@@ -47,6 +47,12 @@ export function majorityBaseline(task: TaskName, dataset: string, limit: number)
   return { label, accuracy: total ? n / total : 0 };
 }
 
+/** A classification record against the majority baseline of its items: above it when its CI lies wholly above. */
+export function majorityCheck(r: StoredResult): { label: string; accuracy: number; above: boolean } {
+  const m = majorityBaseline(r.spec.task, r.spec.dataset, r.spec.limit);
+  return { ...m, above: r.ci.low > m.accuracy };
+}
+
 export interface IclCheckRow {
   task: TaskName;
   map: PromptMapId;
@@ -72,8 +78,9 @@ export function iclChecks(results: readonly StoredResult[]): IclCheckRow[] {
     const task = zero.spec.task;
     const row: IclCheckRow = { task, map: zero.spec.map, zeroShot: zero, bestK: best, kShotBeatsZeroShot: best.ci.low > zero.ci.high };
     if (TASKS[task].kind === "classification") {
-      row.majority = majorityBaseline(task, zero.spec.dataset, zero.spec.limit).accuracy;
-      row.zeroShotAboveMajority = zero.ci.low > row.majority;
+      const m = majorityCheck(zero);
+      row.majority = m.accuracy;
+      row.zeroShotAboveMajority = m.above;
     }
     rows.push(row);
   }
