@@ -13,7 +13,7 @@
 
 #include "attention.h"
 #include "lm_head.h"
-#include "decoder.h"
+#include "llm.h"
 
 extern "C" {
 // OpenBLAS extras (declared in its cblas.h on most builds; repeated here for older headers).
@@ -238,21 +238,45 @@ bool GetI32Array(napi_env env, napi_value v, int32_t** data, size_t* length, con
   return true;
 }
 
-void FreeDecoder(napi_env, void* data, void*) { delete static_cast<Decoder*>(data); }
+// Handles: externals holding shared_ptrs, so a session keeps its model and prefix alive.
+template <typename T>
+void FreeShared(napi_env, void* data, void*) { delete static_cast<std::shared_ptr<T>*>(data); }
 
-// decoderCreate([V, C, F, L, H, KV, d, tied, batch, capacity], eps, weights[]) → handle.
+template <typename T>
+napi_value WrapShared(napi_env env, std::shared_ptr<T> p, const char* what) {
+  auto* holder = new std::shared_ptr<T>(std::move(p));
+  napi_value out;
+  if (napi_create_external(env, holder, FreeShared<T>, nullptr, &out) != napi_ok) {
+    delete holder;
+    napi_throw_error(env, nullptr, (std::string("ftgen_blas.") + what + ": N-API call failed").c_str());
+    return nullptr;
+  }
+  return out;
+}
+
+template <typename T>
+std::shared_ptr<T> Unwrap(napi_env env, napi_value v, const char* what) {
+  void* p = nullptr;
+  if (napi_get_value_external(env, v, &p) != napi_ok || !p) {
+    napi_throw_type_error(env, nullptr, (std::string("ftgen_blas: ") + what + " must be a handle").c_str());
+    return nullptr;
+  }
+  return *static_cast<std::shared_ptr<T>*>(p);
+}
+
+// llmCreate([V, C, F, L, H, KV, d, tied, threads], eps, weights[]) → model handle.
 // weights: embed (V, C); per layer ln1, wq, wk, wv, wo, ln2, wg, wu, wd ([in, out]); norm; head (C, V) if untied.
-napi_value DecoderCreate(napi_env env, napi_callback_info info) {
+napi_value LlmCreate(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value a[3];
   CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
-  int64_t x[10];
-  if (argc < 3 || !GetInts(env, a[0], x, 10, 0, "ftgen_blas.decoderCreate: dims must be [V, C, F, L, H, KV, d, tied, batch, capacity]")) return nullptr;
+  int64_t x[9];
+  if (argc < 3 || !GetInts(env, a[0], x, 9, 0, "ftgen_blas.llmCreate: dims must be [V, C, F, L, H, KV, d, tied, threads]")) return nullptr;
   double eps;
   CHECK(napi_get_value_double(env, a[1], &eps));
-  const DecoderConfig cfg{x[0], x[1], x[2], x[3], x[4], x[5], x[6], static_cast<float>(eps), x[7] != 0};
-  if (cfg.H % cfg.KV != 0 || cfg.d % 2 != 0 || x[8] < 1 || x[9] < 1) {
-    napi_throw_range_error(env, nullptr, "ftgen_blas.decoderCreate: needs H divisible by KV, an even head size, batch and capacity ≥ 1");
+  const LlmConfig cfg{x[0], x[1], x[2], x[3], x[4], x[5], x[6], static_cast<float>(eps), x[7] != 0};
+  if (cfg.KV < 1 || cfg.H % cfg.KV != 0 || cfg.d % 2 != 0 || cfg.d > 512 || x[8] < 1) {
+    napi_throw_range_error(env, nullptr, "ftgen_blas.llmCreate: needs H divisible by KV, an even head size ≤ 512 and threads ≥ 1");
     return nullptr;
   }
   const int64_t C = cfg.C, F = cfg.F, qd = cfg.H * cfg.d, kd = cfg.KV * cfg.d;
@@ -265,56 +289,78 @@ napi_value DecoderCreate(napi_env env, napi_callback_info info) {
   uint32_t count = 0;
   CHECK(napi_get_array_length(env, a[2], &count));
   if (count != sizes.size()) {
-    napi_throw_range_error(env, nullptr, "ftgen_blas.decoderCreate: wrong number of weight arrays for the config");
+    napi_throw_range_error(env, nullptr, "ftgen_blas.llmCreate: wrong number of weight arrays for the config");
     return nullptr;
   }
-  std::vector<std::vector<float>> arrays;
+  std::vector<float*> ptrs(count);
   for (uint32_t i = 0; i < count; i++) {
     napi_value e;
     CHECK(napi_get_element(env, a[2], i, &e));
-    float* p;
     size_t n;
-    if (!GetF32(env, e, &p, &n, "a weight")) return nullptr;
+    if (!GetF32(env, e, &ptrs[i], &n, "a weight")) return nullptr;
     if (static_cast<int64_t>(n) != sizes[i]) {
-      napi_throw_range_error(env, nullptr, ("ftgen_blas.decoderCreate: weight " + std::to_string(i) + " has the wrong size").c_str());
+      napi_throw_range_error(env, nullptr, ("ftgen_blas.llmCreate: weight " + std::to_string(i) + " has the wrong size").c_str());
       return nullptr;
     }
-    arrays.emplace_back(p, p + n);
   }
-  DecoderWeights w;
+  auto copy = [&](size_t i) { return std::vector<float>(ptrs[i], ptrs[i] + sizes[i]); };
+  LlmWeights w;
   size_t i = 0;
-  w.embed = std::move(arrays[i++]);
+  w.embed = copy(i++);
   for (int64_t l = 0; l < cfg.L; l++) {
-    DecoderWeights::Layer L;
-    for (std::vector<float>* t : {&L.ln1, &L.wq, &L.wk, &L.wv, &L.wo, &L.ln2, &L.wg, &L.wu, &L.wd}) *t = std::move(arrays[i++]);
+    LlmWeights::Layer L;
+    for (std::vector<float>* t : {&L.ln1, &L.wq, &L.wk, &L.wv, &L.wo, &L.ln2, &L.wg, &L.wu, &L.wd}) *t = copy(i++);
     w.layers.push_back(std::move(L));
   }
-  w.norm = std::move(arrays[i++]);
-  if (!cfg.tied) w.head = std::move(arrays[i++]);
-  Decoder* dec = new Decoder(cfg, std::move(w), x[8], x[9]);
-  napi_value out;
-  if (napi_create_external(env, dec, FreeDecoder, nullptr, &out) != napi_ok) {
-    delete dec;
-    napi_throw_error(env, nullptr, "ftgen_blas.decoderCreate: N-API call failed");
-    return nullptr;
-  }
-  return out;
+  w.norm = copy(i++);
+  if (!cfg.tied) w.head = copy(i++);
+  return WrapShared<const LlmModel>(env, std::make_shared<const LlmModel>(cfg, std::move(w), static_cast<int>(x[8])), "llmCreate");
 }
 
-// decoderStep(handle, T, ids, mask, qCos, qSin, kCos, kSin, logits) → false when the cache is full.
-napi_value DecoderStep(napi_env env, napi_callback_info info) {
+// llmSession(model, batch, capacity, prefix | null, prefixLength) → session handle.
+napi_value LlmSessionCreate(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  if (argc < 5) {
+    napi_throw_error(env, nullptr, "ftgen_blas.llmSession: expected 5 arguments");
+    return nullptr;
+  }
+  auto model = Unwrap<const LlmModel>(env, a[0], "llmSession's model");
+  if (!model) return nullptr;
+  int64_t batch, capacity, prefixLen = 0;
+  if (!GetI64(env, a[1], &batch) || !GetI64(env, a[2], &capacity) || !GetI64(env, a[4], &prefixLen) || batch < 1 || capacity < 1 || prefixLen < 0) {
+    napi_throw_range_error(env, nullptr, "ftgen_blas.llmSession: batch and capacity must be ≥ 1, prefixLength ≥ 0");
+    return nullptr;
+  }
+  napi_valuetype t3;
+  CHECK(napi_typeof(env, a[3], &t3));
+  std::shared_ptr<const LlmPrefix> prefix;
+  if (t3 != napi_null && t3 != napi_undefined) {
+    prefix = Unwrap<const LlmPrefix>(env, a[3], "llmSession's prefix");
+    if (!prefix) return nullptr;
+    if (prefixLen > prefix->len) {
+      napi_throw_range_error(env, nullptr, "ftgen_blas.llmSession: prefixLength is longer than the prefix");
+      return nullptr;
+    }
+  }
+  return WrapShared<LlmSession>(env, std::make_shared<LlmSession>(model, batch, capacity, prefix, prefixLen), "llmSession");
+}
+
+// llmStep(session, T, ids, mask, qCos, qSin, kCos, kSin, logits) → false when the cache is full.
+napi_value LlmStep(napi_env env, napi_callback_info info) {
   size_t argc = 9;
   napi_value a[9];
   CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
-  void* p = nullptr;
-  if (argc < 9 || napi_get_value_external(env, a[0], &p) != napi_ok || !p) {
-    napi_throw_type_error(env, nullptr, "ftgen_blas.decoderStep: the first argument must be a decoder handle");
+  if (argc < 9) {
+    napi_throw_error(env, nullptr, "ftgen_blas.llmStep: expected 9 arguments");
     return nullptr;
   }
-  Decoder* dec = static_cast<Decoder*>(p);
+  auto session = Unwrap<LlmSession>(env, a[0], "llmStep's session");
+  if (!session) return nullptr;
   int64_t T;
   if (!GetI64(env, a[1], &T) || T < 1) {
-    napi_throw_type_error(env, nullptr, "ftgen_blas.decoderStep: T must be a positive integer");
+    napi_throw_type_error(env, nullptr, "ftgen_blas.llmStep: T must be a positive integer");
     return nullptr;
   }
   int32_t *ids, *mask;
@@ -323,21 +369,60 @@ napi_value DecoderStep(napi_env env, napi_callback_info info) {
   if (!GetI32Array(env, a[2], &ids, &nIds, "ids") || !GetI32Array(env, a[3], &mask, &nMask, "mask") || !GetF32(env, a[4], &qc, &n1, "qCos") ||
       !GetF32(env, a[5], &qs, &n2, "qSin") || !GetF32(env, a[6], &kc, &n3, "kCos") || !GetF32(env, a[7], &ks, &n4, "kSin") ||
       !GetF32(env, a[8], &logits, &nL, "logits")) return nullptr;
-  const DecoderConfig& c = dec->config();
-  const size_t N = dec->batch() * T;
-  if (nIds != N || nMask != N || n1 != N * c.d || n2 != N * c.d || n3 != N * c.d || n4 != N * c.d || nL != dec->batch() * c.V) {
-    napi_throw_range_error(env, nullptr, "ftgen_blas.decoderStep: a buffer has the wrong length for (batch, T)");
+  const LlmConfig& c = session->config();
+  const size_t N = session->batch() * T;
+  if (nIds != N || nMask != N || n1 != N * c.d || n2 != N * c.d || n3 != N * c.d || n4 != N * c.d || nL != session->batch() * c.V) {
+    napi_throw_range_error(env, nullptr, "ftgen_blas.llmStep: a buffer has the wrong length for (batch, T)");
     return nullptr;
   }
   for (size_t i = 0; i < N; i++) {
     if (ids[i] < 0 || ids[i] >= c.V) {
-      napi_throw_range_error(env, nullptr, "ftgen_blas.decoderStep: a token id is outside the vocabulary");
+      napi_throw_range_error(env, nullptr, "ftgen_blas.llmStep: a token id is outside the vocabulary");
       return nullptr;
     }
   }
   napi_value out;
-  CHECK(napi_get_boolean(env, dec->Step(T, ids, mask, qc, qs, kc, ks, logits), &out));
+  CHECK(napi_get_boolean(env, session->Step(T, ids, mask, qc, qs, kc, ks, logits), &out));
   return out;
+}
+
+// llmKeepRows(session, rows: Int32Array) — rows strictly increasing, each < batch.
+napi_value LlmKeepRows(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value a[2];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  auto session = argc < 2 ? nullptr : Unwrap<LlmSession>(env, a[0], "llmKeepRows's session");
+  if (!session) return nullptr;
+  int32_t* rows;
+  size_t n;
+  if (!GetI32Array(env, a[1], &rows, &n, "rows")) return nullptr;
+  std::vector<int64_t> keep(rows, rows + n);
+  for (size_t i = 0; i < n; i++) {
+    if (keep[i] < 0 || keep[i] >= session->batch() || (i > 0 && keep[i] <= keep[i - 1])) {
+      napi_throw_range_error(env, nullptr, "ftgen_blas.llmKeepRows: rows must be increasing indices of the batch");
+      return nullptr;
+    }
+  }
+  if (n == 0) {
+    napi_throw_range_error(env, nullptr, "ftgen_blas.llmKeepRows: keep at least one row");
+    return nullptr;
+  }
+  session->KeepRows(keep);
+  return nullptr;
+}
+
+// llmTakePrefix(session) → prefix handle: the keys and values of row 0 (a session of one row, no prefix of its own).
+napi_value LlmTakePrefix(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  auto session = argc < 1 ? nullptr : Unwrap<LlmSession>(env, a[0], "llmTakePrefix's session");
+  if (!session) return nullptr;
+  if (session->batch() != 1 || session->length() == 0) {
+    napi_throw_range_error(env, nullptr, "ftgen_blas.llmTakePrefix: needs a session of one row that has run");
+    return nullptr;
+  }
+  return WrapShared<const LlmPrefix>(env, session->TakePrefix(), "llmTakePrefix");
 }
 
 napi_value SetThreads(napi_env env, napi_callback_info info) {
@@ -368,8 +453,11 @@ napi_value Init(napi_env env, napi_value exports) {
       {"attentionForward", nullptr, AttnForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionBackward", nullptr, AttnBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"lmHeadLoss", nullptr, LmHead, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"decoderCreate", nullptr, DecoderCreate, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"decoderStep", nullptr, DecoderStep, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"llmCreate", nullptr, LlmCreate, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"llmSession", nullptr, LlmSessionCreate, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"llmStep", nullptr, LlmStep, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"llmTakePrefix", nullptr, LlmTakePrefix, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"llmKeepRows", nullptr, LlmKeepRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -13,7 +13,8 @@ import { initBackend } from "../src/model/backend";
 import { llamaConfig } from "../src/model/config";
 import { LlamaModel } from "../src/model/llama";
 import { loadNativeBlas, nativeKernels, useNativeBlas } from "../src/model/native-blas";
-import { NativeDecoder } from "../src/model/native-decoder";
+import { NativeLlm } from "../src/model/native-lm";
+import { PrefixCache, nativeGenerate, nativeNextTokenLogProbs } from "../src/model/native-inference";
 import { generateGreedy, generateGreedyUncached, leftPad } from "../src/model/inference";
 import { makeRng } from "../src/util/random";
 
@@ -123,15 +124,16 @@ test("the model on the native path (GEMM + attention) gives tfjs-wasm's logits, 
   }
 });
 
-test("the native decoder's logits and tokens match tfjs (untied GQA, left padding, prefill then steps)", { skip }, async () => {
+test("the native runtime's logits and tokens match tfjs (untied GQA, left padding, prefill then steps)", { skip }, async () => {
   await initBackend({ quiet: true });
   const cfg = llamaConfig({ vocab_size: 50, hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, tie_word_embeddings: false, initializer_range: 0.3, max_position_embeddings: 64 });
   const model = LlamaModel.init(cfg, 5);
   const rng = makeRng("decoder");
   const prompts = [7, 3, 5].map((n) => Array.from({ length: n }, () => rng.int(cfg.vocab_size)));
   const { ids, mask, width } = leftPad(prompts, 0);
-  const dec = NativeDecoder.create(model, 3, width + 4);
-  assert.ok(dec);
+  const lm = NativeLlm.fromModel(model);
+  assert.ok(lm);
+  const dec = lm.session(3, width + 4);
   // Prefill logits against forward()'s last position, then one step against a forward of the longer rows.
   const pre = dec.step(Int32Array.from(ids.flat()), Int32Array.from(mask.flat()), width);
   const want = tf.tidy(() => tf.gather(tf.reshape(model.forward(ids, mask), [3 * width, cfg.vocab_size]), [width - 1, 2 * width - 1, 3 * width - 1]).dataSync());
@@ -145,5 +147,47 @@ test("the native decoder's logits and tokens match tfjs (untied GQA, left paddin
   // Greedy tokens through generateGreedy (native) equal tfjs' uncached decoding.
   const opts = { maxNewTokens: 10, eosId: -1, batchSize: 3 };
   assert.deepEqual(generateGreedy(model, prompts, opts).tokens, generateGreedyUncached(model, prompts, opts).tokens);
+  model.dispose();
+});
+
+test("the native runtime with a shared prefix gives what the whole prompts give (tied, 1 and 2 threads, long and short steps)", { skip }, async () => {
+  await initBackend({ quiet: true });
+  const cfg = llamaConfig({ vocab_size: 64, hidden_size: 48, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 6, num_key_value_heads: 2, initializer_range: 0.25, max_position_embeddings: 512 });
+  const model = LlamaModel.init(cfg, 9);
+  const rng = makeRng("prefix");
+  const draw = (n: number): number[] => Array.from({ length: n }, () => rng.int(cfg.vocab_size));
+  const shared = draw(150); // past one query block of 64, so the prefill path runs several blocks
+  const prompts = [70, 3, 9, 1].map((n) => [...shared, ...draw(n)]);
+  for (const threads of [1, 2]) {
+    const lm = NativeLlm.fromModel(model, threads);
+    assert.ok(lm);
+    const cands = [0, 5, 63];
+    const plain = nativeNextTokenLogProbs(lm, prompts, cands, { batchSize: 4 });
+    const cache = new PrefixCache(lm);
+    const viaPrefix = nativeNextTokenLogProbs(lm, prompts, cands, { batchSize: 4, prefixes: cache });
+    assert.equal(cache.computed, 150, "the shared tokens are run once");
+    assertClose(Float32Array.from(viaPrefix.flat()), Float32Array.from(plain.flat()), 1e-4, `log-probs after a prefix (${threads} threads)`);
+    // The same against tfjs' forward of each whole prompt, one at a time.
+    prompts.forEach((p, i) => {
+      const lp = tf.tidy(() => tf.gather(tf.logSoftmax(tf.reshape(model.forward([p]), [p.length, cfg.vocab_size])), [p.length - 1]).dataSync());
+      assertClose(Float32Array.from(plain[i]), Float32Array.from(cands.map((c) => lp[c])), 1e-4, `prompt ${i} against tfjs`);
+    });
+    // Generation: with the prefix, without it, and tfjs' uncached loop agree token for token;
+    // a later batch reuses the cached prefix, cut to what it shares with it.
+    const opts = { maxNewTokens: 6, eosId: -1, batchSize: 2 };
+    const want = generateGreedyUncached(model, prompts, opts).tokens;
+    assert.deepEqual(nativeGenerate(lm, prompts, { ...opts, prefixes: cache }).tokens, want);
+    assert.deepEqual(nativeGenerate(lm, prompts, opts).tokens, want);
+    const other = [[...shared.slice(0, 100), ...draw(5)], [...shared.slice(0, 100), ...draw(7)]];
+    const before = cache.computed;
+    assert.deepEqual(nativeGenerate(lm, other, { ...opts, prefixes: cache }).tokens, generateGreedyUncached(model, other, opts).tokens);
+    assert.equal(cache.computed, before, "a shorter shared run reuses the cached prefix");
+    // Rows that end at different steps (a stop rule per prompt) leave the session; the others go on unchanged.
+    const stopAt = [1, 4, 2, 6];
+    const staggered = { ...opts, maxNewTokens: 6, stop: (ids: readonly number[], i: number) => ids.length >= stopAt[i] };
+    const got = nativeGenerate(lm, prompts, { ...staggered, batchSize: 4, prefixes: cache });
+    assert.deepEqual(got.tokens, want.map((t, i) => t.slice(0, stopAt[i])));
+    assert.deepEqual(got.finish, ["stop", "stop", "stop", "stop"]);
+  }
   model.dispose();
 });

@@ -5,7 +5,7 @@
  * built, this says why in one line and everything runs on plain tfjs-wasm, slower.
  *
  * -march=native is right here because the addon is built on the machine that runs it.
- * attention.cc and lm_head.cc are compiled with -ffast-math (glibc's vectorized expf needs it) but the addon is
+ * attention.cc, lm_head.cc and llm.cc are compiled with -ffast-math (glibc's vectorized expf needs it) but the addon is
  * linked without it: GCC 12 would otherwise link crtfastmath.o, which switches the whole Node
  * process to flush-to-zero.
  */
@@ -15,7 +15,7 @@ import path from "node:path";
 import { projectRoot } from "../../kernel-lib/src/util/paths";
 import { ensureAptPackages, SetupError } from "./setup";
 
-const SOURCES = ["ftgen_blas.cc", "attention.cc", "attention.h", "lm_head.cc", "lm_head.h", "decoder.cc", "decoder.h"];
+const SOURCES = ["ftgen_blas.cc", "attention.cc", "attention.h", "lm_head.cc", "lm_head.h", "llm.cc", "llm.h", "pool.h"];
 
 function nodeIncludeDir(): string {
   return path.resolve(path.dirname(process.execPath), "..", "include", "node");
@@ -49,9 +49,9 @@ export function ensureNativeAddon(log: (s: string) => void = console.log): strin
   const steps: string[][] = [
     [...common, "-ffast-math", "-c", path.join(dir, "attention.cc"), "-o", path.join(build, "attention.o")],
     [...common, "-ffast-math", "-c", path.join(dir, "lm_head.cc"), "-o", path.join(build, "lm_head.o")],
-    [...common, "-c", path.join(dir, "decoder.cc"), "-o", path.join(build, "decoder.o")],
+    [...common, "-ffast-math", "-c", path.join(dir, "llm.cc"), "-o", path.join(build, "llm.o")],
     [...common, "-DNODE_GYP_MODULE_NAME=ftgen_blas", "-c", path.join(dir, "ftgen_blas.cc"), "-o", path.join(build, "ftgen_blas.o")],
-    ["-shared", path.join(build, "ftgen_blas.o"), path.join(build, "attention.o"), path.join(build, "lm_head.o"), path.join(build, "decoder.o"), "-o", tmp, "-lopenblas", "-lpthread", "-lmvec"],
+    ["-shared", path.join(build, "ftgen_blas.o"), path.join(build, "attention.o"), path.join(build, "lm_head.o"), path.join(build, "llm.o"), "-o", tmp, "-lopenblas", "-lpthread", "-lmvec"],
   ];
   log("ftgen: building the native BLAS addon (kernel-lib/native)");
   for (const args of steps) {

@@ -1,12 +1,14 @@
 /**
- * Which engine evaluates a model folder: our tfjs model, or the same weights exported to ONNX and run
- * by onnxruntime-node through transformers.js. Both give the same scores (tests: log-probs within
- * 1e-6, greedy generations token-identical); they differ in speed.
+ * Which engine evaluates a model: our tfjs model; the native inference runtime (C++ on OpenBLAS,
+ * kernel-lib/native/llm.cc); or the same weights exported to ONNX and run by onnxruntime-node
+ * through transformers.js. All give the same scores (tests: log-probs within 1e-4 on our models and
+ * 1e-3 of transformers' logits on SmolLM2, greedy generations token-identical); they differ in speed.
  *
- *   "auto" picks the faster one available here. Measured on the 2-core machine (bench/results.json,
- *   the base model's 72 evaluations of 100 items): onnxruntime 107 s against tfjs with its native
- *   OpenBLAS addon 191 s; on the in-domain sets, onnxruntime 23 s against plain tfjs-wasm 102 s. So:
- *   onnxruntime whenever onnxruntime-node loads, else tfjs.
+ *   "auto" picks the fastest one available here: the native runtime whenever the addon is built
+ *   (bench/results.json measures all three), else onnxruntime, else tfjs.
+ *
+ * A model is a folder (config.json, model.safetensors, tokenizer.json) or a GGUF file, converted
+ * once into a folder under .cache/models (model/gguf-import.ts).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -14,9 +16,13 @@ import type { CausalLM } from "./lm";
 import { TfjsCausalLM } from "./tfjs-lm";
 import { TransformersCausalLM } from "./transformers-lm";
 import { exportOnnx, ONNX_EXPORT_INFO, ONNX_FILE, ONNX_GRAPH_VERSION } from "../model/onnx-export";
-import { nativeBlasInfo } from "../model/native-blas";
+import { nativeAddon } from "../model/native-blas";
+import { NativeCausalLM } from "./native-causal-lm";
+import { checkImportedFolder, importGguf } from "../model/gguf-import";
+import { fileDigest } from "../util/hash";
+import { modelsCacheDir } from "../util/paths";
 
-export type EngineChoice = "tfjs" | "onnx" | "auto";
+export type EngineChoice = "tfjs" | "native" | "onnx" | "auto";
 
 /** Can onnxruntime-node load here? */
 export function onnxRuntimeAvailable(): boolean {
@@ -29,10 +35,23 @@ export function onnxRuntimeAvailable(): boolean {
 }
 
 /** The engine "auto" resolves to, with the reason. */
-export function resolveEngine(choice: EngineChoice = "auto"): { engine: "tfjs" | "onnx"; why: string } {
+export function resolveEngine(choice: EngineChoice = "auto"): { engine: "tfjs" | "native" | "onnx"; why: string } {
   if (choice !== "auto") return { engine: choice, why: "asked for" };
-  if (onnxRuntimeAvailable()) return { engine: "onnx", why: "onnxruntime-node is the faster engine" };
-  return { engine: "tfjs", why: nativeBlasInfo() ? "no onnxruntime-node (tfjs with the native OpenBLAS addon)" : "no onnxruntime-node" };
+  if (nativeAddon()) return { engine: "native", why: "the native runtime is the fastest engine" };
+  if (onnxRuntimeAvailable()) return { engine: "onnx", why: "no native addon; onnxruntime-node is the next fastest" };
+  return { engine: "tfjs", why: "no native addon and no onnxruntime-node" };
+}
+
+/**
+ * The model folder of `model`: the folder itself, or for a .gguf file the folder it converts to,
+ * .cache/models/gguf-<sha256 prefix>/ (converted on first use, checked against its card after).
+ */
+export async function modelFolder(model: string): Promise<string> {
+  if (!model.toLowerCase().endsWith(".gguf")) return model;
+  const dir = path.join(modelsCacheDir(), `gguf-${fileDigest(model).slice(0, 16)}`);
+  if (fs.existsSync(dir) && checkImportedFolder(dir).length === 0) return dir;
+  await importGguf(model, dir, { name: path.basename(model, ".gguf") });
+  return dir;
 }
 
 /** onnx/model.onnx of a model folder, exported when missing, older than its weights, or of an older graph version. */
@@ -52,12 +71,15 @@ function exportedGraphVersion(dir: string): number | undefined {
 }
 
 /**
- * A model folder as a CausalLM on the chosen engine. `threads`: onnxruntime's intra-op threads
+ * A model folder (or GGUF file) as a CausalLM on the chosen engine. `threads`: the native runtime's
+ * threads (default FTGEN_BLAS_THREADS, else one per core), or onnxruntime's intra-op threads
  * (default FTGEN_ORT_THREADS, which the study's worker processes set to share the cores, else one per core).
  */
-export async function loadCausalLM(dir: string, choice: EngineChoice = "auto", opts: { batchSize?: number; threads?: number } = {}): Promise<CausalLM> {
+export async function loadCausalLM(model: string, choice: EngineChoice = "auto", opts: { batchSize?: number; threads?: number } = {}): Promise<CausalLM> {
   const { engine } = resolveEngine(choice);
-  if (engine === "tfjs") return TfjsCausalLM.fromFolder(dir);
+  const dir = await modelFolder(model);
+  if (engine === "tfjs") return TfjsCausalLM.load(dir, { batchSize: opts.batchSize });
+  if (engine === "native") return NativeCausalLM.load(dir, { batchSize: opts.batchSize, threads: opts.threads });
   ensureOnnx(dir);
   const threads = opts.threads ?? (Number(process.env.FTGEN_ORT_THREADS) || undefined);
   return TransformersCausalLM.fromFolder(dir, { batchSize: opts.batchSize, threads });

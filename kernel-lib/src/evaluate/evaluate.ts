@@ -14,7 +14,7 @@ import { buildPrompt, paperDemos, randomDemos } from "../prompts/build";
 import type { PromptMapId } from "../prompts/maps";
 import { capFields, keepLast } from "../prompts/fit";
 import type { CausalLM } from "./lm";
-import type { Encoder } from "../train/examples";
+import { sequenceStart, type Encoder } from "../train/examples";
 import { meanCI } from "../metrics/bootstrap";
 import { corpusRouge } from "../metrics/rouge";
 import { corpusBleu } from "../metrics/bleu";
@@ -110,9 +110,12 @@ export function buildPrompts(lm: { tokenizer: Encoder }, spec: EvalSpec): { reco
   return { records, prompts, excluded: data.excluded.length };
 }
 
-/** Token ids of a prompt: BOS, then the text (a literal "<s> " becomes a second BOS, as with Llama's tokenizer). */
+/**
+ * Token ids of a prompt: BOS (when the tokenizer starts sequences with one), then the text. With
+ * ftgen's tokenizer, as with Llama's, a literal "<s> " becomes a second BOS; SmolLM2 reads it as text.
+ */
 export function promptIds(enc: Encoder, prompt: string): number[] {
-  return [enc.bosId, ...enc.encode(prompt)];
+  return [...sequenceStart(enc), ...enc.encode(prompt)];
 }
 
 /** Run in batches of prompts of similar length (less padding), returning results in input order. */

@@ -1,11 +1,12 @@
 /** Our tfjs Llama model behind the evaluation's CausalLM interface. */
 import type { CausalLM } from "./lm";
 import type { LlamaModel } from "../model/llama";
-import type { Encoder } from "../train/examples";
+import { stopIdsOf, type Encoder } from "../train/examples";
 import { generateGreedy, labelLogLikelihoods, scoreFirstToken } from "../model/inference";
 import { backendInfo } from "../model/backend";
 import { loadModelFolder } from "../model/folder";
 import { BpeTokenizer } from "../model/tokenizer";
+import { loadTokenizer } from "../model/hf-tokenizer";
 
 export class TfjsCausalLM implements CausalLM {
   readonly engine: string;
@@ -16,11 +17,17 @@ export class TfjsCausalLM implements CausalLM {
     this.contextLength = model.config.max_position_embeddings;
   }
 
-  /** A model folder (config.json, tokenizer.json, model.safetensors). */
+  /** A model folder with ftgen's own tokenizer (config.json, tokenizer.json, model.safetensors). */
   static fromFolder(dir: string): TfjsCausalLM {
     const loaded = loadModelFolder(dir, { loadTokenizer: (d: string) => BpeTokenizer.load(d) });
     if (!loaded.tokenizer) throw new Error(`${dir}: no tokenizer.json`);
     return new TfjsCausalLM(loaded.model, loaded.tokenizer, `tfjs:${dir}`);
+  }
+
+  /** Any model folder: ftgen's tokenizer or a Hugging Face one (through transformers.js). */
+  static async load(dir: string, opts: { batchSize?: number } = {}): Promise<TfjsCausalLM> {
+    const tokenizer = await loadTokenizer(dir);
+    return new TfjsCausalLM(loadModelFolder(dir).model, tokenizer, `tfjs:${dir}`, opts.batchSize);
   }
 
   async nextTokenLogProbs(prompts: readonly number[][], candidates: readonly number[]): Promise<number[][]> {
@@ -32,7 +39,7 @@ export class TfjsCausalLM implements CausalLM {
   }
 
   async generate(prompts: readonly number[][], maxNewTokens: number, stop?: (newIds: readonly number[]) => boolean): Promise<number[][]> {
-    return generateGreedy(this.model, prompts, { maxNewTokens, eosId: this.tokenizer.eosId, batchSize: this.batchSize, stop: stop && ((ids) => stop(ids)) }).tokens;
+    return generateGreedy(this.model, prompts, { maxNewTokens, eosIds: stopIdsOf(this.tokenizer), padId: this.tokenizer.padId, batchSize: this.batchSize, stop: stop && ((ids) => stop(ids)) }).tokens;
   }
 
   dispose(): void {

@@ -11,27 +11,12 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { CausalLM } from "./lm";
-import type { Encoder } from "../train/examples";
-import { argmaxRow, leftPad } from "../model/inference";
+import { stopIdsOf, type Encoder } from "../train/examples";
+import { loadTokenizer, localTransformers, type Transformers } from "../model/hf-tokenizer";
+import { argmaxRow, leftPad, sharedPrefixLength } from "../model/decoding";
 import { positionsFromMask } from "../model/llama";
 
-// transformers.js is an ES module: loaded on first use (a CommonJS build cannot `require` it).
-type Transformers = typeof import("@huggingface/transformers");
-let transformers: Promise<Transformers> | undefined;
-// eslint-disable-next-line @typescript-eslint/no-implied-eval -- keeps tsc's CommonJS output from turning import() into require()
-const importModule = new Function("m", "return import(m)") as (m: string) => Promise<Transformers>;
-function loadTransformers(): Promise<Transformers> {
-  return (transformers ??= importModule("@huggingface/transformers"));
-}
-
-/** The subset of a transformers.js tokenizer this adapter uses. */
-interface HfTokenizer {
-  encode(text: string, opts?: { add_special_tokens?: boolean }): number[];
-  decode(ids: number[], opts?: { skip_special_tokens?: boolean }): string;
-  readonly bos_token_id?: number | null;
-  readonly eos_token_id?: number | null;
-  readonly pad_token_id?: number | null;
-}
+export { sharedPrefixLength };
 
 /** A transformers.js Tensor, as far as this adapter reads it. */
 interface HfTensor { dims: number[]; type: string; data: Float32Array | Uint16Array | BigInt64Array }
@@ -50,26 +35,6 @@ type Cache = Record<string, HfTensor>;
  */
 const MIN_SHARED_PREFIX = 16;
 
-/** A transformers.js tokenizer as the evaluation's Encoder (no special tokens added: prompts carry their own). */
-class TokenizerAdapter implements Encoder {
-  readonly bosId: number;
-  readonly eosId: number;
-  readonly padId: number;
-  constructor(private readonly tok: HfTokenizer, config: { bos_token_id?: number; eos_token_id?: number | number[]; pad_token_id?: number }) {
-    const eos = Array.isArray(config.eos_token_id) ? config.eos_token_id[0] : config.eos_token_id;
-    this.bosId = tok.bos_token_id ?? config.bos_token_id ?? -1;
-    this.eosId = tok.eos_token_id ?? eos ?? -1;
-    this.padId = tok.pad_token_id ?? config.pad_token_id ?? this.eosId;
-  }
-  encode(text: string): number[] {
-    return this.tok.encode(text, { add_special_tokens: false });
-  }
-  decode(ids: ArrayLike<number>): string {
-    // transformers.js refuses an empty id list; an empty generation decodes to "" as ours does.
-    return ids.length === 0 ? "" : this.tok.decode(Array.from(ids), { skip_special_tokens: false });
-  }
-}
-
 function logSoftmaxAt(row: Float32Array, ids: readonly number[]): number[] {
   let max = -Infinity;
   for (let i = 0; i < row.length; i++) if (row[i] > max) max = row[i];
@@ -77,17 +42,6 @@ function logSoftmaxAt(row: Float32Array, ids: readonly number[]): number[] {
   for (let i = 0; i < row.length; i++) sum += Math.exp(row[i] - max);
   const lse = max + Math.log(sum);
   return ids.map((id) => row[id] - lse);
-}
-
-/** Length of the longest token prefix every row shares, leaving each row at least one token of its own. */
-export function sharedPrefixLength(rows: readonly (readonly number[])[]): number {
-  if (rows.length < 2) return 0;
-  let n = Math.min(...rows.map((r) => r.length)) - 1;
-  for (let i = 0; i < n; i++) {
-    const id = rows[0][i];
-    if (rows.some((r) => r[i] !== id)) { n = i; break; }
-  }
-  return Math.max(0, n);
 }
 
 /**
@@ -123,16 +77,12 @@ export class TransformersCausalLM implements CausalLM {
     const abs = path.resolve(dir);
     for (const f of ["config.json", "tokenizer.json"]) if (!fs.existsSync(path.join(abs, f))) throw new Error(`${path.join(abs, f)}: missing (a transformers.js model folder needs config.json, tokenizer.json and onnx/)`);
     if (!fs.existsSync(path.join(abs, "onnx"))) throw new Error(`${path.join(abs, "onnx")}: missing (export ours with exportOnnx(dir); a Hub model needs its onnx/ folder)`);
-    const tf = await loadTransformers();
-    tf.env.allowRemoteModels = false;
-    tf.env.allowLocalModels = true;
-    tf.env.localModelPath = path.dirname(abs) + path.sep;
-    const name = path.basename(abs);
-    const tok = (await tf.AutoTokenizer.from_pretrained(name)) as unknown as HfTokenizer;
+    const tokenizer = await loadTokenizer(abs);
+    const { tf, name } = await localTransformers(abs);
     const session_options = opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : undefined;
     const model = (await tf.AutoModelForCausalLM.from_pretrained(name, { dtype: opts.dtype ?? "fp32", session_options })) as unknown as HfCausalModel;
-    const config = JSON.parse(fs.readFileSync(path.join(abs, "config.json"), "utf8")) as { max_position_embeddings?: number; bos_token_id?: number; eos_token_id?: number | number[]; pad_token_id?: number };
-    return new TransformersCausalLM(model, tf, new TokenizerAdapter(tok, config), `transformers.js:${abs}`, config.max_position_embeddings ?? 2048, opts.batchSize ?? 16);
+    const config = JSON.parse(fs.readFileSync(path.join(abs, "config.json"), "utf8")) as { max_position_embeddings?: number };
+    return new TransformersCausalLM(model, tf, tokenizer, `transformers.js:${abs}`, config.max_position_embeddings ?? 2048, opts.batchSize ?? 16);
   }
 
   /** An int64 tensor of `dims` from numbers. */
@@ -214,7 +164,7 @@ export class TransformersCausalLM implements CausalLM {
 
   async generate(prompts: readonly number[][], maxNewTokens: number, stop?: (newIds: readonly number[]) => boolean): Promise<number[][]> {
     const pre = await this.prefix(prompts);
-    const eos = this.tokenizer.eosId;
+    const eos = new Set(stopIdsOf(this.tokenizer));
     const out: number[][] = [];
     for (let i = 0; i < prompts.length; i += this.batchSize) {
       const chunk = prompts.slice(i, i + this.batchSize);
@@ -228,7 +178,7 @@ export class TransformersCausalLM implements CausalLM {
         const keep: number[] = [];
         next.forEach((id, r) => {
           const row = fresh[active[r]];
-          if (id === eos) return;
+          if (eos.has(id)) return;
           row.push(id);
           if (row.length < maxNewTokens && !stop?.(row)) keep.push(r);
         });

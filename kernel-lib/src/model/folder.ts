@@ -62,11 +62,12 @@ export interface LoadedModel<T> {
 const IGNORED = /\.rotary_emb\.inv_freq$/;
 
 /**
- * Reads a model folder. Errors are one line naming the file: a missing or invalid config.json, a
- * corrupt model.safetensors, a missing tensor, a shape that does not fit the config, or a tensor
- * the config has no place for.
+ * A model folder's config and weights (HF names and layout, float32), without building a model.
+ * Errors are one line naming the file: a missing or invalid config.json, a corrupt
+ * model.safetensors, a missing tensor, a shape that does not fit the config, or a tensor the
+ * config has no place for.
  */
-export function loadModelFolder<T = never>(dir: string, opts: LoadModelOptions<T> = {}): LoadedModel<T> {
+export function readModelTensors(dir: string): { config: LlamaConfig; tensors: Map<string, StoredTensor>; file: string } {
   if (!fs.existsSync(dir)) throw new Error(`${dir}: no such model folder`);
   const config = readConfig(dir);
   const file = path.join(dir, WEIGHTS_FILE);
@@ -78,6 +79,17 @@ export function loadModelFolder<T = never>(dir: string, opts: LoadModelOptions<T
     if (name === "lm_head.weight" && config.tie_word_embeddings) continue; // a tied copy: the embedding is used
     throw new Error(`${file}: tensor ${name} has no place in the model that config.json describes`);
   }
+  for (const [name, shape] of expected) {
+    const t = tensors.get(name);
+    if (!t) throw new Error(`${file}: missing tensor ${name}`);
+    if (t.shape.join(",") !== shape.join(",")) throw new Error(`${file}: tensor ${name} has shape [${t.shape}], the config needs [${shape}]`);
+  }
+  return { config, tensors, file };
+}
+
+/** Reads a model folder into a tfjs LlamaModel (errors as readModelTensors). */
+export function loadModelFolder<T = never>(dir: string, opts: LoadModelOptions<T> = {}): LoadedModel<T> {
+  const { config, tensors, file } = readModelTensors(dir);
   const model = LlamaModel.fromHF(config, tensors, file);
   const first: StoredTensor | undefined = tensors.values().next().value;
   const loaded: LoadedModel<T> = { model, config, storedDtype: first?.dtype ?? "F32" };

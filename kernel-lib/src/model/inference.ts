@@ -12,7 +12,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { LlamaModel } from "./llama";
-import { NativeDecoder } from "./native-decoder";
+import { NativeLlm } from "./native-lm";
+import { nativeGenerate } from "./native-inference";
+import { greedyLoop, leftPad, lengthBatches, type FinishReason, type GenerateOptions, type Generation } from "./decoding";
+
+export { argmaxRow, greedyLoop, leftPad, lengthBatches, stopOnText, type FinishReason, type GenerateOptions, type Generation, type LeftPadded, type StopRule } from "./decoding";
 
 /**
  * Runs `f` in a tf.tidy and returns its plain-JS result. (tf.tidy walks whatever it returns looking
@@ -24,30 +28,6 @@ function tidyData<T>(f: () => T): T {
     out = f();
   });
   return out as T;
-}
-
-/** Left-padded rows and their attention mask (1 real, 0 padding). */
-export interface LeftPadded {
-  ids: number[][];
-  mask: number[][];
-  /** Length of the padded rows. */
-  width: number;
-}
-
-/** Left-pads `seqs` with `padId` to a common length (at least `minWidth`). */
-export function leftPad(seqs: readonly (readonly number[])[], padId: number, minWidth = 0): LeftPadded {
-  const width = Math.max(minWidth, ...seqs.map((s) => s.length));
-  const ids = seqs.map((s) => [...new Array<number>(width - s.length).fill(padId), ...s]);
-  const mask = seqs.map((s) => [...new Array<number>(width - s.length).fill(0), ...new Array<number>(s.length).fill(1)]);
-  return { ids, mask, width };
-}
-
-/** Item indices in batches of ≤ batchSize, shortest first. */
-function lengthBatches(lengths: readonly number[], batchSize: number): number[][] {
-  const order = lengths.map((_, i) => i).sort((a, b) => lengths[a] - lengths[b] || a - b);
-  const out: number[][] = [];
-  for (let i = 0; i < order.length; i += batchSize) out.push(order.slice(i, i + batchSize));
-  return out;
 }
 
 function checkPrompts(prompts: readonly (readonly number[])[], what: string): void {
@@ -136,82 +116,16 @@ export function labelLogLikelihoods(model: LlamaModel, prompts: readonly (readon
   return out;
 }
 
-/** Decides whether a row stops, given the tokens it has generated so far (EOS excluded) and its prompt's index. */
-export type StopRule = (newIds: readonly number[], promptIndex: number) => boolean;
-
-/** A stop rule: the decoded new tokens contain `text` (default "\n\n"). */
-export function stopOnText(decode: (ids: readonly number[]) => string, text = "\n\n"): StopRule {
-  return (ids) => decode(ids).includes(text);
-}
-
-export interface GenerateOptions {
-  /** At most this many new tokens per row. */
-  maxNewTokens: number;
-  /** Stop a row at this id, which is not returned (default the config's eos_token_id; −1: never). */
-  eosId?: number;
-  /** Stop a row when this returns true; the token that triggered it is kept. */
-  stop?: StopRule;
-  /** Rows per batch (default 16). */
-  batchSize?: number;
-  padId?: number;
-}
-
-export type FinishReason = "eos" | "stop" | "length";
-
-export interface Generation {
-  /** Per prompt: the generated ids (without EOS). */
-  tokens: number[][];
-  finish: FinishReason[];
-}
-
-/** Index of the largest value in row `r` of a (rows, V) array; the first one on ties. */
-export function argmaxRow(data: ArrayLike<number>, r: number, V: number): number {
-  let best = 0, bestV = -Infinity;
-  for (let i = 0; i < V; i++) {
-    const v = data[r * V + i];
-    if (v > bestV) {
-      bestV = v;
-      best = i;
-    }
-  }
-  return best;
-}
-
-/**
- * The shared greedy loop: `next(step, lastTokens)` returns the logits (B, V) for the next token of
- * every row (the caller feeds its model however it likes); rows stop at EOS, on `stop`, or at
- * maxNewTokens.
- */
-function greedyLoop(rowIds: readonly number[], V: number, opts: GenerateOptions, eosId: number, next: (step: number, last: number[]) => Float32Array): { tokens: number[][]; finish: FinishReason[] } {
-  const B = rowIds.length;
-  const tokens: number[][] = Array.from({ length: B }, () => []);
-  const finish: (FinishReason | undefined)[] = new Array(B).fill(undefined);
-  let last: number[] = [];
-  for (let step = 0; step < opts.maxNewTokens; step++) {
-    const logits = next(step, last);
-    last = [];
-    for (let b = 0; b < B; b++) {
-      const id = argmaxRow(logits, b, V);
-      last.push(id);
-      if (finish[b]) continue;
-      if (id === eosId) finish[b] = "eos";
-      else {
-        tokens[b].push(id);
-        if (opts.stop?.(tokens[b], rowIds[b])) finish[b] = "stop";
-      }
-    }
-    if (finish.every((f) => f !== undefined)) break;
-  }
-  return { tokens, finish: finish.map((f) => f ?? "length") };
-}
-
 function generate(model: LlamaModel, prompts: readonly (readonly number[])[], opts: GenerateOptions, cached: boolean): Generation {
   const what = cached ? "generateGreedy" : "generateGreedyUncached";
   checkPrompts(prompts, what);
   if (!(Number.isInteger(opts.maxNewTokens) && opts.maxNewTokens >= 0)) throw new Error(`${what}: maxNewTokens must be a non-negative integer (got ${opts.maxNewTokens})`);
   const V = model.config.vocab_size;
-  const eosId = opts.eosId ?? model.config.eos_token_id;
+  const loopOpts: GenerateOptions = { ...opts, eosIds: opts.eosIds ?? [opts.eosId ?? model.config.eos_token_id] };
   const padId = opts.padId ?? model.config.pad_token_id;
+  // The whole model on the native runtime (native-lm.ts), its weights copied once for all batches.
+  const native = cached ? NativeLlm.fromModel(model) : undefined;
+  if (native) return nativeGenerate(native, prompts, { ...loopOpts, padId });
   const tokens: number[][] = new Array(prompts.length);
   const finish: FinishReason[] = new Array(prompts.length);
   for (const batch of lengthBatches(prompts.map((p) => p.length), opts.batchSize ?? 16)) {
@@ -219,16 +133,10 @@ function generate(model: LlamaModel, prompts: readonly (readonly number[])[], op
     const { ids, mask, width } = leftPad(batch.map((i) => prompts[i]), padId);
     const lastRows = (w: number): tf.Tensor1D => tf.tensor1d(Array.from({ length: B }, (_, b) => b * w + w - 1), "int32");
     let result: { tokens: number[][]; finish: FinishReason[] };
-    const native = cached ? NativeDecoder.create(model, B, width + opts.maxNewTokens) : undefined;
-    if (native) {
-      // The whole model in one native call per step (native-decoder.ts).
-      const flatIds = Int32Array.from(ids.flat()), flatMask = Int32Array.from(mask.flat());
-      result = greedyLoop(batch, V, opts, eosId, (step, last) =>
-        step === 0 ? native.step(flatIds, flatMask, width) : native.step(Int32Array.from(last), new Int32Array(B).fill(1), 1));
-    } else if (cached) {
+    if (cached) {
       const cache = model.createCache(B);
       try {
-        result = greedyLoop(batch, V, opts, eosId, (step, last) =>
+        result = greedyLoop(batch, V, loopOpts, (step, last) =>
           tidyData(() => {
             const h = step === 0
               ? model.hidden2d(ids, { attentionMask: mask, cache }) // prefill (B·W, C)
@@ -244,7 +152,7 @@ function generate(model: LlamaModel, prompts: readonly (readonly number[])[], op
       // Every row grows by one token per step, as in the cached loop, so both see the same rows.
       const seqIds = ids.map((r) => [...r]);
       const seqMask = mask.map((r) => [...r]);
-      result = greedyLoop(batch, V, opts, eosId, (step, last) => {
+      result = greedyLoop(batch, V, loopOpts, (step, last) => {
         if (step > 0) last.forEach((t, b) => (seqIds[b].push(t), seqMask[b].push(1)));
         const w = seqIds[0].length;
         return tidyData(() => {

@@ -844,31 +844,42 @@ export class LlamaModel {
     const biasT = past === 0 && !native ? biasTensors(bias, T, S) : []; // per-row 2-D biases for the wasm full-sequence path
     const dims: AttnDims = { B, T, H, KV, d };
 
+    // Without a gradient being recorded (inference), each layer runs in its own tidy, so memory
+    // holds one layer's activations rather than all of them (at 30 layers × 1536 wide, the
+    // difference between fitting the 4 GiB wasm heap and not).
+    const inference = tf.engine().state.gradientDepth === 0;
     let x = embed(this.param("model.embed_tokens.weight") as tf.Tensor2D, idData); // (N, C)
     for (let l = 0; l < cfg.num_hidden_layers; l++) {
-      const p = (n: string): tf.Tensor2D => this.param(`model.layers.${l}.${n}`) as tf.Tensor2D;
-      const h = rmsNorm(x, this.param(`model.layers.${l}.input_layernorm.weight`) as tf.Tensor1D, cfg.rms_norm_eps);
-      const qh = applyRope(linear(h, p("self_attn.q_proj.weight")), q, H); // (N, H·d)
-      const kh = applyRope(linear(h, p("self_attn.k_proj.weight")), k, KV); // (N, KV·d)
-      const vh = linear(h, p("self_attn.v_proj.weight")); // (N, KV·d)
-      let att: tf.Tensor2D; // (N, H·d)
-      if (past === 0) {
-        // The whole sequence: per-(b, head) 2-D attention (training, prefill).
-        att = native ? nativeAttention(qh, kh, vh, bias, dims) : attention(qh, kh, vh, biasT, dims);
-        cache?.append(l, kh, vh, B, T, KV, d);
-      } else {
-        const kv = (cache as KVCache).append(l, kh, vh, B, T, KV, d);
-        att = cachedAttention(qh, kv.kT, kv.v, bias, dims);
-      }
-      let a = linear(att, p("self_attn.o_proj.weight")); // (N, C)
-      if (rng) a = dropout(a, rate, rng);
-      x = tf.add(x, a);
-      const h2 = rmsNorm(x, this.param(`model.layers.${l}.post_attention_layernorm.weight`) as tf.Tensor1D, cfg.rms_norm_eps);
-      const gate = linear(h2, p("mlp.gate_proj.weight")); // (N, F)
-      const up = linear(h2, p("mlp.up_proj.weight")); // (N, F)
-      let m = linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), p("mlp.down_proj.weight")); // (N, C)
-      if (rng) m = dropout(m, rate, rng);
-      x = tf.add(x, m);
+      const layer = (): tf.Tensor2D => {
+        const p = (n: string): tf.Tensor2D => this.param(`model.layers.${l}.${n}`) as tf.Tensor2D;
+        const h = rmsNorm(x, this.param(`model.layers.${l}.input_layernorm.weight`) as tf.Tensor1D, cfg.rms_norm_eps);
+        const qh = applyRope(linear(h, p("self_attn.q_proj.weight")), q, H); // (N, H·d)
+        const kh = applyRope(linear(h, p("self_attn.k_proj.weight")), k, KV); // (N, KV·d)
+        const vh = linear(h, p("self_attn.v_proj.weight")); // (N, KV·d)
+        let att: tf.Tensor2D; // (N, H·d)
+        if (past === 0) {
+          // The whole sequence: per-(b, head) 2-D attention (training, prefill).
+          att = native ? nativeAttention(qh, kh, vh, bias, dims) : attention(qh, kh, vh, biasT, dims);
+          cache?.append(l, kh, vh, B, T, KV, d);
+        } else {
+          const kv = (cache as KVCache).append(l, kh, vh, B, T, KV, d);
+          att = cachedAttention(qh, kv.kT, kv.v, bias, dims);
+        }
+        let a = linear(att, p("self_attn.o_proj.weight")); // (N, C)
+        if (rng) a = dropout(a, rate, rng);
+        const x1 = tf.add(x, a) as tf.Tensor2D;
+        const h2 = rmsNorm(x1, this.param(`model.layers.${l}.post_attention_layernorm.weight`) as tf.Tensor1D, cfg.rms_norm_eps);
+        const gate = linear(h2, p("mlp.gate_proj.weight")); // (N, F)
+        const up = linear(h2, p("mlp.up_proj.weight")); // (N, F)
+        let m = linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), p("mlp.down_proj.weight")); // (N, C)
+        if (rng) m = dropout(m, rate, rng);
+        return tf.add(x1, m) as tf.Tensor2D;
+      };
+      if (inference) {
+        const next = tf.tidy(layer);
+        x.dispose();
+        x = next;
+      } else x = layer();
     }
     if (cache) cache.length = S;
     return rmsNorm(x, this.param("model.norm.weight") as tf.Tensor1D, cfg.rms_norm_eps);

@@ -16,7 +16,7 @@ import path from "node:path";
 import { createRequire } from "node:module";
 
 /** The addon's interface (see ftgen_blas.cc). */
-interface BlasAddon {
+export interface BlasAddon {
   /** For i < batch: C_i (M, N) = alpha·op(A_i)·op(B_i) + beta·C_i, row-major, X_i = X + i·strideX. */
   sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array,
     batch: number, strideA: number, strideB: number, strideC: number, alpha: number, beta: number): void;
@@ -27,6 +27,16 @@ interface BlasAddon {
     dQ: Float32Array, dK: Float32Array, dV: Float32Array): void;
   /** Fused LM-head cross-entropy (lm_head.cc): dims [R, C, V, tied, chunk]; mean NLL; gradients into dH, dW when given. */
   lmHeadLoss(dims: number[], h: Float32Array, w: Float32Array, labels: Int32Array, dH: Float32Array | null, dW: Float32Array | null): number;
+  /** Inference runtime (llm.cc): a model from weights; dims [V, C, F, L, H, KV, d, tied, threads]. */
+  llmCreate(dims: number[], eps: number, weights: Float32Array[]): object;
+  /** A batch of rows with their own KV caches after an optional shared prefix. */
+  llmSession(model: object, batch: number, capacity: number, prefix: object | null, prefixLength: number): object;
+  /** T new tokens per row; writes the logits after each row's last one; false when the cache is full. */
+  llmStep(session: object, T: number, ids: Int32Array, mask: Int32Array, qCos: Float32Array, qSin: Float32Array, kCos: Float32Array, kSin: Float32Array, logits: Float32Array): boolean;
+  /** Keeps only these rows of a session (increasing indices). */
+  llmKeepRows(session: object, rows: Int32Array): void;
+  /** Row 0's keys and values as a prefix other sessions attend to. */
+  llmTakePrefix(session: object): object;
   setThreads(n: number): void;
   info(): { threads: number; config: string; core: string };
 }
@@ -63,6 +73,15 @@ export function loadNativeBlas(file = nativeBlasPath()): { addon?: BlasAddon; re
   } catch (e) {
     return { reason: `${file} failed to load: ${(e as Error).message.split("\n")[0]}` };
   }
+}
+
+/**
+ * The addon for code that needs no tfjs (the native inference runtime): loaded if built, unless
+ * FTGEN_NATIVE_BLAS=0.
+ */
+export function nativeAddon(): BlasAddon | undefined {
+  if (process.env.FTGEN_NATIVE_BLAS === "0") return undefined;
+  return loadNativeBlas().addon;
 }
 
 /** The wasm backend's internals this kernel uses (typed loosely: they are not public API). */

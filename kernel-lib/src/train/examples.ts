@@ -13,6 +13,20 @@ export interface Encoder {
   readonly bosId: number;
   readonly eosId: number;
   readonly padId: number;
+  /** Whether a sequence starts with BOS (default true; SmolLM2's tokenizer adds none). */
+  readonly addBos?: boolean;
+  /** Ids that end a generation (default [eosId]). */
+  readonly stopIds?: readonly number[];
+}
+
+/** The ids a sequence starts with: [BOS], or none for a tokenizer that adds no BOS. */
+export function sequenceStart(enc: Encoder): number[] {
+  return enc.addBos === false ? [] : [enc.bosId];
+}
+
+/** The ids that end a generation. */
+export function stopIdsOf(enc: Encoder): readonly number[] {
+  return enc.stopIds ?? [enc.eosId];
 }
 
 export interface TokenizedExample {
@@ -25,7 +39,7 @@ export interface TokenizedExample {
 }
 
 /**
- * Tokenize `BOS + prompt + target + EOS`. Prompt and target are encoded separately, as at
+ * Tokenize `BOS + prompt + target + EOS` (no BOS for a tokenizer that adds none). Prompt and target are encoded separately, as at
  * evaluation, where the label's tokens are looked up on their own. When the whole is longer than
  * `maxLen`, prompt tokens are dropped from the left (after BOS); the target is kept, cut to half of
  * `maxLen` at most.
@@ -33,10 +47,11 @@ export interface TokenizedExample {
 export function tokenizeTraining(enc: Encoder, text: TrainingText, maxLen: number): TokenizedExample {
   let prompt = enc.encode(text.prompt);
   const target = [...enc.encode(text.target), enc.eosId].slice(0, Math.max(1, Math.floor(maxLen / 2)));
-  const room = maxLen - 1 - target.length;
+  const start = sequenceStart(enc);
+  const room = maxLen - start.length - target.length;
   const dropped = Math.max(0, prompt.length - room);
   if (dropped > 0) prompt = prompt.slice(dropped);
-  return { ids: [enc.bosId, ...prompt, ...target], targetStart: 1 + prompt.length, droppedPromptTokens: dropped };
+  return { ids: [...start, ...prompt, ...target], targetStart: start.length + prompt.length, droppedPromptTokens: dropped };
 }
 
 /** A right-padded training batch, flattened row-major. */

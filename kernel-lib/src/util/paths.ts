@@ -20,3 +20,8 @@ export function manifestPath(): string {
 export function baseModelDir(): string {
   return process.env.FTGEN_BASE_MODEL ?? path.join(projectRoot(), "data", "base-model");
 }
+
+/** Models fetched or converted for the study (SmolLM2, GGUF conversions): FTGEN_MODELS_DIR, else .cache/models. */
+export function modelsCacheDir(): string {
+  return process.env.FTGEN_MODELS_DIR ?? path.join(projectRoot(), ".cache", "models");
+}
