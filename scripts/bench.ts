@@ -32,6 +32,7 @@ import { TfjsCausalLM } from "../kernel-lib/src/evaluate/tfjs-lm";
 import { TransformersCausalLM } from "../kernel-lib/src/evaluate/transformers-lm";
 import { ensureOnnx } from "../kernel-lib/src/evaluate/engines";
 import { useNativeBlas } from "../kernel-lib/src/model/native-blas";
+import { benchLlm } from "./lib/bench-llm";
 
 export interface BenchConfig {
   name: string;
@@ -115,6 +116,8 @@ async function workersAggregate(c: BenchConfig, count: number, warmup: number, s
 function reexecWithoutForcedBlasCore(): boolean {
   if (process.env.OPENBLAS_CORETYPE === undefined && process.env.OPENBLAS_L2_SIZE === undefined) return false;
   const env = { ...process.env };
+  // Kept for the LLM stage, which runs every engine as the study runs it (bench-llm.ts).
+  env.FTGEN_STUDY_BLAS_ENV = JSON.stringify({ OPENBLAS_CORETYPE: env.OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE: env.OPENBLAS_L2_SIZE });
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   const r = spawnSync(process.execPath, [...process.execArgv, __filename, ...process.argv.slice(2)], { stdio: "inherit", env });
@@ -126,6 +129,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     worker: { type: "string" }, warmup: { type: "string", default: "2" }, steps: { type: "string", default: "8" },
     configs: { type: "string", default: "a,b" }, "no-torch": { type: "boolean" }, "eval-only": { type: "boolean" }, "no-eval": { type: "boolean" },
+    "llm-only": { type: "boolean" }, "no-llm": { type: "boolean" },
   } });
   const warmup = Number(values.warmup), steps = Number(values.steps);
   if (!values.worker) ensureNativeAddon();
@@ -135,6 +139,14 @@ async function main(): Promise<void> {
     return;
   }
   const out = path.join(projectRoot(), "bench", "results.json");
+  if (values["llm-only"]) {
+    const previous = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, "utf8")) as Record<string, unknown> : {};
+    console.log("pretrained LLM stage: SmolLM2-135M on every engine, 2 threads");
+    previous.llm = { date: new Date().toISOString(), ...(await benchLlm()) };
+    fs.writeFileSync(out, JSON.stringify(previous, null, 1) + "\n");
+    console.log(`wrote the LLM stage into ${path.relative(process.cwd(), out)}`);
+    return;
+  }
   if (values["eval-only"]) {
     const previous = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, "utf8")) as Record<string, unknown> : {};
     previous.evaluation = await benchEvaluation();
@@ -175,6 +187,10 @@ async function main(): Promise<void> {
     (results.configs as Record<string, unknown>)[name] = entry;
   }
   if (!values["no-eval"]) results.evaluation = await benchEvaluation();
+  if (!values["no-llm"]) {
+    console.log("pretrained LLM stage: SmolLM2-135M on every engine, 2 threads");
+    results.llm = { date: new Date().toISOString(), ...(await benchLlm()) };
+  }
   results.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
   fs.writeFileSync(out, JSON.stringify(results, null, 1) + "\n");
   console.log(`peak RSS ${results.peakRssMiB} MiB; wrote ${path.relative(process.cwd(), out)}`);

@@ -238,19 +238,32 @@ bool GetI32Array(napi_env env, napi_value v, int32_t** data, size_t* length, con
   return true;
 }
 
-// Handles: externals holding shared_ptrs, so a session keeps its model and prefix alive.
-template <typename T>
-void FreeShared(napi_env, void* data, void*) { delete static_cast<std::shared_ptr<T>*>(data); }
+// Handles: externals holding shared_ptrs, so a session keeps its model and prefix alive. Each
+// handle tells V8 how much memory it holds (napi_adjust_external_memory), so that garbage
+// collection counts it; llmFree releases it at once, without waiting for a collection.
+struct Holder {
+  std::shared_ptr<void> p;  // the model, session or prefix (its type is the handle's)
+  int64_t bytes;
+};
+
+void FreeHolder(napi_env env, void* data, void*) {
+  auto* h = static_cast<Holder*>(data);
+  int64_t ignored;
+  if (h->p) napi_adjust_external_memory(env, -h->bytes, &ignored);
+  delete h;
+}
 
 template <typename T>
-napi_value WrapShared(napi_env env, std::shared_ptr<T> p, const char* what) {
-  auto* holder = new std::shared_ptr<T>(std::move(p));
+napi_value WrapShared(napi_env env, std::shared_ptr<T> p, int64_t bytes, const char* what) {
+  auto* holder = new Holder{std::const_pointer_cast<void>(std::static_pointer_cast<const void>(std::move(p))), bytes};
   napi_value out;
-  if (napi_create_external(env, holder, FreeShared<T>, nullptr, &out) != napi_ok) {
+  if (napi_create_external(env, holder, FreeHolder, nullptr, &out) != napi_ok) {
     delete holder;
     napi_throw_error(env, nullptr, (std::string("ftgen_blas.") + what + ": N-API call failed").c_str());
     return nullptr;
   }
+  int64_t ignored;
+  napi_adjust_external_memory(env, bytes, &ignored);
   return out;
 }
 
@@ -261,7 +274,12 @@ std::shared_ptr<T> Unwrap(napi_env env, napi_value v, const char* what) {
     napi_throw_type_error(env, nullptr, (std::string("ftgen_blas: ") + what + " must be a handle").c_str());
     return nullptr;
   }
-  return *static_cast<std::shared_ptr<T>*>(p);
+  auto* h = static_cast<Holder*>(p);
+  if (!h->p) {
+    napi_throw_error(env, nullptr, (std::string("ftgen_blas: ") + what + " was freed").c_str());
+    return nullptr;
+  }
+  return std::static_pointer_cast<T>(h->p);
 }
 
 // llmCreate([V, C, F, L, H, KV, d, tied, threads], eps, weights[]) → model handle.
@@ -314,7 +332,9 @@ napi_value LlmCreate(napi_env env, napi_callback_info info) {
   }
   w.norm = copy(i++);
   if (!cfg.tied) w.head = copy(i++);
-  return WrapShared<const LlmModel>(env, std::make_shared<const LlmModel>(cfg, std::move(w), static_cast<int>(x[8])), "llmCreate");
+  int64_t bytes = 0;
+  for (int64_t n : sizes) bytes += n * 4;
+  return WrapShared<const LlmModel>(env, std::make_shared<const LlmModel>(cfg, std::move(w), static_cast<int>(x[8])), bytes, "llmCreate");
 }
 
 // llmSession(model, batch, capacity, prefix | null, prefixLength) → session handle.
@@ -344,7 +364,8 @@ napi_value LlmSessionCreate(napi_env env, napi_callback_info info) {
       return nullptr;
     }
   }
-  return WrapShared<LlmSession>(env, std::make_shared<LlmSession>(model, batch, capacity, prefix, prefixLen), "llmSession");
+  const int64_t bytes = 2 * model->config().L * batch * capacity * model->config().KV * model->config().d * 4;
+  return WrapShared<LlmSession>(env, std::make_shared<LlmSession>(model, batch, capacity, prefix, prefixLen), bytes, "llmSession");
 }
 
 // llmStep(session, T, ids, mask, qCos, qSin, kCos, kSin, logits) → false when the cache is full.
@@ -386,6 +407,26 @@ napi_value LlmStep(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// llmFree(handle): releases a model, session or prefix now (what other handles share stays alive
+// through them); the handle cannot be used after.
+napi_value LlmFree(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  void* p = nullptr;
+  if (argc < 1 || napi_get_value_external(env, a[0], &p) != napi_ok || !p) {
+    napi_throw_type_error(env, nullptr, "ftgen_blas.llmFree: expected a handle");
+    return nullptr;
+  }
+  auto* h = static_cast<Holder*>(p);
+  if (h->p) {
+    int64_t ignored;
+    napi_adjust_external_memory(env, -h->bytes, &ignored);
+    h->p.reset();
+  }
+  return nullptr;
+}
+
 // llmKeepRows(session, rows: Int32Array) — rows strictly increasing, each < batch.
 napi_value LlmKeepRows(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -422,7 +463,9 @@ napi_value LlmTakePrefix(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, nullptr, "ftgen_blas.llmTakePrefix: needs a session of one row that has run");
     return nullptr;
   }
-  return WrapShared<const LlmPrefix>(env, session->TakePrefix(), "llmTakePrefix");
+  auto prefix = session->TakePrefix();
+  const int64_t bytes = 2 * session->config().L * prefix->len * session->config().KV * session->config().d * 4;
+  return WrapShared<const LlmPrefix>(env, prefix, bytes, "llmTakePrefix");
 }
 
 napi_value SetThreads(napi_env env, napi_callback_info info) {
@@ -458,6 +501,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"llmStep", nullptr, LlmStep, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"llmTakePrefix", nullptr, LlmTakePrefix, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"llmKeepRows", nullptr, LlmKeepRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"llmFree", nullptr, LlmFree, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -76,7 +76,9 @@ export { modelCardMarkdown, type ModelCard, type Invocation } from "./pretrain/m
 export { ResultStore, evaluateCached, cachedOnly, folderHash, EVAL_CODE_VERSION, type StoredResult, type ModelRecord } from "./study/store";
 // the native addon (OpenBLAS under tfjs-wasm)
 export { useNativeBlas, nativeBlasInfo, type NativeBlasInfo } from "./model/native-blas";
-export { iclGrid, iclChecks, iclBar, ICL_BAR, majorityBaseline, scoreVsKChart, type IclBar, type IclCheckRow, type IclGridOptions } from "./study/icl";
+export { iclGrid, iclChecks, iclBar, ICL_BAR, majorityBaseline, majorityCheck, scoreVsKChart, scopeDatasets, type IclBar, type IclCheckRow, type IclGridOptions, type IclScope } from "./study/icl";
+export { predictedLabelShare, firstWords, firstWordsBaseline, FIRST_WORDS_CANDIDATES, type FirstWordsBaseline } from "./study/baselines";
+export { llmIclGrid, llmStore, LLM_GRID, gridRows, taskChart, COLLAPSE_SHARE, type GridRow } from "./study/llm-grid";
 export { projectRoot, baseModelDir } from "./util/paths";
 export { planStudy, testSetsFor, methodName, trainSizesFor, type StudySpec, type StudyPlan, type ModelJob, type EvalJob, type Method, type Scope } from "./study/plan";
 export { runStudy, recordRows, modelFolder, trainRecordsFor, type RunOptions, type RunEvent, type StudyRecord } from "./study/runner";
@@ -87,4 +89,12 @@ export { CLAIMS, MIN_EFFECT, contrastEffect, claimCells, claimVerdicts, judge, j
 export { scoreBars, scoreVsKPanels, trainSizeChart } from "./study/charts";
 export { TransformersCausalLM } from "./evaluate/transformers-lm";
 export { exportOnnx, buildOnnxModel, ONNX_FILE, ONNX_OPSET } from "./model/onnx-export";
-export { loadCausalLM, resolveEngine, ensureOnnx, onnxRuntimeAvailable, type EngineChoice } from "./evaluate/engines";
+export { loadCausalLM, resolveEngine, resolveModelFolder, ensureOnnx, onnxRuntimeAvailable, type EngineChoice } from "./evaluate/engines";
+export { NativeCausalLM } from "./evaluate/native-causal-lm";
+export type { GenerateCallOptions } from "./evaluate/lm";
+// pretrained LLMs: the registry (data/models), GGUF files, Hugging Face tokenizers
+export { registryEntries, registryEntry, registryModelDir, registryModelKey, type RegistryEntry } from "./model/registry";
+export { importGguf, checkImportedFolder, ggufLlamaConfig, type ImportedCard } from "./model/gguf-import";
+export { readGguf, readGgufTensor, type GgufFile, type GgufTensorInfo } from "./model/gguf";
+export { loadTokenizer } from "./model/hf-tokenizer";
+export { NativeLlm, NativeSession } from "./model/native-lm";

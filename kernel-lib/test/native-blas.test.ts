@@ -144,6 +144,8 @@ test("the native runtime's logits and tokens match tfjs (untied GQA, left paddin
   const want2 = tf.tidy(() => tf.gather(tf.reshape(model.forward(ids2, mask2), [3 * (width + 1), cfg.vocab_size]), [width, 2 * width + 1, 3 * width + 2]).dataSync());
   assertClose(stepLogits, want2, 1e-4, "step logits");
   assert.throws(() => { for (let i = 0; i < 5; i++) dec.step(Int32Array.from(next), Int32Array.from([1, 1, 1]), 1); }, /the cache holds 11 tokens per row/);
+  dec.dispose(); // its caches are released at once; the handle is dead
+  assert.throws(() => dec.step(Int32Array.from(next), Int32Array.from([1, 1, 1]), 1), /llmStep's session was freed/);
   // Greedy tokens through generateGreedy (native) equal tfjs' uncached decoding.
   const opts = { maxNewTokens: 10, eosId: -1, batchSize: 3 };
   assert.deepEqual(generateGreedy(model, prompts, opts).tokens, generateGreedyUncached(model, prompts, opts).tokens);

@@ -45,12 +45,14 @@ test("scoreVsKChart: one line per (task, map), sorted by k, with asymmetric whis
   assert.deepEqual(t.error_y.arrayminus.map((v) => +v.toFixed(6)), [0.1, 0.05]);
 });
 
-test("iclBar: map 0 only; at least 3 k-shot wins and 2 tasks above majority", () => {
-  const row = (task: string, map: number, win: boolean, aboveMaj?: boolean) =>
-    ({ task, map, kShotBeatsZeroShot: win, majority: aboveMaj === undefined ? undefined : 0.5, zeroShotAboveMajority: aboveMaj }) as unknown as IclCheckRow;
+test("iclBar: map 0 and in-domain sets only; at least 3 k-shot wins and 2 tasks above majority", () => {
+  const inDomain: Record<string, string> = { summary: "xsum", question: "socialqa", sentiment: "amazon", detection: "paws", inference: "multinli" };
+  const row = (task: string, map: number, win: boolean, aboveMaj?: boolean, dataset = inDomain[task]) =>
+    ({ task, dataset, map, kShotBeatsZeroShot: win, majority: aboveMaj === undefined ? undefined : 0.5, zeroShotAboveMajority: aboveMaj }) as unknown as IclCheckRow;
   const checks = [
     row("summary", 0, true), row("question", 0, true), row("sentiment", 0, false, true), row("detection", 0, true, false), row("inference", 0, false, true),
     row("sentiment", 1, true, true), row("inference", 1, true, false),
+    row("sentiment", 0, true, true, "yelp"), row("inference", 0, true, true, "rte"), // out of domain: not counted
   ];
   assert.deepEqual(iclBar(checks), { kShotWins: 3, tasks: 5, aboveMajority: 2, classificationTasks: 3, kShotMet: true, majorityMet: true });
   const fewer = iclBar(checks.filter((c) => !(c.map === 0 && c.task === "question")));

@@ -46,7 +46,7 @@ export function resolveEngine(choice: EngineChoice = "auto"): { engine: "tfjs" |
  * The model folder of `model`: the folder itself, or for a .gguf file the folder it converts to,
  * .cache/models/gguf-<sha256 prefix>/ (converted on first use, checked against its card after).
  */
-export async function modelFolder(model: string): Promise<string> {
+export async function resolveModelFolder(model: string): Promise<string> {
   if (!model.toLowerCase().endsWith(".gguf")) return model;
   const dir = path.join(modelsCacheDir(), `gguf-${fileDigest(model).slice(0, 16)}`);
   if (fs.existsSync(dir) && checkImportedFolder(dir).length === 0) return dir;
@@ -77,7 +77,7 @@ function exportedGraphVersion(dir: string): number | undefined {
  */
 export async function loadCausalLM(model: string, choice: EngineChoice = "auto", opts: { batchSize?: number; threads?: number } = {}): Promise<CausalLM> {
   const { engine } = resolveEngine(choice);
-  const dir = await modelFolder(model);
+  const dir = await resolveModelFolder(model);
   if (engine === "tfjs") return TfjsCausalLM.load(dir, { batchSize: opts.batchSize });
   if (engine === "native") return NativeCausalLM.load(dir, { batchSize: opts.batchSize, threads: opts.threads });
   ensureOnnx(dir);

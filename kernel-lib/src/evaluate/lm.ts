@@ -5,6 +5,11 @@
  */
 import type { Encoder } from "../train/examples";
 
+export interface GenerateCallOptions {
+  /** Ids that end a row (default the tokenizer's stop ids; [] generates maxNewTokens every time). */
+  stopIds?: readonly number[];
+}
+
 export interface CausalLM {
   /** Where the model comes from, e.g. "tfjs:/path/to/model". */
   readonly id: string;
@@ -21,10 +26,11 @@ export interface CausalLM {
   /** Σ log p(continuation | prompt) for each pair. */
   logLikelihood(prompts: readonly number[][], continuations: readonly number[][]): Promise<number[]>;
   /**
-   * Greedy continuation of each prompt: at most `maxNewTokens` new ids, stopping a row at EOS
-   * (not returned) or where `stop(newIds)` is true.
+   * Greedy continuation of each prompt: at most `maxNewTokens` new ids, stopping a row at an
+   * end-of-generation id (not returned; `stopIds`, default the tokenizer's) or where
+   * `stop(newIds)` is true.
    */
-  generate(prompts: readonly number[][], maxNewTokens: number, stop?: (newIds: readonly number[]) => boolean): Promise<number[][]>;
+  generate(prompts: readonly number[][], maxNewTokens: number, stop?: (newIds: readonly number[]) => boolean, opts?: GenerateCallOptions): Promise<number[][]>;
   /** Free what the model holds (tensors, sessions). */
   dispose(): void;
 }

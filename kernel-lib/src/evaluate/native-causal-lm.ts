@@ -8,7 +8,7 @@
  * The k demonstrations that every prompt of a k-shot test set begins with are run once and shared
  * by every batch (PrefixCache); decoding reads them once per group of rows.
  */
-import type { CausalLM } from "./lm";
+import type { CausalLM, GenerateCallOptions } from "./lm";
 import type { Encoder } from "../train/examples";
 import { stopIdsOf } from "../train/examples";
 import { readModelTensors } from "../model/folder";
@@ -49,33 +49,45 @@ export class NativeCausalLM implements CausalLM {
 
   async logLikelihood(prompts: readonly number[][], continuations: readonly number[][]): Promise<number[]> {
     // Σ over the continuation of log p(token | prompt, earlier tokens): the prompt, then one token per step.
+    const V = this.lm.config.vocab_size;
+    const logProb = (logits: Float32Array, id: number): number => {
+      let max = -Infinity, sum = 0;
+      for (let v = 0; v < V; v++) if (logits[v] > max) max = logits[v];
+      for (let v = 0; v < V; v++) sum += Math.exp(logits[v] - max);
+      return logits[id] - max - Math.log(sum);
+    };
     return prompts.map((p, i) => {
       const c = continuations[i];
       if (c.length === 0) return 0;
-      const V = this.lm.config.vocab_size;
       const s = this.lm.session(1, p.length + c.length);
-      let logits = s.step(Int32Array.from(p), new Int32Array(p.length).fill(1), p.length);
-      let total = 0;
-      c.forEach((id, j) => {
-        let max = -Infinity;
-        for (let v = 0; v < V; v++) if (logits[v] > max) max = logits[v];
-        let sum = 0;
-        for (let v = 0; v < V; v++) sum += Math.exp(logits[v] - max);
-        total += logits[id] - max - Math.log(sum);
-        if (j < c.length - 1) logits = s.step(Int32Array.of(id), Int32Array.of(1), 1);
-      });
-      return total;
+      try {
+        let logits = s.step(Int32Array.from(p), new Int32Array(p.length).fill(1), p.length);
+        let total = 0;
+        c.forEach((id, j) => {
+          total += logProb(logits, id);
+          if (j < c.length - 1) logits = s.step(Int32Array.of(id), Int32Array.of(1), 1);
+        });
+        return total;
+      } finally {
+        s.dispose();
+      }
     });
   }
 
-  async generate(prompts: readonly number[][], maxNewTokens: number, stop?: (newIds: readonly number[]) => boolean): Promise<number[][]> {
+  async generate(prompts: readonly number[][], maxNewTokens: number, stop?: (newIds: readonly number[]) => boolean, opts: GenerateCallOptions = {}): Promise<number[][]> {
     return nativeGenerate(this.lm, prompts, {
-      maxNewTokens, eosIds: stopIdsOf(this.tokenizer), batchSize: this.batchSize, padId: this.tokenizer.padId, prefixes: this.prefixes,
+      maxNewTokens, eosIds: opts.stopIds ?? stopIdsOf(this.tokenizer), batchSize: this.batchSize, padId: this.tokenizer.padId, prefixes: this.prefixes,
       stop: stop && ((ids) => stop(ids)),
     }).tokens;
   }
 
+  /** Drops the cached shared prefix (the next call computes its own). */
+  clearPrefixes(): void {
+    this.prefixes.clear();
+  }
+
   dispose(): void {
     this.prefixes.clear();
+    this.lm.dispose();
   }
 }

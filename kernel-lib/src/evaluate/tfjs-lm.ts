@@ -1,5 +1,5 @@
 /** Our tfjs Llama model behind the evaluation's CausalLM interface. */
-import type { CausalLM } from "./lm";
+import type { CausalLM, GenerateCallOptions } from "./lm";
 import type { LlamaModel } from "../model/llama";
 import { stopIdsOf, type Encoder } from "../train/examples";
 import { generateGreedy, labelLogLikelihoods, scoreFirstToken } from "../model/inference";
@@ -38,8 +38,8 @@ export class TfjsCausalLM implements CausalLM {
     return prompts.map((p, i) => labelLogLikelihoods(this.model, [p], [continuations[i]])[0][0]);
   }
 
-  async generate(prompts: readonly number[][], maxNewTokens: number, stop?: (newIds: readonly number[]) => boolean): Promise<number[][]> {
-    return generateGreedy(this.model, prompts, { maxNewTokens, eosIds: stopIdsOf(this.tokenizer), padId: this.tokenizer.padId, batchSize: this.batchSize, stop: stop && ((ids) => stop(ids)) }).tokens;
+  async generate(prompts: readonly number[][], maxNewTokens: number, stop?: (newIds: readonly number[]) => boolean, opts: GenerateCallOptions = {}): Promise<number[][]> {
+    return generateGreedy(this.model, prompts, { maxNewTokens, eosIds: opts.stopIds ?? stopIdsOf(this.tokenizer), padId: this.tokenizer.padId, batchSize: this.batchSize, stop: stop && ((ids) => stop(ids)) }).tokens;
   }
 
   dispose(): void {

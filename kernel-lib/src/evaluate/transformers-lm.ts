@@ -10,7 +10,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { CausalLM } from "./lm";
+import type { CausalLM, GenerateCallOptions } from "./lm";
 import { stopIdsOf, type Encoder } from "../train/examples";
 import { loadTokenizer, localTransformers, type Transformers } from "../model/hf-tokenizer";
 import { argmaxRow, leftPad, sharedPrefixLength } from "../model/decoding";
@@ -162,9 +162,9 @@ export class TransformersCausalLM implements CausalLM {
     return out;
   }
 
-  async generate(prompts: readonly number[][], maxNewTokens: number, stop?: (newIds: readonly number[]) => boolean): Promise<number[][]> {
+  async generate(prompts: readonly number[][], maxNewTokens: number, stop?: (newIds: readonly number[]) => boolean, opts: GenerateCallOptions = {}): Promise<number[][]> {
     const pre = await this.prefix(prompts);
-    const eos = new Set(stopIdsOf(this.tokenizer));
+    const eos = new Set(opts.stopIds ?? stopIdsOf(this.tokenizer));
     const out: number[][] = [];
     for (let i = 0; i < prompts.length; i += this.batchSize) {
       const chunk = prompts.slice(i, i + this.batchSize);

@@ -125,7 +125,13 @@ function generate(model: LlamaModel, prompts: readonly (readonly number[])[], op
   const padId = opts.padId ?? model.config.pad_token_id;
   // The whole model on the native runtime (native-lm.ts), its weights copied once for all batches.
   const native = cached ? NativeLlm.fromModel(model) : undefined;
-  if (native) return nativeGenerate(native, prompts, { ...loopOpts, padId });
+  if (native) {
+    try {
+      return nativeGenerate(native, prompts, { ...loopOpts, padId });
+    } finally {
+      native.dispose();
+    }
+  }
   const tokens: number[][] = new Array(prompts.length);
   const finish: FinishReason[] = new Array(prompts.length);
   for (const batch of lengthBatches(prompts.map((p) => p.length), opts.batchSize ?? 16)) {

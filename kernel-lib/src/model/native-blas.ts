@@ -33,6 +33,8 @@ export interface BlasAddon {
   llmSession(model: object, batch: number, capacity: number, prefix: object | null, prefixLength: number): object;
   /** T new tokens per row; writes the logits after each row's last one; false when the cache is full. */
   llmStep(session: object, T: number, ids: Int32Array, mask: Int32Array, qCos: Float32Array, qSin: Float32Array, kCos: Float32Array, kSin: Float32Array, logits: Float32Array): boolean;
+  /** Releases a model, session or prefix at once (the handle cannot be used after). */
+  llmFree(handle: object): void;
   /** Keeps only these rows of a session (increasing indices). */
   llmKeepRows(session: object, rows: Int32Array): void;
   /** Row 0's keys and values as a prefix other sessions attend to. */

@@ -8,7 +8,7 @@
  * them, so the first L keys of a prefix are exactly those of its first L tokens). Each row then
  * runs only its own tokens, and decoding reads the prefix once per group of rows.
  */
-import type { NativeLlm, NativePrefix } from "./native-lm";
+import type { NativeLlm, NativePrefix, NativeSession } from "./native-lm";
 import { argmaxRow, leftPad, lengthBatches, sharedPrefixLength, type GenerateOptions, type Generation } from "./decoding";
 
 /** Shortest shared prefix worth keeping: below it, the extra pass costs more than it saves. */
@@ -44,14 +44,16 @@ export class PrefixCache {
       }
     }
     if (own < MIN_SHARED_PREFIX) return undefined;
+    if (this.current) this.lm.freePrefix(this.current);
     this.current = this.lm.prefix(rows[0].slice(0, own));
     this.computed += own;
     this.reused += own * rows.length;
     return { prefix: this.current, length: own };
   }
 
-  /** Drops the cached prefix. */
+  /** Drops the cached prefix and frees its memory. */
   clear(): void {
+    if (this.current) this.lm.freePrefix(this.current);
     this.current = undefined;
   }
 }
@@ -93,7 +95,13 @@ export function nativeNextTokenLogProbs(lm: NativeLlm, prompts: readonly (readon
     const pre = opts.prefixes?.get(rows);
     const skip = pre?.length ?? 0;
     const { ids, mask, width } = suffixBatch(rows, skip, opts.padId ?? lm.config.pad_token_id);
-    const logits = lm.session(rows.length, width, pre).step(ids, mask, width);
+    const session = lm.session(rows.length, width, pre);
+    let logits: Float32Array;
+    try {
+      logits = session.step(ids, mask, width);
+    } finally {
+      session.dispose();
+    }
     batch.forEach((i, b) => (out[i] = logSoftmaxAt(logits.subarray(b * V, (b + 1) * V), candidates)));
   }
   return out;
@@ -117,9 +125,18 @@ export function nativeGenerate(lm: NativeLlm, prompts: readonly (readonly number
     const pre = opts.prefixes?.get(rows);
     const { ids, mask, width } = suffixBatch(rows, pre?.length ?? 0, opts.padId ?? lm.config.pad_token_id);
     const session = lm.session(rows.length, width + opts.maxNewTokens, pre);
+    try {
+      decodeBatch(session, batch, ids, mask, width);
+    } finally {
+      session.dispose();
+    }
+  }
+  return { tokens, finish };
+
+  function decodeBatch(session: NativeSession, batch: readonly number[], ids: Int32Array, mask: Int32Array, width: number): void {
     let active = [...batch]; // prompt index of each session row
     let logits = session.step(ids, mask, width);
-    for (let step = 0; ; step++) {
+    for (;;) {
       const next: number[] = [], keep: number[] = [];
       active.forEach((item, r) => {
         const id = argmaxRow(logits, r, V);
@@ -136,5 +153,4 @@ export function nativeGenerate(lm: NativeLlm, prompts: readonly (readonly number
       logits = session.step(Int32Array.from(next), new Int32Array(next.length).fill(1), 1);
     }
   }
-  return { tokens, finish };
 }

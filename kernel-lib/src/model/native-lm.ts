@@ -80,12 +80,26 @@ export class NativeLlm {
     }, threads);
   }
 
-  /** Runs `ids` (one row, positions 0 …) and keeps their keys and values as a prefix. */
+  /** Runs `ids` (one row, positions 0 …) and keeps their keys and values as a prefix (free it with freePrefix). */
   prefix(ids: readonly number[]): NativePrefix {
     if (ids.length === 0) throw new Error("NativeLlm.prefix: no tokens");
     const s = this.session(1, ids.length);
-    s.step(Int32Array.from(ids), new Int32Array(ids.length).fill(1), ids.length);
-    return { handle: this.addon.llmTakePrefix(s.handle), ids: [...ids], length: ids.length };
+    try {
+      s.step(Int32Array.from(ids), new Int32Array(ids.length).fill(1), ids.length);
+      return { handle: this.addon.llmTakePrefix(s.handle), ids: [...ids], length: ids.length };
+    } finally {
+      s.dispose();
+    }
+  }
+
+  /** Releases a prefix's memory now (sessions using it keep it until they are disposed). */
+  freePrefix(p: NativePrefix): void {
+    this.addon.llmFree(p.handle);
+  }
+
+  /** Releases the weights now; the runtime cannot be used after. */
+  dispose(): void {
+    this.addon.llmFree(this.handle);
   }
 
   /**
@@ -110,6 +124,14 @@ export class NativeSession {
     batch: number, readonly capacity: number, readonly prefixLength: number) {
     this.batch = batch;
     this.nextPosition = new Int32Array(batch);
+  }
+
+  /**
+   * Releases the caches now. Sessions hold hundreds of MB (a KV cache per row); the garbage
+   * collector would free them too, but only when it runs.
+   */
+  dispose(): void {
+    this.addon.llmFree(this.handle);
   }
 
   /** Keeps only these rows (increasing indices into the current batch); later steps take that many. */

@@ -12,8 +12,19 @@ import type { Figure } from "../plot/figure";
 import { ResultStore, evaluateCached, type StoredResult } from "./store";
 import { groupBy } from "../util/group";
 
+/** Which test sets a grid covers: each task's in-domain set, its out-of-domain sets, or both. */
+export type IclScope = "in-domain" | "out-of-domain" | "all";
+
+/** The test sets of a task in a scope, in-domain first. */
+export function scopeDatasets(task: TaskName, scope: IclScope): string[] {
+  const t = TASKS[task];
+  return scope === "in-domain" ? [t.inDomain] : scope === "out-of-domain" ? [...t.outOfDomain] : [t.inDomain, ...t.outOfDomain];
+}
+
 export interface IclGridOptions {
   tasks?: readonly TaskName[];
+  /** Test sets (default "in-domain"). */
+  scope?: IclScope;
   maps?: readonly PromptMapId[];
   /** Test items per set (the profile's testItems). */
   limit: number;
@@ -21,17 +32,32 @@ export interface IclGridOptions {
   fieldTokenCap: number;
   store?: ResultStore;
   batchSize?: number;
+  /** Start no evaluation after this time (ms since epoch): only stored records are returned then. */
+  deadline?: number;
   /** Called after each evaluation: done, total, and the record. */
   onProgress?: (done: number, total: number, r: StoredResult & { cached: boolean }) => void;
 }
 
-/** Every (task, map, k) on the task's in-domain test set, through the result store. */
-export async function iclGrid(lm: CausalLM, modelKey: string, opts: IclGridOptions): Promise<StoredResult[]> {
-  const jobs: { task: TaskName; map: PromptMapId; k: number }[] = [];
-  for (const task of opts.tasks ?? TASK_NAMES) for (const map of opts.maps ?? [0, 1]) for (const k of TASKS[task].shots) jobs.push({ task, map: map as PromptMapId, k });
+/**
+ * Every (task, test set, map, k) of the scope (default: each task's in-domain set), through the
+ * result store. `lm` may be a function that loads the model, called only when a record is missing.
+ */
+export async function iclGrid(lm: CausalLM | (() => Promise<CausalLM>), modelKey: string, opts: IclGridOptions): Promise<StoredResult[]> {
+  const jobs: { task: TaskName; dataset: string; map: PromptMapId; k: number }[] = [];
+  for (const task of opts.tasks ?? TASK_NAMES) {
+    for (const dataset of scopeDatasets(task, opts.scope ?? "in-domain")) {
+      for (const map of opts.maps ?? [0, 1]) for (const k of TASKS[task].shots) jobs.push({ task, dataset, map: map as PromptMapId, k });
+    }
+  }
+  let loaded: Promise<CausalLM> | undefined;
+  const model = typeof lm === "function" ? () => (loaded ??= lm()) : lm;
   const out: StoredResult[] = [];
+  const store = opts.store ?? new ResultStore();
   for (const j of jobs) {
-    const r = await evaluateCached(lm, modelKey, { task: j.task, dataset: TASKS[j.task].inDomain, k: j.k, map: j.map, limit: opts.limit, fieldTokenCap: opts.fieldTokenCap, batchSize: opts.batchSize }, opts.store);
+    const spec = { task: j.task, dataset: j.dataset, k: j.k, map: j.map, limit: opts.limit, fieldTokenCap: opts.fieldTokenCap, batchSize: opts.batchSize };
+    // Past the deadline, stored records are still read; nothing new is started.
+    if (opts.deadline !== undefined && Date.now() > opts.deadline && !store.get(store.key(modelKey, spec))) continue;
+    const r = await evaluateCached(model, modelKey, spec, store);
     out.push(r);
     opts.onProgress?.(out.length, jobs.length, r);
   }
@@ -55,6 +81,7 @@ export function majorityCheck(r: StoredResult): { label: string; accuracy: numbe
 
 export interface IclCheckRow {
   task: TaskName;
+  dataset: string;
   map: PromptMapId;
   zeroShot: StoredResult;
   /** The k-shot record with the highest score. */
@@ -67,16 +94,16 @@ export interface IclCheckRow {
   zeroShotAboveMajority?: boolean;
 }
 
-/** Per (task, map): best k-shot vs 0-shot, and 0-shot vs the majority baseline, on CIs. */
+/** Per (task, test set, map): best k-shot vs 0-shot, and 0-shot vs the majority baseline, on CIs. */
 export function iclChecks(results: readonly StoredResult[]): IclCheckRow[] {
   const rows: IclCheckRow[] = [];
-  for (const rs of groupBy(results, (r) => `${r.spec.task}|${r.spec.map}`).values()) {
+  for (const rs of groupBy(results, (r) => `${r.spec.task}|${r.spec.dataset}|${r.spec.map}`).values()) {
     const zero = rs.find((r) => r.spec.k === 0);
     const shots = rs.filter((r) => r.spec.k > 0);
     if (!zero || shots.length === 0) continue;
     const best = shots.reduce((a, b) => (b.value > a.value ? b : a));
     const task = zero.spec.task;
-    const row: IclCheckRow = { task, map: zero.spec.map, zeroShot: zero, bestK: best, kShotBeatsZeroShot: best.ci.low > zero.ci.high };
+    const row: IclCheckRow = { task, dataset: zero.spec.dataset, map: zero.spec.map, zeroShot: zero, bestK: best, kShotBeatsZeroShot: best.ci.low > zero.ci.high };
     if (TASKS[task].kind === "classification") {
       const m = majorityCheck(zero);
       row.majority = m.accuracy;
@@ -102,9 +129,9 @@ export interface IclBar {
 
 export const ICL_BAR = { kShotWins: 3, aboveMajority: 2 } as const;
 
-/** The bar from iclChecks' rows (map 0 only). */
+/** The bar from iclChecks' rows (in-domain test sets, map 0 only). */
 export function iclBar(checks: readonly IclCheckRow[]): IclBar {
-  const m0 = checks.filter((c) => c.map === 0);
+  const m0 = checks.filter((c) => c.map === 0 && c.dataset === TASKS[c.task].inDomain);
   const cls = m0.filter((c) => c.majority !== undefined);
   const kShotWins = m0.filter((c) => c.kShotBeatsZeroShot).length;
   const aboveMajority = cls.filter((c) => c.zeroShotAboveMajority).length;
@@ -114,10 +141,22 @@ export function iclBar(checks: readonly IclCheckRow[]): IclBar {
   };
 }
 
-/** Score vs k, one line per (task, map), CI whiskers; generation and classification share a [0, 1] axis. */
-export function scoreVsKChart(results: readonly StoredResult[], title = "Score vs number of demonstrations"): Figure {
-  const groups = groupBy(results, (r) => `${r.spec.task} · map ${r.spec.map}`);
-  const data = [...groups].map(([name, rs]) => {
+/** A horizontal reference line on a chart (a majority or trivial baseline). */
+export interface BaselineLine {
+  name: string;
+  y: number;
+}
+
+/**
+ * Score vs k, one line per (task, test set, map), CI whiskers; optional dashed baseline lines.
+ * By default generation and classification share a [0, 1] axis; `yTitle` and `fitted` name the
+ * metric and fit the range to the data (and baselines) instead.
+ */
+export function scoreVsKChart(results: readonly StoredResult[], title = "Score vs number of demonstrations", opts: { baselines?: readonly BaselineLine[]; yTitle?: string; fitted?: boolean } = {}): Figure {
+  const sets = new Set(results.map((r) => `${r.spec.task}|${r.spec.dataset}`));
+  const label = (r: StoredResult): string => (sets.size > new Set(results.map((x) => x.spec.task)).size ? `${r.spec.task}/${r.spec.dataset}` : r.spec.task);
+  const groups = groupBy(results, (r) => `${label(r)} · map ${r.spec.map}`);
+  const data: Record<string, unknown>[] = [...groups].map(([name, rs]) => {
     const s = [...rs].sort((a, b) => a.spec.k - b.spec.k);
     return {
       type: "scatter", mode: "lines+markers", name,
@@ -126,12 +165,23 @@ export function scoreVsKChart(results: readonly StoredResult[], title = "Score v
       error_y: { type: "data", symmetric: false, array: s.map((r) => r.ci.high - r.value), arrayminus: s.map((r) => r.value - r.ci.low) },
     };
   });
+  const ks = results.map((r) => r.spec.k);
+  const [k0, k1] = [Math.min(...ks), Math.max(...ks)];
+  for (const b of opts.baselines ?? []) {
+    data.push({ type: "scatter", mode: "lines", name: b.name, x: [k0, k1], y: [b.y, b.y], line: { dash: "dash", width: 1.5, color: "#777" }, hoverinfo: "name+y" });
+  }
+  let range: [number, number] = [0, 1];
+  if (opts.fitted) {
+    const ys = [...results.flatMap((r) => [r.ci.low, r.ci.high]), ...(opts.baselines ?? []).map((b) => b.y)];
+    const lo = Math.min(...ys), hi = Math.max(...ys), pad = Math.max(0.02, (hi - lo) * 0.08);
+    range = [Math.max(0, lo - pad), Math.min(1, hi + pad)];
+  }
   return {
     data,
     layout: {
       title: { text: title }, height: 460,
       xaxis: { title: { text: "k (in-context demonstrations)" }, dtick: 1 },
-      yaxis: { title: { text: "accuracy / ROUGE-L" }, range: [0, 1] },
+      yaxis: { title: { text: opts.yTitle ?? "accuracy / ROUGE-L" }, range },
       legend: { orientation: "h", y: -0.25 }, margin: { t: 60, l: 60, r: 20, b: 110 },
     },
   };
