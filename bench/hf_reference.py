@@ -25,7 +25,9 @@ REQUEST (JSON file)
 
 OUTPUT (JSON on stdout)
     versions   {torch, transformers, tokenizers, gguf}
-    tokens     {"transformers": [[int]], "tokenizers": [[int]] | null}
+    tokens     {"transformers": [[int]], "tokenizers": [[int]] | null, "llama_cpp": [[int]] | null}
+               llama_cpp: llama.cpp's tokenizer on the GGUF (vocab only), when llama-cpp-python is
+               installed and a gguf is given; special tokens parsed, no BOS added.
     logits_b64 [str]   one per logit prompt: the float32 logits of the LAST position over the full
                        vocabulary, as base64 of little-endian float32 bytes (4 * vocab_size bytes).
                        Decode: numpy.frombuffer(base64.b64decode(s), dtype="<f4"), or in Node
@@ -145,6 +147,16 @@ def main():
         for i, (a, b) in enumerate(zip(tok_tf, tok_hf)):
             if a != b:
                 log(f"tokenizer mismatch on text {i}: {texts[i]!r}\n  transformers {a}\n  tokenizers   {b}")
+    # llama.cpp's own tokenizer reads the GGUF directly (its "smollm" pre-tokenizer is code, not data):
+    # the most independent reference for token ids, where llama-cpp-python is installed (the bench tier).
+    tok_lc = None
+    if req.get("gguf") and texts:
+        try:
+            from llama_cpp import Llama  # noqa: E402
+            lc = Llama(model_path=req["gguf"], vocab_only=True, verbose=False)
+            tok_lc = [lc.tokenize(t.encode("utf-8"), add_bos=False, special=True) for t in texts]
+        except ImportError:
+            log("llama_cpp not installed: no llama.cpp token ids")
     secs["tokenize"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -169,7 +181,7 @@ def main():
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
                      "tokenizers": tokenizers.__version__, "gguf": pkg_version("gguf"),
                      "numpy": np.__version__},
-        "tokens": {"transformers": tok_tf, "tokenizers": tok_hf},
+        "tokens": {"transformers": tok_tf, "tokenizers": tok_hf, "llama_cpp": tok_lc},
         "logits_b64": logits,
         "logits_dtype": "float32-le",
         "greedy": gen,

@@ -71,7 +71,18 @@ const TEXTS = [
   "Hello world", "0 12 345 6789 3.14159 1,000,000 2024-12-02", "  leading spaces\tand\ttabs\n\n\nthree newlines   ",
   "Ünïcödé — “quotes” café naïve 日本語 中文 한국어 emoji 🙂👍🏽", "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n",
   "<|endoftext|><s> ### Input:\nThe movie was great!\n### Sentiment:", "don't won't I'm we'll they've", "x\u00a0y\u200bz\r\nend",
+  // Whitespace runs before digits: where transformers' GGUF tokenizer goes wrong (below).
+  "abc 2024-01-01  99", "x\n\n  42",
 ];
+/**
+ * transformers 4.57's GGUF tokenizer converter gives a "gpt2" vocabulary GPT-2's plain ByteLevel
+ * pre-tokenizer and ignores tokenizer.ggml.pre, so it lacks SmolLM2's digit splitting: where a run
+ * of whitespace precedes a digit it cuts differently from llama.cpp (which implements the "smollm"
+ * pre-tokenizer) and from the tokenizer.json it was converted from. Those texts are compared with
+ * HF tokenizers (and llama.cpp where installed) only, and the difference is asserted, so that a
+ * transformers that fixes it shows up here.
+ */
+const TRANSFORMERS_GGUF_DIGIT_BUG = /\s{2,}\d/;
 
 /** 6 prompts: the paper's templates (both maps, 0–4 demonstrations) and a chat-formatted one. */
 const CASES: { task: TaskName; dataset: string; k: number; map: PromptMapId }[] = [
@@ -83,7 +94,7 @@ const CASES: { task: TaskName; dataset: string; k: number; map: PromptMapId }[] 
 ];
 
 interface Reference {
-  tokens: { transformers: number[][]; tokenizers: number[][] | null };
+  tokens: { transformers: number[][]; tokenizers: number[][] | null; llama_cpp: number[][] | null };
   logits_b64: string[];
   greedy: number[][];
   config: Record<string, unknown>;
@@ -147,14 +158,17 @@ test("the prompts are what the test means: the paper's templates, up to a 2k+ to
   assert.deepEqual([...stopIdsOf(tok)].sort(), [0, 2], "generation ends at <|im_end|> and <|endoftext|>");
 });
 
-test("token ids: ftgen (transformers.js), HF tokenizers and transformers' GGUF tokenizer agree", (t) => {
+test("token ids: ftgen (transformers.js), HF tokenizers, transformers' GGUF tokenizer (and llama.cpp) agree", (t) => {
   if (cannotRun(t)) return;
-  const ours = TEXTS.map((t) => tok.encode(t));
+  const ours = TEXTS.map((x) => tok.encode(x));
   assert.ok(ref.tokens.tokenizers, "the reference ran HF tokenizers");
-  TEXTS.forEach((t, i) => {
-    assert.deepEqual(ours[i], ref.tokens.tokenizers![i], `HF tokenizers on ${JSON.stringify(t)}`);
-    assert.deepEqual(ours[i], ref.tokens.transformers[i], `transformers' GGUF tokenizer on ${JSON.stringify(t)}`);
+  TEXTS.forEach((x, i) => {
+    assert.deepEqual(ours[i], ref.tokens.tokenizers![i], `HF tokenizers on ${JSON.stringify(x)}`);
+    if (ref.tokens.llama_cpp) assert.deepEqual(ours[i], ref.tokens.llama_cpp[i], `llama.cpp on ${JSON.stringify(x)}`);
+    if (TRANSFORMERS_GGUF_DIGIT_BUG.test(x)) assert.notDeepEqual(ours[i], ref.tokens.transformers[i], `transformers' GGUF tokenizer now splits digits after whitespace in ${JSON.stringify(x)}: compare it again`);
+    else assert.deepEqual(ours[i], ref.tokens.transformers[i], `transformers' GGUF tokenizer on ${JSON.stringify(x)}`);
   });
+  t.diagnostic(ref.tokens.llama_cpp ? "llama.cpp's tokenizer compared too" : "llama.cpp not installed (npm run venv -- --bench): its tokenizer not compared");
   // Digits one by one (SmolLM2's pre-tokenizer), special tokens as one id each.
   assert.deepEqual(tok.encode("345"), [tok.encode("3")[0], tok.encode("4")[0], tok.encode("5")[0]]);
   assert.equal(tok.encode("<|im_start|>").length, 1);

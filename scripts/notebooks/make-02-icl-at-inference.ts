@@ -37,26 +37,23 @@ await ftgen.showFigure(gainFig);
 ftgen.showTable(ftgen.toDataFrame(ftgen.iclGains(records).map((g) => ({ model: g.model, dataset: g.dataset, map: g.map, "0-shot": g.zeroShot, "mean k-shot": g.kShotMean, gain: g.gain }))), { caption: "ICL gain per model, test set and map", maxRows: 40, digits: 3 });` },
   { md: `## The same grid on a real pretrained LLM
 
-The paper's claim is about Llama-2. The evaluation here takes any causal LM behind one interface, so
-the base model's ICL grid (in-domain sets, the paper's shot lists, map 0, the profile's items) also
-runs on a real pretrained LLM in ONNX that **transformers.js** loads from disk: a folder with
-\`config.json\`, \`tokenizer.json\` and \`onnx/model.onnx\`. Give its path in \`llmDir\` below or in the
-environment variable \`FTGEN_LLM_DIR\` (\`FTGEN_LLM_DIR=models/SmolLM2-135M npm run study -- notebooks/02-icl-at-inference.ipynb\`).
-Nothing is downloaded here. Where you have internet, clone a small causal LM that ships an \`onnx/\`
-folder, for example:
-
-    git lfs install
-    git clone https://huggingface.co/onnx-community/Qwen2.5-0.5B-Instruct models/Qwen2.5-0.5B-Instruct
-
-(or another \`onnx-community/…\` or \`HuggingFaceTB/SmolLM2-…\` repository: check that it has
-\`onnx/model.onnx\`). Our own models work too, after \`ftgen.exportOnnx(dir)\`.` },
+The paper's claim is about Llama-2. Notebook \`00-smollm2\` runs the base model's side of this
+question on a real pretrained LLM, SmolLM2-135M (\`npm run get-model -- smollm2-135m\`): every task,
+in-domain and out of domain, both maps, the paper's shot lists, beside its baselines. The evaluation
+takes any causal LM behind one interface, so the in-domain grid below also runs on a model of your
+own: a Hugging Face folder (\`config.json\`, \`model.safetensors\`, \`tokenizer.json\`, for example
+HuggingFaceTB/SmolLM2-360M downloaded elsewhere), a transformers.js folder with \`onnx/model.onnx\`,
+or a GGUF file. Give its path in \`llmDir\` below or in the environment variable \`FTGEN_LLM_DIR\`
+(\`FTGEN_LLM_DIR=models/SmolLM2-360M npm run study -- notebooks/02-icl-at-inference.ipynb\`).
+Nothing is downloaded here.` },
   { code: `const llmDir = process.env.FTGEN_LLM_DIR ?? ""; // or a folder path here
 if (!llmDir) {
-  ftgen.showText("Set FTGEN_LLM_DIR (or llmDir above) to a transformers.js model folder (config.json, tokenizer.json, onnx/model.onnx) to run this section; see the text above for how to get one.", "No LLM folder given: this section is skipped");
+  ftgen.showText("Set FTGEN_LLM_DIR (or llmDir above) to a model folder or a GGUF file to run this section; SmolLM2-135M's grid is in notebook 00-smollm2.", "No LLM folder given: this section is skipped");
 } else {
-  const llm = await ftgen.TransformersCausalLM.fromFolder(llmDir);
+  const llmFolder = await ftgen.resolveModelFolder(llmDir); // a GGUF file is converted once, into .cache/models
+  const llm = await ftgen.loadCausalLM(llmFolder); // the fastest engine here
   const llmBar = ftgen.progressBar(\`ICL grid of \${llmDir}\`, { unit: "evaluation" });
-  const llmGrid = await ftgen.iclGrid(llm, ftgen.folderHash(llmDir), { maps: [0], limit: prof.testItems, fieldTokenCap: prof.fieldTokenCap,
+  const llmGrid = await ftgen.iclGrid(llm, ftgen.folderHash(llmFolder), { maps: [0], limit: prof.testItems, fieldTokenCap: prof.fieldTokenCap,
     onProgress: (done, total, r) => llmBar.update(done, total, \`\${r.spec.task} k=\${r.spec.k}: \${r.value.toFixed(3)}\`) });
   llmBar.finish();
   llm.dispose();
