@@ -1,8 +1,9 @@
 /**
- * `npm run llm-grid -- [MODEL] [--scope in-domain|out-of-domain|all] [--max-minutes N]`: the ICL grid
+ * `npm run llm-grid -- [MODEL] [--scope in-domain|out-of-domain|all] [--tasks t1,t2] [--max-minutes N]`: the ICL grid
  * of a pretrained LLM of the registry (default smollm2-135m; kernel-lib/src/study/llm-grid.ts), its
  * records stored in results/ as they finish. Resumable: a rerun computes only what is missing, and
- * --max-minutes starts no evaluation after that time. Prints each record with its baseline, and the
+ * --max-minutes starts no evaluation after that time; --tasks limits the grid to some tasks, in the
+ * order given (for example the quick classification sets before the long summaries). Prints each record with its baseline, and the
  * wall time of the evaluations computed in this invocation.
  */
 import { parseArgs } from "node:util";
@@ -11,18 +12,21 @@ import { loadCausalLM } from "../kernel-lib/src/evaluate/engines";
 import { LLM_GRID, llmIclGrid } from "../kernel-lib/src/study/llm-grid";
 import { iclBar, iclChecks, majorityBaseline, ICL_BAR, type IclScope } from "../kernel-lib/src/study/icl";
 import { firstWordsBaseline } from "../kernel-lib/src/study/baselines";
-import { TASKS } from "../kernel-lib/src/data/tasks";
+import { TASKS, TASK_NAMES, type TaskName } from "../kernel-lib/src/data/tasks";
 import { ensureRegistryModel } from "./lib/get-model";
 
 const SCOPES: IclScope[] = ["in-domain", "out-of-domain", "all"];
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { scope: { type: "string" }, "max-minutes": { type: "string" } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { scope: { type: "string" }, tasks: { type: "string" }, "max-minutes": { type: "string" } } });
   const name = positionals[0] ?? "smollm2-135m";
   const scope = (values.scope ?? "all") as IclScope;
   if (!SCOPES.includes(scope)) throw new Error(`--scope must be one of ${SCOPES.join(", ")} (got "${values.scope}")`);
   const minutes = values["max-minutes"] === undefined ? undefined : Number(values["max-minutes"]);
   if (minutes !== undefined && !(minutes > 0)) throw new Error(`--max-minutes must be a positive number (got "${values["max-minutes"]}")`);
+  const tasks = values.tasks?.split(",").map((t) => t.trim()) as TaskName[] | undefined;
+  const unknown = tasks?.filter((t) => !TASK_NAMES.includes(t));
+  if (unknown?.length) throw new Error(`--tasks: unknown task ${unknown.map((t) => `"${t}"`).join(", ")} (tasks: ${TASK_NAMES.join(", ")})`);
   const entry = registryEntry(name);
   const t0 = Date.now();
   let computed = 0, computedSeconds = 0;
@@ -32,6 +36,7 @@ async function main(): Promise<void> {
       await ensureRegistryModel(entry); // fetched only when a record is missing
       return loadCausalLM(registryModelDir(entry), "auto", { batchSize: LLM_GRID.batchSize });
     },
+    tasks,
     deadline: minutes === undefined ? undefined : t0 + minutes * 60_000,
     onProgress: (done, total, r) => {
       if (!r.cached) { computed++; computedSeconds += r.seconds; }

@@ -10,6 +10,9 @@
  * results/, figures/), so a quick run never overwrites the committed outputs.
  * --cached-only (what `npm run figures` runs) computes nothing: every record must be stored already;
  * the figures are exported again and the executed notebooks go to .cache/figures-run.
+ * --recompute executes no notebook: it trains and evaluates the profile's studies again into
+ * .cache/recompute/<profile>/ and reports how far the new numbers are from the stored ones
+ * (scripts/lib/recompute.ts).
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -17,7 +20,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { ensureBuilt, setupAll, SetupError } from "./lib/setup";
 import { jupyterEnv, jupyterPython } from "./lib/jupyter";
-import { PROFILES } from "../kernel-lib/src/study/profile";
+import { PROFILES, type ProfileName } from "../kernel-lib/src/study/profile";
+import { recompute } from "./lib/recompute";
 import { projectRoot } from "../kernel-lib/src/util/paths";
 
 async function main(): Promise<number> {
@@ -29,11 +33,17 @@ async function main(): Promise<number> {
       "cell-timeout": { type: "string", default: "3600" },
       "no-setup": { type: "boolean" },
       "cached-only": { type: "boolean" },
+      recompute: { type: "boolean" },
     },
   });
   const profile = values.profile as string;
   if (!(profile in PROFILES)) throw new SetupError(`ftgen: unknown profile "${profile}" (quick, default, paper)`);
   const root = projectRoot();
+  if (values.recompute) {
+    if (!values["no-setup"]) await setupAll();
+    const results = profile === "default" ? path.join(root, "results") : process.env.FTGEN_RESULTS_DIR ?? path.join(root, ".cache", "profiles", profile, "results");
+    return recompute(profile as ProfileName, results);
+  }
   const notebooks = positionals.length > 0
     ? positionals.map((p) => path.resolve(p))
     : fs.readdirSync(path.join(root, "notebooks")).filter((f) => f.endsWith(".ipynb")).sort().map((f) => path.join(root, "notebooks", f));

@@ -9,8 +9,11 @@ import os from "node:os";
 import path from "node:path";
 import { tinyModelWorkspace } from "./fixtures";
 import { planStudy, type StudySpec } from "../src/study/plan";
-import { runStudy, recordRows, trainRecordsFor, type RunEvent, type RunOptions } from "../src/study/runner";
-import { ResultStore } from "../src/study/store";
+import { runStudy, recordRows, trainRecordsFor, modelRecipe, modelKeyOf, TRAIN_CODE_VERSION, type RunEvent, type RunOptions } from "../src/study/runner";
+import { recomputeStudy } from "../src/study/recompute";
+import { ResultStore, folderHash } from "../src/study/store";
+import { findEntry } from "../src/data/manifest";
+import { FINETUNE_DEFAULTS } from "../src/train/loop";
 
 let base = "";
 let work = "";
@@ -98,6 +101,8 @@ test("cached-only (npm run figures): records come back without the model folders
   assert.equal(entry.examples, 1);
   assert.ok(entry.steps >= 1 && Number.isFinite(entry.finalLoss));
   assert.equal(entry.modelKey, recs[1].modelKey);
+  assert.equal(entry.weightsHash, folderHash(path.join(dir, "models", index[0].slice(0, -5))), "the weights' hash is recorded as a check");
+  assert.notEqual(entry.weightsHash, entry.modelKey, "and is not the key");
   // A fresh clone: results and index, no fine-tuned folders.
   fs.rmSync(path.join(dir, "models"), { recursive: true });
   process.env.FTGEN_CACHED_ONLY = "1";
@@ -105,8 +110,10 @@ test("cached-only (npm run figures): records come back without the model folders
     const again = await runStudy(plan, opts);
     assert.ok(again.every((r) => r.cached));
     assert.deepEqual(again.map((r) => r.value), recs.map((r) => r.value));
-    await assert.rejects(runStudy(tinyPlan({ ...spec, testItems: 2 }), opts), (e: Error) =>
+    await assert.rejects(runStudy(tinyPlan({ ...spec, methods: [{ kind: "base" }], testItems: 2 }), opts), (e: Error) =>
       /results\/[0-9a-f]{24}\.json: no stored result for amazon k=0 map 0 \(model [0-9a-f]{12}\); run npm run study first$/.test(e.message) && !e.message.includes("\n"));
+    await assert.rejects(runStudy(tinyPlan({ ...spec, testItems: 2 }), opts), (e: Error) =>
+      /^ft\/sentiment\/2000\/s0: not trained yet \(no .*\) and 3 of its records are missing from .*; run npm run study first$/.test(e.message) && !e.message.includes("\n"));
     await assert.rejects(runStudy(tinyPlan({ ...spec, testItems: 3, fieldTokenCap: 16 }), opts), /ft\/sentiment\/2000\/s0: not trained yet .*; run npm run study first$/);
   } finally {
     delete process.env.FTGEN_CACHED_ONLY;
@@ -134,4 +141,86 @@ test("the ONNX engine (transformers.js) gives the tfjs records' scores, and each
   assert.ok(viaTfjs.every((r) => r.engine.startsWith("tfjs-")));
   assert.ok(viaOnnx.every((r) => r.engine === "onnxruntime-node (transformers.js)"));
   assert.ok(fs.existsSync(path.join(base, "onnx", "model.onnx")), "exported beside the weights on first use");
+});
+
+test("a model's key is its recipe: base weights, method, task, sizes, seed, cap, the full training configuration, data blob ids, code version", () => {
+  const plan = tinyPlan(spec);
+  const job = plan.models[1];
+  const opts: RunOptions = { trainFraction: 0.25, train: { epochs: 2, lr: 1e-3 } };
+  const recipe = modelRecipe(job, plan, "b".repeat(40), opts);
+  assert.deepEqual(recipe, {
+    base: "b".repeat(40), method: "ft", task: "sentiment", trainSize: 2000, records: 500, seed: 0, fieldTokenCap: 32,
+    train: { ...FINETUNE_DEFAULTS, epochs: 2, lr: 1e-3, seed: 0 },
+    data: { train: findEntry("sentiment", "amazon", "train", 2000).blob, fewShot: null }, code: TRAIN_CODE_VERSION,
+  });
+  const key = modelKeyOf(job, plan, "b".repeat(40), opts);
+  assert.match(key, /^[0-9a-f]{40}$/);
+  // Each part moves the key; FTICL also hashes the few-shot file its demonstrations come from.
+  const others = [
+    modelKeyOf(job, plan, "c".repeat(40), opts), modelKeyOf({ ...job, seed: 1 }, plan, "b".repeat(40), opts),
+    modelKeyOf(job, plan, "b".repeat(40), { ...opts, trainFraction: 0.5 }), modelKeyOf(job, plan, "b".repeat(40), { ...opts, train: { epochs: 2, lr: 3e-4 } }),
+    modelKeyOf(job, { ...plan, spec: { ...plan.spec, fieldTokenCap: 64 } }, "b".repeat(40), opts),
+    modelKeyOf({ ...job, method: { kind: "fticl", k: 2 } }, plan, "b".repeat(40), opts),
+  ];
+  assert.equal(new Set([key, ...others]).size, 7);
+  assert.equal((modelRecipe({ ...job, method: { kind: "fticl", k: 2 } }, plan, "b", opts).data as { fewShot: string }).fewShot, findEntry("sentiment", "amazon", "few_shot").blob);
+});
+
+test("a fresh clone (records and model index, no model folders) trains nothing, cached-only or not", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-study-clone-"));
+  const opts = (events: RunEvent[]): RunOptions => ({
+    base, modelsDir: path.join(dir, "models"), store: new ResultStore(path.join(dir, "results")), trainLimit: 2,
+    train: { epochs: 1, batchSize: 2, microBatchSize: 2 }, onProgress: (e) => events.push(e),
+  });
+  const plan = tinyPlan({ ...spec, testItems: 3 });
+  const recs = await runStudy(plan, opts([]));
+  fs.rmSync(path.join(dir, "models"), { recursive: true });
+  const events: RunEvent[] = [];
+  const again = await runStudy(plan, opts(events));
+  assert.ok(!events.some((e) => e.kind === "train"), "nothing trained");
+  assert.ok(!fs.existsSync(path.join(dir, "models")), "no model folder made");
+  assert.ok(again.every((r) => r.cached));
+  assert.deepEqual(again.map((r) => r.value), recs.map((r) => r.value));
+  assert.ok(events.some((e) => e.kind === "model" && e.model === "ft/sentiment/2000/s0" && e.cached));
+});
+
+test("same machine, same thread count: the same recipe gives bit-identical weights and records; --recompute reports no difference", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-study-recompute-"));
+  const opts: RunOptions = { base, modelsDir: path.join(dir, "models"), store: new ResultStore(path.join(dir, "results")), trainLimit: 3, train: { epochs: 1, batchSize: 2, microBatchSize: 2 } };
+  const plan = tinyPlan({ ...spec, testItems: 4 });
+  const recs = await runStudy(plan, opts);
+  const before = fs.readdirSync(path.join(dir, "results")).sort();
+  const report = await recomputeStudy([plan], path.join(dir, "scratch"), opts);
+  assert.deepEqual(fs.readdirSync(path.join(dir, "results")).sort(), before, "nothing stored changes");
+  assert.equal(report.records.length, recs.length);
+  assert.ok(report.records.every((r) => r.stored !== undefined && r.delta === 0 && r.itemsChanged === 0));
+  assert.equal(report.identicalRecords, recs.length);
+  assert.equal(report.maxAbsDelta, 0);
+  assert.deepEqual(report.models.map((m) => [m.model, m.identical]), [["ft/sentiment/2000/s0", true]]);
+  assert.match(report.models[0].found, /^[0-9a-f]{40}$/);
+});
+
+test("weights that differ from the recorded ones are reported; the recorded hash and the stored records stay", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-study-differ-"));
+  const store = new ResultStore(path.join(dir, "results"));
+  const events: RunEvent[] = [];
+  const opts: RunOptions = { base, modelsDir: path.join(dir, "models"), store, trainLimit: 2, train: { epochs: 1, batchSize: 2, microBatchSize: 2 }, onProgress: (e) => events.push(e) };
+  const plan = tinyPlan({ ...spec, testItems: 3 });
+  await runStudy(plan, opts);
+  // As if the stored records came from another machine's weights.
+  const [folder] = store.modelKeys();
+  const recorded = "0".repeat(40);
+  store.putModel(folder, { ...store.model(folder)!, weightsHash: recorded });
+  fs.rmSync(path.join(dir, "models"), { recursive: true });
+  events.length = 0;
+  const more = await runStudy(tinyPlan({ ...spec, testItems: 2 }), opts); // new records: the model is trained again
+  assert.ok(events.some((e) => e.kind === "train"));
+  const differ = events.filter((e) => e.kind === "weights-differ") as Extract<RunEvent, { kind: "weights-differ" }>[];
+  assert.deepEqual(differ.map((e) => [e.model, e.recorded, e.found]), [["ft/sentiment/2000/s0", recorded, folderHash(path.join(dir, "models", folder))]]);
+  assert.equal(store.model(folder)!.weightsHash, recorded, "the recorded check is not overwritten");
+  assert.ok(more.every((r) => !r.cached));
+  // A finished folder is checked too, each run.
+  events.length = 0;
+  await runStudy(plan, opts);
+  assert.equal(events.filter((e) => e.kind === "weights-differ").length, 1);
 });

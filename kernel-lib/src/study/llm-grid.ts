@@ -47,6 +47,8 @@ export async function llmIclGrid(model: string, scope: IclScope, opts: {
   load?: () => Promise<CausalLM>;
   /** Stop starting new evaluations after this time (ms since epoch); the records so far are kept. */
   deadline?: number;
+  /** Only these tasks, in this order (default: every task). */
+  tasks?: readonly TaskName[];
 } = {}): Promise<StoredResult[]> {
   const e = registryEntry(model);
   const load = opts.load ?? (() => {
@@ -55,7 +57,7 @@ export async function llmIclGrid(model: string, scope: IclScope, opts: {
     return loadCausalLM(dir, "auto", { batchSize: LLM_GRID.batchSize });
   });
   return iclGrid(load, registryModelKey(e), {
-    scope, limit: LLM_GRID.testItems, fieldTokenCap: LLM_GRID.fieldTokenCap, batchSize: LLM_GRID.batchSize,
+    scope, tasks: opts.tasks, limit: LLM_GRID.testItems, fieldTokenCap: LLM_GRID.fieldTokenCap, batchSize: LLM_GRID.batchSize,
     store: opts.store ?? llmStore(), onProgress: opts.onProgress, deadline: opts.deadline,
   });
 }

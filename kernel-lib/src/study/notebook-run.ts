@@ -5,6 +5,7 @@
  *   ftgen.showVerdicts(records, ["C1", "C2", "C3", "C4"]);
  */
 import { showTable, toDataFrame } from "../notebook/table";
+import { showText } from "../notebook/display";
 import { progressBar, trainingStatus } from "../notebook/progress";
 import { planStudy, type StudyPlan } from "./plan";
 import { profile as activeProfile, type Profile } from "./profile";
@@ -34,17 +35,22 @@ export async function runNotebookStudy(name: NotebookStudy, opts: NotebookRunOpt
   const total = trained + plan.evals.length;
   const bar = progressBar(`study "${name}" (${p.name})`, { unit: "jobs" });
   let models = 0, evals = 0, fresh = 0;
+  const differ: string[] = [];
   const { profile: _p, ...extra } = opts;
   const records = await runStudy(plan, {
     ...runOptions(p, extra),
     onProgress: (e) => {
       if (e.kind === "train") bar.update(models + evals, total, `training ${e.model}: ${trainingStatus(e.progress)}`);
       else if (e.kind === "model") { if (e.model !== "base") models++; bar.update(models + evals, total, `${e.cached ? "reused" : "trained"} ${e.model}`); }
+      else if (e.kind === "weights-differ") differ.push(e.model);
       else { evals++; if (!e.record.cached) fresh++; bar.update(models + evals, total, `${e.record.model} on ${e.record.spec.dataset} k=${e.record.spec.k} map ${e.record.spec.map}`); }
       opts.onProgress?.(e);
     },
   });
   bar.finish(`${records.length} records (${fresh} computed, ${records.length - fresh} reused)`);
+  if (differ.length) {
+    showText(`${differ.join(", ")}: trained here, with weights that differ from the recorded ones (results/models): the same recipe gives other last bits on another CPU or BLAS thread count. The stored records are kept; records computed here come from these weights.`, "Weights differ from the recorded ones");
+  }
   return records;
 }
 

@@ -1,23 +1,34 @@
 /**
- * Runs a study plan (plan.ts): fine-tunes every model it needs from the base model, then scores each
- * model on its evaluation jobs through the result store (store.ts). Everything is keyed by content:
+ * Runs a study plan (plan.ts): fine-tunes the models it needs from the base model, then scores each
+ * model on its evaluation jobs through the result store (store.ts). Everything is keyed by what
+ * decides it, never by the bits a machine happened to produce:
  *
- *   model folder  <modelsDir>/<sha1(base folder hash, method, task, train size, seed, caps, train config)>
- *   result        <store>/<sha1(model folder hash, eval spec, data blob ids, code version)>
+ *   model     <sha1(recipe)>: the base weights' hash, method, task, train size and record count,
+ *             seed, field cap, the full training configuration, the train (and few-shot) files'
+ *             blob ids and TRAIN_CODE_VERSION. Its folder is <modelsDir>/<first 24 hex>.
+ *   result    <store>/<sha1(model key, eval spec, data blob ids, EVAL_CODE_VERSION)>
  *
- * so a rerun (after a kernel restart, or a kill) reuses every finished model and record, and a
- * changed setting recomputes exactly what it touches. A model folder counts as finished once its
- * training.json exists (finetune writes it last); an unfinished one resumes from its checkpoints.
+ * A model is trained only when one of its records is missing, so a fresh clone with the committed
+ * records trains nothing. The weights' hash is a recorded check (results/models/<key>.json): the
+ * same recipe gives bit-identical weights on the same machine with the same thread count, and
+ * weights that differ in the last bits where OpenBLAS picks other kernels (another CPU) or sums in
+ * another order (another thread count); the runner says so when it sees it. A model folder counts as
+ * finished once its training.json exists (finetune writes it last); an unfinished one resumes from
+ * its checkpoints.
  */
 import { fork } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { TASKS } from "../data/tasks";
-import type { TrainConfig, Progress } from "../train/loop";
+import { findEntry } from "../data/manifest";
+import { FINETUNE_DEFAULTS, type TrainConfig, type Progress } from "../train/loop";
 import { finetune } from "../train/recipes";
 import { loadCausalLM, type EngineChoice } from "../evaluate/engines";
 import type { CausalLM } from "../evaluate/lm";
+import type { EvalSpec } from "../evaluate/evaluate";
+import { backendInfo } from "../model/backend";
+import { nativeBlasInfo } from "../model/native-blas";
 import { baseModelDir, projectRoot } from "../util/paths";
 import { ResultStore, cachedOnly, evaluateCached, folderHash, sha1, stableJson, type StoredResult } from "./store";
 import { groupBy } from "../util/group";
@@ -52,6 +63,8 @@ export interface RunOptions {
 export type RunEvent =
   | { kind: "train"; model: string; progress: Progress }
   | { kind: "model"; model: string; dir: string; cached: boolean; done: number; total: number }
+  /** A finished folder's weights differ from the recorded ones (trained on another CPU or thread count). */
+  | { kind: "weights-differ"; model: string; dir: string; recorded: string; found: string }
   | { kind: "eval"; record: StudyRecord; done: number; total: number };
 
 /** A stored result with the job that produced it. */
@@ -72,20 +85,53 @@ export function trainRecordsFor(job: ModelJob, opts: RunOptions): number | undef
   return undefined;
 }
 
-/** The folder a model job trains into: a content hash of everything that decides its weights. */
-export function modelFolder(job: ModelJob, plan: StudyPlan, baseKey: string, opts: RunOptions): string {
-  const key = sha1(stableJson({ base: baseKey, id: job.id, method: job.method, task: job.task, size: job.trainSize, seed: job.seed,
-    cap: plan.spec.fieldTokenCap, limit: trainRecordsFor(job, opts), train: opts.train ?? {} })).slice(0, 24);
-  return path.join(opts.modelsDir ?? path.join(projectRoot(), ".cache", "models"), key);
+/**
+ * Bump when fine-tuning changes what it computes (example building, the loss, the optimizer): every
+ * fine-tuned model's key changes, so its records are recomputed.
+ */
+export const TRAIN_CODE_VERSION = 1;
+
+/** Everything that decides a fine-tuned model's weights (its key is the hash of this). */
+export function modelRecipe(job: ModelJob, plan: StudyPlan, baseKey: string, opts: RunOptions): Record<string, unknown> {
+  const task = job.task as NonNullable<ModelJob["task"]>;
+  const ds = TASKS[task].inDomain;
+  return {
+    base: baseKey, method: methodName(job.method), task, trainSize: job.trainSize ?? null, records: trainRecordsFor(job, opts) ?? null,
+    seed: job.seed ?? 0, fieldTokenCap: plan.spec.fieldTokenCap, train: { ...FINETUNE_DEFAULTS, ...opts.train, seed: job.seed ?? 0 },
+    data: { train: findEntry(task, ds, "train", job.trainSize).blob, fewShot: job.method.kind === "fticl" ? findEntry(task, ds, "few_shot").blob : null },
+    code: TRAIN_CODE_VERSION,
+  };
 }
 
-/** Fine-tunes (or reuses) every model, then evaluates (or reuses) every job; records in plan order. */
+/** A fine-tuned model's key (the modelKey of its records): sha1 of its recipe. */
+export function modelKeyOf(job: ModelJob, plan: StudyPlan, baseKey: string, opts: RunOptions): string {
+  return sha1(stableJson(modelRecipe(job, plan, baseKey, opts)));
+}
+
+/** The folder a model job trains into, named by its key. */
+export function modelFolder(job: ModelJob, plan: StudyPlan, baseKey: string, opts: RunOptions): string {
+  return path.join(opts.modelsDir ?? path.join(projectRoot(), ".cache", "models"), modelKeyOf(job, plan, baseKey, opts).slice(0, 24));
+}
+
+/** The eval spec of a job under a plan. */
+function evalSpec(e: EvalJob, plan: StudyPlan, opts: RunOptions): EvalSpec {
+  return { task: e.task, dataset: e.dataset, k: e.k, map: e.map, limit: plan.spec.testItems, fieldTokenCap: plan.spec.fieldTokenCap, batchSize: opts.batchSize };
+}
+
+/** Where and how this process trains: what makes the same recipe's weights differ in the last bits. */
+export function trainingMachine(): Record<string, string | number> {
+  const blas = nativeBlasInfo();
+  return { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, blas: blas ? `${blas.core}, ${blas.threads} thread(s)` : backendInfo()?.name ?? "unknown" };
+}
+
+/** Fine-tunes (or reuses) the models whose records are missing, then evaluates (or reuses) every job; records in plan order. */
 export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<StudyRecord[]> {
   if ((opts.workers ?? 1) > 1 && plan.models.length > 1) return runInWorkers(plan, opts);
   const base = path.resolve(opts.base ?? baseModelDir());
   const baseKey = folderHash(base);
   const store = opts.store ?? new ResultStore();
-  // Each model's folder and weights hash (the modelKey of its records), hashed once.
+  const evalsOf = groupBy(plan.evals, (e) => e.model);
+  // Each model's folder and key (the modelKey of its records).
   const models = new Map<string, { dir: string; key: string }>();
   let modelsDone = 0;
   for (const job of plan.models) {
@@ -94,19 +140,21 @@ export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<
       opts.onProgress?.({ kind: "model", model: job.id, dir: base, cached: true, done: ++modelsDone, total: plan.models.length });
       continue;
     }
+    const recipe = modelRecipe(job, plan, baseKey, opts);
+    const key = sha1(stableJson(recipe));
     const dir = modelFolder(job, plan, baseKey, opts);
     const folderKey = path.basename(dir);
-    const cached = fs.existsSync(path.join(dir, "training.json"));
     const indexed = store.model(folderKey);
-    let key: string;
-    if (cached) {
-      key = folderHash(dir);
-      if (!indexed) store.putModel(folderKey, { id: job.id, modelKey: key });
-    } else if (cachedOnly()) {
+    const finished = fs.existsSync(path.join(dir, "training.json"));
+    const missing = (evalsOf.get(job.id) ?? []).filter((e) => !store.get(store.key(key, evalSpec(e, plan, opts))));
+    models.set(job.id, { dir, key });
+    if (finished) {
+      const weightsHash = folderHash(dir);
+      if (!indexed?.weightsHash) store.putModel(folderKey, { ...indexed, id: job.id, modelKey: key, recipe, weightsHash });
+      else if (indexed.weightsHash !== weightsHash) opts.onProgress?.({ kind: "weights-differ", model: job.id, dir, recorded: indexed.weightsHash, found: weightsHash });
+    } else if (missing.length > 0) {
       // A fresh clone has the records and the model index, not the fine-tuned folders.
-      if (!indexed) throw new Error(`${job.id}: not trained yet (no ${path.relative(projectRoot(), dir)} and no record in ${store.dir}/models); run npm run study first`);
-      key = indexed.modelKey;
-    } else {
+      if (cachedOnly()) throw new Error(`${job.id}: not trained yet (no ${path.relative(projectRoot(), dir)}) and ${missing.length} of its records are missing from ${store.dir}; run npm run study first`);
       const t0 = Date.now();
       const r = await finetune({
         base, task: job.task as NonNullable<ModelJob["task"]>, method: job.method.kind, k: job.method.kind === "fticl" ? job.method.k : undefined,
@@ -114,24 +162,25 @@ export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<
         train: { ...opts.train, seed: job.seed ?? 0 },
         onProgress: (p) => opts.onProgress?.({ kind: "train", model: job.id, progress: p }),
       });
-      key = folderHash(dir);
+      const weightsHash = folderHash(dir);
+      if (indexed?.weightsHash && indexed.weightsHash !== weightsHash) opts.onProgress?.({ kind: "weights-differ", model: job.id, dir, recorded: indexed.weightsHash, found: weightsHash });
       const res = r.result;
+      // The first weights this recipe gave stay the recorded check; the stored records came from them.
       store.putModel(folderKey, {
-        id: job.id, modelKey: key, examples: r.examples, steps: res.steps, finalLoss: res.losses[res.losses.length - 1] ?? NaN,
-        seconds: (Date.now() - t0) / 1000,
+        id: job.id, modelKey: key, recipe, weightsHash: indexed?.weightsHash ?? weightsHash, machine: indexed?.machine ?? trainingMachine(),
+        examples: r.examples, steps: res.steps, finalLoss: res.losses[res.losses.length - 1] ?? NaN, seconds: indexed?.seconds ?? (Date.now() - t0) / 1000,
       });
     }
-    models.set(job.id, { dir, key });
-    opts.onProgress?.({ kind: "model", model: job.id, dir, cached, done: ++modelsDone, total: plan.models.length });
+    opts.onProgress?.({ kind: "model", model: job.id, dir, cached: finished || missing.length === 0, done: ++modelsDone, total: plan.models.length });
   }
   const records: StudyRecord[] = [];
-  for (const [id, jobs] of groupBy(plan.evals, (e) => e.model)) {
+  for (const [id, jobs] of evalsOf) {
     const { dir, key: modelKey } = models.get(id) as { dir: string; key: string };
     const job = plan.models.find((m) => m.id === id) as ModelJob;
     let lm: Promise<CausalLM> | undefined; // loaded only when some record is missing
     try {
       for (const e of jobs) {
-        const spec = { task: e.task, dataset: e.dataset, k: e.k, map: e.map, limit: plan.spec.testItems, fieldTokenCap: plan.spec.fieldTokenCap, batchSize: opts.batchSize };
+        const spec = evalSpec(e, plan, opts);
         const r = await evaluateCached(() => (lm ??= loadCausalLM(dir, opts.engine ?? "auto", { batchSize: opts.batchSize })), modelKey, spec, store);
         const rec: StudyRecord = { ...r, model: id, method: methodName(job.method), scope: e.scope, trainTask: job.task, trainSize: job.trainSize, seed: job.seed };
         records.push(rec);

@@ -127,6 +127,12 @@ export class ResultStore {
     }
   }
 
+  /** The folder keys of every fine-tuned model in the index. */
+  modelKeys(): string[] {
+    const d = path.join(this.dir, "models");
+    return fs.existsSync(d) ? fs.readdirSync(d).filter((f) => f.endsWith(".json")).sort().map((f) => f.slice(0, -5)) : [];
+  }
+
   /** Records a fine-tuned folder's weights hash (one file a model: workers never write the same file). */
   putModel(folderKey: string, rec: ModelRecord): void {
     writeFileAtomic(path.join(this.dir, "models", `${folderKey}.json`), JSON.stringify(rec, null, 1) + "\n");
@@ -134,13 +140,22 @@ export class ResultStore {
 }
 
 /**
- * What the store keeps of a fine-tuned model: its weights hash (the modelKey of its records), so
- * that results can be read back where the model folder itself is absent (a fresh clone), and its
+ * What the store keeps of a fine-tuned model, under its recipe key (runner.ts modelRecipe): the
+ * recipe itself, and the hash of the weights it gave, a check rather than a key. Training the same
+ * recipe on another CPU (other BLAS kernels) or thread count gives weights that differ in the last
+ * bits: the records stay keyed by the recipe, and the runner says when the weights differ. Also the
  * training summary when the runner trained it.
  */
 export interface ModelRecord {
   id: string;
+  /** The recipe key: the modelKey of the model's records. */
   modelKey: string;
+  /** What decides the weights (hashed into modelKey). */
+  recipe?: Record<string, unknown>;
+  /** folderHash of the weights this recipe gave when its records were computed. */
+  weightsHash?: string;
+  /** Where and how it was trained (CPU model, BLAS core type and threads). */
+  machine?: Record<string, string | number>;
   examples?: number;
   steps?: number;
   finalLoss?: number;
