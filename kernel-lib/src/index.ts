@@ -77,8 +77,8 @@ export { ResultStore, evaluateCached, cachedOnly, folderHash, EVAL_CODE_VERSION,
 // the native addon (OpenBLAS under tfjs-wasm)
 export { useNativeBlas, nativeBlasInfo, type NativeBlasInfo } from "./model/native-blas";
 export { iclGrid, iclChecks, iclBar, ICL_BAR, majorityBaseline, majorityCheck, scoreVsKChart, scopeDatasets, type IclBar, type IclCheckRow, type IclGridOptions, type IclScope } from "./study/icl";
-export { predictedLabelShare, firstWords, firstWordsBaseline, FIRST_WORDS_CANDIDATES, type FirstWordsBaseline } from "./study/baselines";
-export { llmIclGrid, llmStore, LLM_GRID, gridRows, taskChart, COLLAPSE_SHARE, type GridRow } from "./study/llm-grid";
+export { predictedLabelShare, firstWords, firstWordsBaseline, FIRST_WORDS_CANDIDATES, COLLAPSE_SHARE, type FirstWordsBaseline } from "./study/baselines";
+export { llmIclGrid, llmStore, LLM_GRID, gridRows, taskChart, type GridRow } from "./study/llm-grid";
 export { projectRoot, baseModelDir } from "./util/paths";
 export { planStudy, testSetsFor, methodName, trainSizesFor, type StudySpec, type StudyPlan, type ModelJob, type EvalJob, type Method, type Scope } from "./study/plan";
 export { runStudy, recordRows, modelFolder, modelRecipe, modelKeyOf, trainRecordsFor, TRAIN_CODE_VERSION, type RunOptions, type RunEvent, type StudyRecord } from "./study/runner";
@@ -86,7 +86,8 @@ export { recomputeStudy, type RecomputeReport, type RecomputedRecord, type Recom
 export { deltasVsBase, pivot, pivotRows, deltaHeatmap, mapDeltaPivot, iclGains, type DeltaRow, type Pivot } from "./study/results";
 export { notebookStudy, runOptions, fticlMethods, availableTrainSizes, type NotebookStudy } from "./study/studies";
 export { runNotebookStudy, notebookPlan, verdicts, showVerdicts, type NotebookRunOptions } from "./study/notebook-run";
-export { CLAIMS, MIN_EFFECT, contrastEffect, claimCells, claimVerdicts, judge, judgePerCell, verdictRows, type ClaimId, type ClaimResult, type Cell, type Term, type Effect, type Verdict } from "./study/claims";
+export { CLAIMS, MIN_EFFECT, claimCells, claimVerdicts, judge, judgePerCell, verdictOf, verdictRows, partRows, familyOf, cellCollapsed, type ClaimId, type ClaimResult, type ClaimPart, type CellTest, type Verdict } from "./study/claims";
+export { contrastEffect, holm, metricName, type Cell, type Term, type Effect, type ItemsOf, type ItemLike, type ContrastMetric } from "./study/contrast";
 export { scoreBars, scoreVsKPanels, trainSizeChart } from "./study/charts";
 export { TransformersCausalLM } from "./evaluate/transformers-lm";
 export { exportOnnx, buildOnnxModel, ONNX_FILE, ONNX_OPSET } from "./model/onnx-export";

@@ -20,6 +20,9 @@ export const FIRST_WORDS_CANDIDATES: readonly number[] = [5, 10, 15, 20, 25, 30,
 /** Train records used to choose N (enough for a stable choice, quick to score). */
 const CHOOSE_ON = 500;
 
+/** Share of one predicted label at and above which a record is flagged as collapsed. */
+export const COLLAPSE_SHARE = 0.9;
+
 /** The share of the most frequent output among a record's items, and that output. */
 export function predictedLabelShare(items: readonly Pick<ItemResult, "output">[]): { label: string; share: number } {
   const counts = new Map<string, number>();

@@ -1,23 +1,27 @@
 /**
- * The paper's claims C1–C6 as measured effects with bootstrap CIs, and a verdict for each.
- *
- * An effect is a contrast of records scored on the same test items: each cell (e.g. one task's
- * in-domain set at 0-shot, map 0) combines records with weights (FT − base: +1, −1), item by item;
- * the effect is the mean over cells of each cell's mean per-item contrast. Its CI is a stratified,
- * paired percentile bootstrap: each resample redraws the items of every cell with replacement and
- * keeps items paired across the cell's records (the same item is scored under every model).
+ * The paper's claims as measured effects with bootstrap CIs (contrast.ts), and a verdict for each
+ * that a constant answer cannot win:
+ * - classification cells are judged on balanced accuracy (a model that answers one label gets
+ *   1/labels, whatever the label prior), with plain accuracy and a prior-corrected accuracy beside;
+ *   generation cells on ROUGE-L. A claim whose cells mix the two says so.
+ * - a cell where some model answers one label for ≥ 90% of the items is flagged, and the verdict is
+ *   given again without such cells;
+ * - every claim is broken down by fine-tuning task beside its pooled effect;
+ * - C5 has two halves: it holds only if the base model gains from demonstrations (CI above zero)
+ *   and gains more than the FT models;
+ * - S2 ("not always") is judged set by set with Holm's correction over the sets;
+ * - fine-tuned models count as their seeds together: the bootstrap resamples seeds and items.
  *
  * Verdict: "reproduced" when the CI lies wholly on the paper's side of zero, "not reproduced" when it
  * lies wholly on the other side, "inconclusive at this scale" when it contains zero, or when the
  * effect, however certain, is smaller than MIN_EFFECT (too small to call an effect either way).
  */
 import { TASKS, type TaskName } from "../data/tasks";
-import { percentileSorted } from "../metrics/bootstrap";
-import { makeRng } from "../util/random";
-import type { StoredResult } from "./store";
 import type { StudyRecord } from "./runner";
-import { deltasVsBase, jobKey } from "./results";
+import { jobKey } from "./results";
 import { groupBy } from "../util/group";
+import { COLLAPSE_SHARE, predictedLabelShare } from "./baselines";
+import { contrastEffect, holm, metricName, type Cell, type Effect, type ItemsOf, type Term } from "./contrast";
 
 /** C1–C6: the paper's main claims; S1/S2: its train-size remarks; P1: its prompt-format remark. */
 export type ClaimId = "C1" | "C2" | "C3" | "C4" | "C5" | "C6" | "S1" | "S2" | "P1";
@@ -27,102 +31,95 @@ export const CLAIMS: Readonly<Record<ClaimId, { text: string; direction: 1 | -1;
   C2: { text: "classification FT transfers positively out of domain", direction: 1, measure: "FT − base on the classification tasks' out-of-domain sets (0-shot, map 0)" },
   C3: { text: "generation FT transfers negatively out of domain", direction: -1, measure: "FT − base on the generation tasks' out-of-domain sets (0-shot, map 0)" },
   C4: { text: "classification-FT models do poorly on generation tasks", direction: -1, measure: "classification-FT model − base on the generation tasks' in-domain sets (0-shot, map 0)" },
-  C5: { text: "ICL at inference helps base more than FT models", direction: 1, measure: "(base k-shot − base 0-shot) − (FT k-shot − FT 0-shot), k over each shot list, in-domain and out-of-domain, both maps" },
+  C5: { text: "ICL at inference helps base more than FT models", direction: 1, measure: "(base k-shot − base 0-shot) − (FT k-shot − FT 0-shot), k over each shot list, in-domain and out-of-domain, both maps; and the base gain alone above zero" },
   C6: { text: "FTICL beats FT out of domain on generation tasks", direction: 1, measure: "FTICL − FT on the generation tasks' out-of-domain sets, with the k demonstrations FTICL trained with (map 0)" },
   S1: { text: "more training data helps in-domain", direction: 1, measure: "FT at the largest train size − FT at the smallest, in-domain (0-shot, map 0)" },
-  S2: { text: "more training data does not always help out of domain", direction: -1, measure: "FT at the largest train size − FT at the smallest, per out-of-domain set (0-shot, map 0); judged per set" },
+  S2: { text: "more training data does not always help out of domain", direction: -1, measure: "FT at the largest train size − FT at the smallest, per out-of-domain set (0-shot, map 0); judged per set, Holm-corrected" },
   P1: { text: "the prompt format decides how generation-FT models do on classification tasks", direction: 1, measure: "map 1 − map 0 for generation-FT models on the classification tasks' in-domain sets (0-shot)" },
 };
 
-/** Claims judged per cell: reproduced when SOME cell's CI lies on the paper's side ("not always"). */
+/** Claims judged per cell: reproduced when SOME cell, after Holm's correction, lies on the paper's side ("not always"). */
 const PER_CELL: readonly ClaimId[] = ["S2"];
-
-export interface Term { weight: number; record: StoredResult }
-export interface Cell { label: string; terms: Term[] }
-
-export interface Effect {
-  /** Mean over cells of the mean per-item contrast. */
-  effect: number;
-  low: number;
-  high: number;
-  cells: { label: string; effect: number; n: number }[];
-}
-
-/** Per-item rows of a record (the store's items file). */
-export type ItemsOf = (r: StoredResult) => readonly { position: number; score: number }[];
-
-/** The paired, cell-stratified bootstrap of a contrast (see the file comment). */
-export function contrastEffect(cells: readonly Cell[], itemsOf: ItemsOf, opts: { samples?: number; seed?: number | string; confidence?: number } = {}): Effect {
-  if (cells.length === 0) throw new Error("contrastEffect: no cells (the records this claim needs are missing)");
-  // Per cell: the contrast of each item present in all of the cell's records.
-  const diffs = cells.map((c) => {
-    const maps = c.terms.map((t) => new Map(itemsOf(t.record).map((it) => [it.position, it.score])));
-    const positions = [...maps[0].keys()].filter((p) => maps.every((m) => m.has(p))).sort((a, b) => a - b);
-    if (positions.length === 0) throw new Error(`contrastEffect: cell "${c.label}" has no item common to its records`);
-    return Float64Array.from(positions, (p) => c.terms.reduce((a, t, j) => a + t.weight * (maps[j].get(p) as number), 0));
-  });
-  const meanOf = (d: Float64Array): number => d.reduce((a, b) => a + b, 0) / d.length;
-  const effect = diffs.reduce((a, d) => a + meanOf(d), 0) / diffs.length;
-  const samples = opts.samples ?? 1000, rng = makeRng(opts.seed ?? 0);
-  const dist = new Float64Array(samples);
-  for (let s = 0; s < samples; s++) {
-    let total = 0;
-    for (const d of diffs) {
-      let sum = 0;
-      for (let i = 0; i < d.length; i++) sum += d[rng.int(d.length)];
-      total += sum / d.length;
-    }
-    dist[s] = total / diffs.length;
-  }
-  dist.sort();
-  const tail = (1 - (opts.confidence ?? 0.95)) / 2;
-  return {
-    effect, low: percentileSorted(dist, tail), high: percentileSorted(dist, 1 - tail),
-    cells: cells.map((c, i) => ({ label: c.label, effect: meanOf(diffs[i]), n: diffs[i].length })),
-  };
-}
 
 export type Verdict = "reproduced" | "not reproduced" | "inconclusive at this scale";
 
 /**
- * The smallest effect worth a verdict: one point of accuracy or ROUGE-L. With hundreds of paired
- * items a CI can exclude zero around an effect of a tenth of a point, which no reader would call
- * reproducing (or refuting) a finding.
+ * The smallest effect worth a verdict: one point of (balanced) accuracy or ROUGE-L. With hundreds of
+ * paired items a CI can exclude zero around an effect of a tenth of a point, which no reader would
+ * call reproducing (or refuting) a finding.
  */
 export const MIN_EFFECT = 0.01;
+
+/** A part of a claim: one fine-tuning task's cells, or one half of C5. */
+export interface ClaimPart {
+  name: string;
+  metric: string;
+  effect: number;
+  low: number;
+  high: number;
+  cells: number;
+  verdict: Verdict;
+}
+
+/** One cell of a per-cell claim (S2), with its Holm-corrected test. */
+export interface CellTest {
+  label: string;
+  metric: string;
+  effect: number;
+  low: number;
+  high: number;
+  /** One-sided bootstrap p-value against the paper's direction. */
+  p: number;
+  /** Rejected by Holm at 0.05 over the claim's cells, and at least MIN_EFFECT. */
+  significant: boolean;
+}
 
 export interface ClaimResult extends Effect {
   claim: ClaimId;
   text: string;
   measure: string;
+  /** What the effect is in: "balanced accuracy", "ROUGE-L", or both, pooled. */
+  metric: string;
   verdict: Verdict;
   /** One sentence on why, from the numbers. */
   why: string;
+  /** The same cells in plain accuracy, and in prior-corrected accuracy (claims with classification cells). */
+  accuracy?: Effect;
+  priorCorrected?: Effect;
+  /** Cells where some model answers one label for ≥ COLLAPSE_SHARE of the items. */
+  collapsed: string[];
+  /** The verdict without the collapsed cells (null: none left); absent when no cell collapsed. */
+  withoutCollapsed?: (Pick<Effect, "effect" | "low" | "high"> & { verdict: Verdict; cells: number }) | null;
+  /** Per fine-tuning task, or C5's two halves and then per task. */
+  parts: ClaimPart[];
+  /** S2: each set's test. */
+  tests?: CellTest[];
+  /** Seeds per fine-tuned model (the smallest count among the claim's cells). */
+  seeds: number;
 }
 
 const signed = (x: number): string => (x >= 0 ? "+" : "−") + Math.abs(x).toFixed(3);
 
+/** The verdict of an effect: its CI against zero, and its size against MIN_EFFECT. */
+export function verdictOf(direction: 1 | -1, e: Pick<Effect, "effect" | "low" | "high">): Verdict {
+  const onSide = direction * e.low > 0 && direction * e.high > 0, against = direction * e.low < 0 && direction * e.high < 0;
+  if ((onSide || against) && Math.abs(e.effect) < MIN_EFFECT) return "inconclusive at this scale";
+  return onSide ? "reproduced" : against ? "not reproduced" : "inconclusive at this scale";
+}
+
 /** The verdict of an effect for a claim, with its one-sentence reason. */
-export function judge(claim: ClaimId, e: Effect, testItems: number): ClaimResult {
+export function judge(claim: ClaimId, e: Effect, testItems: number): Pick<ClaimResult, "claim" | "text" | "measure" | "verdict" | "why"> & Effect {
   const { direction } = CLAIMS[claim];
   const agree = e.cells.filter((c) => Math.sign(c.effect) === direction).length;
   const cellText = `${agree} of ${e.cells.length} ${e.cells.length === 1 ? "cell" : "cells"} point the paper's way`;
   const ci = `[${signed(e.low)}, ${signed(e.high)}]`;
-  let verdict: Verdict, why: string;
+  const verdict = verdictOf(direction, e);
   const clear = (direction * e.low > 0 && direction * e.high > 0) || (direction * e.low < 0 && direction * e.high < 0);
-  if (clear && Math.abs(e.effect) < MIN_EFFECT) {
-    verdict = "inconclusive at this scale";
-    why = `The 95% CI ${ci} excludes zero, but an effect of ${signed(e.effect)} is below ${MIN_EFFECT} (one point): too small to call (${cellText}).`;
-  } else if (direction * e.low > 0 && direction * e.high > 0) {
-    verdict = "reproduced";
-    why = `The 95% CI ${ci} lies wholly ${direction > 0 ? "above" : "below"} zero; ${cellText}.`;
-  } else if (direction * e.low < 0 && direction * e.high < 0) {
-    verdict = "not reproduced";
-    why = `The 95% CI ${ci} lies wholly on the other side of zero: at our scale the opposite holds (${cellText}).`;
-  } else {
-    verdict = "inconclusive at this scale";
-    why = `The 95% CI ${ci} contains zero: with ${testItems} items per test set an effect of ${signed(e.effect)} cannot be told from noise (${cellText}).`;
-  }
+  let why: string;
+  if (clear && Math.abs(e.effect) < MIN_EFFECT) why = `The 95% CI ${ci} excludes zero, but an effect of ${signed(e.effect)} is below ${MIN_EFFECT} (one point): too small to call (${cellText}).`;
+  else if (verdict === "reproduced") why = `The 95% CI ${ci} lies wholly ${direction > 0 ? "above" : "below"} zero; ${cellText}.`;
+  else if (verdict === "not reproduced") why = `The 95% CI ${ci} lies wholly on the other side of zero: at our scale the opposite holds (${cellText}).`;
+  else why = `The 95% CI ${ci} contains zero: with ${testItems} items per test set an effect of ${signed(e.effect)} cannot be told from noise (${cellText}).`;
   return { claim, text: CLAIMS[claim].text, measure: CLAIMS[claim].measure, ...e, verdict, why };
 }
 
@@ -130,20 +127,77 @@ export function judge(claim: ClaimId, e: Effect, testItems: number): ClaimResult
 
 const kindOf = (t: string): "generation" | "classification" => TASKS[t as TaskName].kind;
 type Rec = StudyRecord;
-/** Scored on the same items: the same test set, k, map and item count (results.ts's job key). */
-const sameItems = (a: Rec, b: Rec): boolean => jobKey(a) === jobKey(b);
 
-function baseFor(records: readonly Rec[], r: Rec): Rec | undefined {
-  return records.find((b) => b.method === "base" && sameItems(b, r));
+/** A model family: its id without the seed ("ft/sentiment/2000"), or "base". */
+export const familyOf = (r: Rec): string => (r.method === "base" ? "base" : r.model.replace(/\/s\d+$/, ""));
+
+/**
+ * A family's records on one job (test set, k, map, items), one per seed, restricted to `seeds`
+ * and in seed order; undefined when a seed is missing.
+ */
+function seedRecords(records: readonly Rec[], family: string, job: string, seeds: readonly number[]): Rec[] | undefined {
+  const mine = records.filter((r) => familyOf(r) === family && jobKey(r) === job);
+  if (family === "base") return mine.length ? [mine[0]] : undefined;
+  const out = seeds.map((s) => mine.find((r) => (r.seed ?? 0) === s));
+  return out.every(Boolean) ? (out as Rec[]) : undefined;
 }
 
-/** FT − base cells for FT records that pass `keep`. */
+/** Seeds a family has on every one of `jobs`. */
+function commonSeeds(records: readonly Rec[], family: string, jobs: readonly string[]): number[] {
+  if (family === "base") return [0];
+  const sets = jobs.map((j) => new Set(records.filter((r) => familyOf(r) === family && jobKey(r) === j).map((r) => r.seed ?? 0)));
+  return [...(sets[0] ?? [])].filter((s) => sets.every((x) => x.has(s))).sort((a, b) => a - b);
+}
+
+/** A cell from (weight, family, job) triples, each family with the seeds it has on all its jobs; undefined if a term is missing. */
+function makeCell(records: readonly Rec[], label: string, task: TaskName, trainTask: string | undefined, spec: readonly [number, string, string][]): Cell | undefined {
+  const seedsOf = new Map<string, number[]>();
+  for (const family of new Set(spec.map((s) => s[1]))) seedsOf.set(family, commonSeeds(records, family, spec.filter((s) => s[1] === family).map((s) => s[2])));
+  const terms: Term[] = [];
+  for (const [weight, family, job] of spec) {
+    const recs = seedRecords(records, family, job, seedsOf.get(family) ?? []);
+    if (!recs || recs.length === 0) return undefined;
+    terms.push({ weight, records: recs, group: family });
+  }
+  return { label, task, trainTask, terms };
+}
+
+/** FT − base cells, one per FT family and job of the records that pass `keep`. */
 function ftVsBase(records: readonly Rec[], keep: (r: Rec) => boolean): Cell[] {
-  return deltasVsBase(records).flatMap(({ record: r, base: b }) => (r.method === "ft" && b && keep(r)
-    ? [{ label: `${r.trainTask} → ${r.spec.dataset}`, terms: [{ weight: 1, record: r }, { weight: -1, record: b }] }] : []));
+  const cells: Cell[] = [];
+  for (const rs of groupBy(records.filter((r) => r.method === "ft" && keep(r)), (r) => `${familyOf(r)}|${jobKey(r)}`).values()) {
+    const r = rs[0];
+    const c = makeCell(records, `${r.trainTask} → ${r.spec.dataset}`, r.spec.task, r.trainTask, [[1, familyOf(r), jobKey(r)], [-1, "base", jobKey(r)]]);
+    if (c) cells.push(c);
+  }
+  return cells;
 }
 
 const zeroShotMap0 = (r: Rec): boolean => r.spec.k === 0 && r.spec.map === 0;
+const jobAt = (r: Rec, k: number, map = r.spec.map): string => `${r.spec.task}|${r.spec.dataset}|${k}|${map}|${r.spec.limit}`;
+
+/** C5's cells in three forms: the difference of gains, the base gain alone, the FT gain alone. */
+function c5Cells(records: readonly Rec[]): { diff: Cell[]; base: Cell[]; ft: Cell[] } {
+  const diff: Cell[] = [], base: Cell[] = [], ft: Cell[] = [];
+  const ftRecords = records.filter((r) => r.method === "ft" && r.scope !== "cross");
+  for (const rs of groupBy(ftRecords, (r) => `${familyOf(r)}|${r.spec.dataset}|${r.spec.map}`).values()) {
+    const r = rs[0], fam = familyOf(r);
+    const ks = [...new Set(rs.map((x) => x.spec.k).filter((k) => k > 0))].sort((a, b) => a - b);
+    if (ks.length === 0 || !rs.some((x) => x.spec.k === 0)) continue;
+    const w = 1 / ks.length;
+    const label = `${r.trainTask} → ${r.spec.dataset} · map ${r.spec.map}`;
+    const baseTerms: [number, string, string][] = [...ks.map((k) => [w, "base", jobAt(r, k)] as [number, string, string]), [-1, "base", jobAt(r, 0)]];
+    const ftTerms: [number, string, string][] = [...ks.map((k) => [w, fam, jobAt(r, k)] as [number, string, string]), [-1, fam, jobAt(r, 0)]];
+    const d = makeCell(records, label, r.spec.task, r.trainTask, [...baseTerms, ...ftTerms.map(([x, f, j]) => [-x, f, j] as [number, string, string])]);
+    if (!d) continue;
+    diff.push(d);
+    const b = makeCell(records, `base → ${r.spec.dataset} · map ${r.spec.map}`, r.spec.task, r.trainTask, baseTerms);
+    if (b && !base.some((x) => x.label === b.label)) base.push(b);
+    const f = makeCell(records, label, r.spec.task, r.trainTask, ftTerms);
+    if (f) ft.push(f);
+  }
+  return { diff, base, ft };
+}
 
 /** The cells of a claim among a study's records (empty when the study did not measure it). */
 export function claimCells(claim: ClaimId, records: readonly Rec[]): Cell[] {
@@ -152,32 +206,15 @@ export function claimCells(claim: ClaimId, records: readonly Rec[]): Cell[] {
     case "C2": return ftVsBase(records, (r) => r.scope === "out" && zeroShotMap0(r) && kindOf(r.spec.task) === "classification");
     case "C3": return ftVsBase(records, (r) => r.scope === "out" && zeroShotMap0(r) && kindOf(r.spec.task) === "generation");
     case "C4": return ftVsBase(records, (r) => r.scope === "cross" && zeroShotMap0(r) && kindOf(r.trainTask as string) === "classification" && kindOf(r.spec.task) === "generation");
-    case "C5": {
-      const cells: Cell[] = [];
-      const ftRecords = records.filter((r) => r.method === "ft" && r.scope !== "cross");
-      const groups = groupBy(ftRecords, (r) => `${r.model}|${r.spec.dataset}|${r.spec.map}`);
-      for (const rs of groups.values()) {
-        const ft = rs[0];
-        const zero = rs.find((r) => r.spec.k === 0), ks = rs.filter((r) => r.spec.k > 0);
-        const b0 = zero && baseFor(records, zero);
-        const bks = ks.map((r) => baseFor(records, r));
-        if (!zero || !b0 || ks.length === 0 || bks.some((b) => !b)) continue;
-        const w = 1 / ks.length;
-        cells.push({
-          label: `${ft.trainTask} → ${ft.spec.dataset} · map ${ft.spec.map}`,
-          terms: [...bks.map((b) => ({ weight: w, record: b as Rec })), { weight: -1, record: b0 }, ...ks.map((r) => ({ weight: -w, record: r })), { weight: 1, record: zero }],
-        });
-      }
-      return cells;
-    }
+    case "C5": return c5Cells(records).diff;
     case "C6": {
       const cells: Cell[] = [];
-      for (const r of records) {
-        if (!r.method.startsWith("fticl") || r.scope !== "out" || kindOf(r.spec.task) !== "generation" || r.spec.map !== 0) continue;
-        const k = Number(r.method.slice(5));
-        if (r.spec.k !== k) continue;
-        const ft = records.find((f) => f.method === "ft" && f.trainTask === r.trainTask && f.trainSize === r.trainSize && f.seed === r.seed && sameItems(f, r));
-        if (ft) cells.push({ label: `${r.trainTask} (k=${k}) → ${r.spec.dataset}`, terms: [{ weight: 1, record: r }, { weight: -1, record: ft }] });
+      const fticl = records.filter((r) => r.method.startsWith("fticl") && r.scope === "out" && kindOf(r.spec.task) === "generation" && r.spec.map === 0 && r.spec.k === Number(r.method.slice(5)));
+      for (const rs of groupBy(fticl, (r) => `${familyOf(r)}|${jobKey(r)}`).values()) {
+        const r = rs[0];
+        const ftFamily = `ft/${r.trainTask}/${r.trainSize}`;
+        const c = makeCell(records, `${r.trainTask} (k=${r.spec.k}) → ${r.spec.dataset}`, r.spec.task, r.trainTask, [[1, familyOf(r), jobKey(r)], [-1, ftFamily, jobKey(r)]]);
+        if (c) cells.push(c);
       }
       return cells;
     }
@@ -190,49 +227,138 @@ export function claimCells(claim: ClaimId, records: readonly Rec[]): Cell[] {
         const sizes = [...new Set(mine.map((r) => r.trainSize as number))].sort((a, b) => a - b);
         if (sizes.length < 2) continue;
         const [small, large] = [sizes[0], sizes[sizes.length - 1]];
-        for (const big of mine.filter((r) => r.trainSize === large)) {
-          const little = mine.find((r) => r.trainSize === small && r.seed === big.seed && sameItems(r, big));
-          if (little) cells.push({ label: `${task} ${large} vs ${small} → ${big.spec.dataset}`, terms: [{ weight: 1, record: big }, { weight: -1, record: little }] });
+        for (const job of new Set(mine.filter((r) => r.trainSize === large).map(jobKey))) {
+          const r = mine.find((x) => jobKey(x) === job) as Rec;
+          const c = makeCell(records, `${task} ${large} vs ${small} → ${r.spec.dataset}`, r.spec.task, task, [[1, `ft/${task}/${large}`, job], [-1, `ft/${task}/${small}`, job]]);
+          if (c) cells.push(c);
         }
       }
       return cells;
     }
     case "P1": {
       const cells: Cell[] = [];
-      for (const r of records) {
-        if (r.method !== "ft" || r.scope !== "cross" || r.spec.k !== 0 || r.spec.map !== 1) continue;
-        if (kindOf(r.trainTask as string) !== "generation" || kindOf(r.spec.task) !== "classification") continue;
-        const m0 = records.find((x) => x.model === r.model && x.spec.dataset === r.spec.dataset && x.spec.k === 0 && x.spec.map === 0 && x.spec.limit === r.spec.limit);
-        if (m0) cells.push({ label: `${r.trainTask} → ${r.spec.dataset}`, terms: [{ weight: 1, record: r }, { weight: -1, record: m0 }] });
+      const m1 = records.filter((r) => r.method === "ft" && r.scope === "cross" && r.spec.k === 0 && r.spec.map === 1 && kindOf(r.trainTask as string) === "generation" && kindOf(r.spec.task) === "classification");
+      for (const rs of groupBy(m1, (r) => `${familyOf(r)}|${jobKey(r)}`).values()) {
+        const r = rs[0];
+        const c = makeCell(records, `${r.trainTask} → ${r.spec.dataset}`, r.spec.task, r.trainTask, [[1, familyOf(r), jobKey(r)], [-1, familyOf(r), jobAt(r, 0, 0)]]);
+        if (c) cells.push(c);
       }
       return cells;
     }
   }
 }
 
+// ---- verdicts ------------------------------------------------------------------------------------
+
+/** Whether some classification record of a cell answers one label for ≥ COLLAPSE_SHARE of its items. */
+export function cellCollapsed(cell: Cell, itemsOf: ItemsOf): boolean {
+  if (kindOf(cell.task) !== "classification") return false;
+  return cell.terms.some((t) => t.records.some((r) => predictedLabelShare(itemsOf(r).map((it) => ({ output: it.output ?? "" }))).share >= COLLAPSE_SHARE));
+}
+
+/** The metric a set of cells is judged in. */
+function metricOf(cells: readonly Cell[]): string {
+  const kinds = groupBy(cells, (c) => metricName(c.task, "primary"));
+  if (kinds.size === 1) return [...kinds.keys()][0];
+  return `${[...kinds].map(([m, cs]) => `${m} (${cs.length} cells)`).join(" and ")}, pooled`;
+}
+
+function part(claim: ClaimId, name: string, cells: readonly Cell[], itemsOf: ItemsOf, direction: 1 | -1 = CLAIMS[claim].direction): ClaimPart {
+  const e = contrastEffect(cells, itemsOf, { seed: `${claim}:${name}`, direction });
+  return { name, metric: metricOf(cells), effect: e.effect, low: e.low, high: e.high, cells: cells.length, verdict: verdictOf(direction, e) };
+}
+
+/** Per fine-tuning task (in the order the cells name them), when the cells span more than one. */
+function perTask(claim: ClaimId, cells: readonly Cell[], itemsOf: ItemsOf): ClaimPart[] {
+  const byTask = groupBy(cells, (c) => c.trainTask ?? "");
+  return byTask.size < 2 ? [] : [...byTask].map(([task, cs]) => part(claim, task, cs, itemsOf));
+}
+
 /**
- * A "not always" claim: reproduced when at least one cell's own CI lies wholly on the paper's side,
- * not reproduced when every cell's CI lies wholly on the other side, inconclusive otherwise.
+ * The verdict of one (pooled) claim: primary metric, accuracy and prior-corrected beside, the
+ * collapse check, and the parts.
+ */
+function judgeClaim(claim: ClaimId, cells: readonly Cell[], itemsOf: ItemsOf, testItems: number): ClaimResult {
+  const { direction } = CLAIMS[claim];
+  const e = contrastEffect(cells, itemsOf, { seed: claim, direction });
+  const base = judge(claim, e, testItems);
+  const hasClassification = cells.some((c) => kindOf(c.task) === "classification");
+  const collapsed = cells.filter((c) => cellCollapsed(c, itemsOf)).map((c) => c.label);
+  let withoutCollapsed: ClaimResult["withoutCollapsed"];
+  if (collapsed.length) {
+    const kept = cells.filter((c) => !collapsed.includes(c.label));
+    if (kept.length === 0) withoutCollapsed = null;
+    else {
+      const k = contrastEffect(kept, itemsOf, { seed: `${claim}:kept`, direction });
+      withoutCollapsed = { effect: k.effect, low: k.low, high: k.high, cells: kept.length, verdict: verdictOf(direction, k) };
+    }
+  }
+  return {
+    ...base, metric: metricOf(cells), collapsed, withoutCollapsed, parts: perTask(claim, cells, itemsOf),
+    accuracy: hasClassification ? contrastEffect(cells, itemsOf, { seed: claim, direction, metric: "accuracy" }) : undefined,
+    priorCorrected: hasClassification ? contrastEffect(cells, itemsOf, { seed: claim, direction, metric: "prior-corrected" }) : undefined,
+    seeds: Math.min(...e.cells.map((c) => c.seeds)),
+  };
+}
+
+/**
+ * C5 in its two halves: reproduced only when the base model's gain from demonstrations lies above
+ * zero AND exceeds the FT models' gain; not reproduced when either lies clearly the other way.
+ */
+function judgeC5(records: readonly Rec[], itemsOf: ItemsOf, testItems: number): ClaimResult | undefined {
+  const { diff, base, ft } = c5Cells(records);
+  if (diff.length === 0) return undefined;
+  const r = judgeClaim("C5", diff, itemsOf, testItems);
+  const baseGain = part("C5", "base gain (base k-shot − base 0-shot)", base, itemsOf, 1);
+  const ftGain = part("C5", "FT gain (FT k-shot − FT 0-shot)", ft, itemsOf, 1);
+  const gap = `difference ${signed(r.effect)} [${signed(r.low)}, ${signed(r.high)}]`;
+  const halves = `base gain ${signed(baseGain.effect)} [${signed(baseGain.low)}, ${signed(baseGain.high)}], FT gain ${signed(ftGain.effect)} [${signed(ftGain.low)}, ${signed(ftGain.high)}]`;
+  if (r.verdict === "reproduced" && baseGain.verdict === "reproduced") {
+    r.why = `The base model gains from demonstrations and gains more than the FT models: ${halves}; ${gap}.`;
+  } else if (r.verdict === "not reproduced" || baseGain.verdict === "not reproduced") {
+    r.why = baseGain.verdict === "not reproduced"
+      ? `Demonstrations lower the base model's scores: ${halves}; ${gap}.`
+      : `The FT models gain more from demonstrations than the base: ${halves}; ${gap}.`;
+    r.verdict = "not reproduced";
+  } else {
+    r.why = r.verdict === "reproduced"
+      ? `The difference ${signed(r.effect)} [${signed(r.low)}, ${signed(r.high)}] comes from the FT half: the base model's own gain is not above zero (${halves}).`
+      : `${halves}; ${gap}: the CIs do not settle it at this scale.`;
+    r.verdict = "inconclusive at this scale";
+  }
+  r.parts = [baseGain, ftGain, ...r.parts];
+  return r;
+}
+
+/**
+ * A "not always" claim: each cell tested on its own (one-sided bootstrap p against the paper's
+ * direction), Holm-corrected over the cells. Reproduced when at least one cell is significant on
+ * the paper's side (and at least MIN_EFFECT); not reproduced when every cell is significant the
+ * other way; inconclusive otherwise.
  */
 export function judgePerCell(claim: ClaimId, cells: readonly Cell[], itemsOf: ItemsOf, testItems: number): ClaimResult {
   const { direction } = CLAIMS[claim];
-  const pooled = contrastEffect(cells, itemsOf, { seed: claim });
-  const each = cells.map((c) => ({ cell: c, e: contrastEffect([c], itemsOf, { seed: `${claim}:${c.label}` }) }));
+  const pooled = judgeClaim(claim, cells, itemsOf, testItems);
+  const samples = 4000;
+  const each = cells.map((c) => contrastEffect([c], itemsOf, { seed: `${claim}:${c.label}`, direction, samples }));
+  const other = cells.map((c) => contrastEffect([c], itemsOf, { seed: `${claim}:${c.label}`, direction: direction === 1 ? -1 : 1, samples }));
   const big = (e: Effect): boolean => Math.abs(e.effect) >= MIN_EFFECT;
-  const onSide = each.filter(({ e }) => direction * e.low > 0 && direction * e.high > 0 && big(e));
-  const against = each.filter(({ e }) => direction * e.low < 0 && direction * e.high < 0 && big(e));
+  const onSide = holm(each.map((e) => e.p)).map((x, i) => x && big(each[i]));
+  const against = holm(other.map((e) => e.p)).map((x, i) => x && big(other[i]));
+  const tests: CellTest[] = cells.map((c, i) => ({ label: c.label, metric: metricName(c.task, "primary"), effect: each[i].effect, low: each[i].low, high: each[i].high, p: each[i].p, significant: onSide[i] }));
   let verdict: Verdict, why: string;
-  if (onSide.length > 0) {
+  const hits = tests.filter((t) => t.significant);
+  if (hits.length > 0) {
     verdict = "reproduced";
-    why = `${onSide.map(({ cell, e }) => `${cell.label} ${signed(e.effect)} [${signed(e.low)}, ${signed(e.high)}]`).join("; ")}: ${onSide.length === 1 ? "a set where" : "sets where"} the larger train set scores lower, CI clear of zero.`;
-  } else if (against.length === cells.length) {
+    why = `${hits.map((t) => `${t.label} ${signed(t.effect)} [${signed(t.low)}, ${signed(t.high)}], p = ${t.p.toFixed(4)}`).join("; ")}: ${hits.length === 1 ? "a set where" : "sets where"} the larger train set scores lower, significant after Holm's correction over ${cells.length} sets.`;
+  } else if (against.every(Boolean)) {
     verdict = "not reproduced";
-    why = `On every one of the ${cells.length} sets the larger train set scores higher, each CI clear of zero.`;
+    why = `On every one of the ${cells.length} sets the larger train set scores higher, each significant after Holm's correction.`;
   } else {
     verdict = "inconclusive at this scale";
-    why = `No set's CI lies wholly on either side on all sets (${against.length} of ${cells.length} clearly gain); with ${testItems} items per set a drop cannot be shown.`;
+    why = `No set's drop is significant after Holm's correction over ${cells.length} sets (smallest p ${Math.min(...tests.map((t) => t.p)).toFixed(4)}; ${against.filter(Boolean).length} of ${cells.length} clearly gain); with ${testItems} items per set a drop cannot be shown.`;
   }
-  return { claim, text: CLAIMS[claim].text, measure: CLAIMS[claim].measure, ...pooled, verdict, why };
+  return { ...pooled, verdict, why, tests };
 }
 
 /** Verdicts of the claims that a study's records can answer (claims without cells are left out). */
@@ -240,16 +366,38 @@ export function claimVerdicts(records: readonly Rec[], itemsOf: ItemsOf, claims:
   const out: ClaimResult[] = [];
   const items = records[0]?.spec.limit ?? 0;
   for (const c of claims) {
+    if (c === "C5") {
+      const r = judgeC5(records, itemsOf, items);
+      if (r) out.push(r);
+      continue;
+    }
     const cells = claimCells(c, records);
     if (cells.length === 0) continue;
-    out.push(PER_CELL.includes(c) ? judgePerCell(c, cells, itemsOf, items) : judge(c, contrastEffect(cells, itemsOf, { seed: c }), items));
+    out.push(PER_CELL.includes(c) ? judgePerCell(c, cells, itemsOf, items) : judgeClaim(c, cells, itemsOf, items));
   }
   return out;
 }
 
-/** Rows of a verdict table: claim, measured effect, CI, verdict, why. */
+const ci = (e: Pick<Effect, "effect" | "low" | "high">): string => `${signed(e.effect)} [${signed(e.low)}, ${signed(e.high)}]`;
+
+/** Rows of the verdict table: claim, metric, effect and CI, verdict, the checks beside it, why. */
 export function verdictRows(results: readonly ClaimResult[]): Record<string, string | number>[] {
   return results.map((r) => ({
-    claim: `${r.claim}: ${r.text}`, effect: +r.effect.toFixed(4), "95% CI": `[${signed(r.low)}, ${signed(r.high)}]`, cells: r.cells.length, verdict: r.verdict, why: r.why,
+    claim: `${r.claim}: ${r.text}`, metric: r.metric, "effect [95% CI]": ci(r), cells: r.cells.length, seeds: r.seeds, verdict: r.verdict,
+    "in accuracy": r.accuracy ? ci(r.accuracy) : "",
+    "prior-corrected": r.priorCorrected ? ci(r.priorCorrected) : "",
+    "collapsed cells": r.collapsed.length ? `${r.collapsed.length} of ${r.cells.length}` : r.accuracy ? "none" : "",
+    "without them": r.withoutCollapsed === undefined ? "" : r.withoutCollapsed === null ? "no cell left" : `${r.withoutCollapsed.verdict}: ${ci(r.withoutCollapsed)}`,
+    why: r.why,
   }));
 }
+
+/** Rows of the breakdown table: each claim's parts (per task; C5's halves) and S2's per-set tests. */
+export function partRows(results: readonly ClaimResult[]): Record<string, string | number>[] {
+  return results.flatMap((r) => [
+    ...r.parts.map((p) => ({ claim: r.claim, part: p.name, metric: p.metric, "effect [95% CI]": ci(p), cells: p.cells, verdict: p.verdict, "p (one-sided)": "", "Holm 5%": "" })),
+    ...(r.tests ?? []).map((t) => ({ claim: r.claim, part: t.label, metric: t.metric, "effect [95% CI]": ci(t), cells: 1, verdict: "", "p (one-sided)": t.p.toFixed(4), "Holm 5%": t.significant ? "significant" : "not significant" })),
+  ]);
+}
+
+export type { Cell, Term, Effect, ItemsOf } from "./contrast";

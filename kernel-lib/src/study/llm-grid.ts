@@ -12,7 +12,7 @@ import { loadCausalLM } from "../evaluate/engines";
 import type { CausalLM } from "../evaluate/lm";
 import { iclGrid, majorityBaseline, scoreVsKChart, type IclScope } from "./icl";
 import { ResultStore, type StoredResult } from "./store";
-import { firstWordsBaseline, predictedLabelShare } from "./baselines";
+import { COLLAPSE_SHARE, firstWordsBaseline, predictedLabelShare } from "./baselines";
 import { TASKS, type TaskName } from "../data/tasks";
 import type { Figure } from "../plot/figure";
 import fs from "node:fs";
@@ -87,9 +87,6 @@ export interface GridRow {
   truncated: number;
   seconds: number;
 }
-
-/** Share of one predicted label at and above which a record is flagged as collapsed. */
-export const COLLAPSE_SHARE = 0.9;
 
 /** The grid's records as rows with their baselines (the first-N-words choice is computed once per test set). */
 export function gridRows(results: readonly StoredResult[], store = llmStore()): GridRow[] {

@@ -11,7 +11,7 @@ import { planStudy, type StudyPlan } from "./plan";
 import { profile as activeProfile, type Profile } from "./profile";
 import { runStudy, type RunOptions, type StudyRecord } from "./runner";
 import { ResultStore } from "./store";
-import { claimVerdicts, verdictRows, type ClaimId, type ClaimResult } from "./claims";
+import { claimVerdicts, partRows, verdictRows, type ClaimId, type ClaimResult } from "./claims";
 import { notebookStudy, runOptions, type NotebookStudy } from "./studies";
 
 export interface NotebookRunOptions extends Partial<RunOptions> {
@@ -63,6 +63,8 @@ export function verdicts(records: readonly StudyRecord[], claims?: readonly Clai
 export function showVerdicts(records: readonly StudyRecord[], claims?: readonly ClaimId[], store = new ResultStore()): ClaimResult[] {
   const v = verdicts(records, claims, store);
   if (v.length === 0) throw new Error("showVerdicts: these records answer none of the claims asked for");
-  showTable(toDataFrame(verdictRows(v)), { caption: "Verdicts at this scale (95% paired bootstrap CIs)", maxChars: 400 });
+  showTable(toDataFrame(verdictRows(v)), { caption: "Verdicts at this scale (95% CIs of a bootstrap over seeds and items; classification in balanced accuracy, with plain and prior-corrected accuracy beside)", maxChars: 400 });
+  const parts = partRows(v);
+  if (parts.length) showTable(toDataFrame(parts), { caption: "Each claim by fine-tuning task (C5: its two halves first; S2: each set's test, Holm-corrected)", maxRows: 60 });
   return v;
 }
