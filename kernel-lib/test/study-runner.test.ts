@@ -64,7 +64,11 @@ test("fine-tunes and scores; a rerun reuses everything; a changed setting recomp
   assert.ok(!third.some((e) => e.kind === "train"));
   assert.ok(fewer.every((r) => !r.cached && r.n <= 2));
   // recordRows flattens for tables.
-  assert.deepEqual(Object.keys(recordRows(fewer)[0]), ["model", "method", "trainTask", "scope", "testTask", "dataset", "kind", "k", "map", "metric", "score", "low", "high", "n"]);
+  const rows = recordRows(fewer, new ResultStore(path.join(work, "results")));
+  assert.deepEqual(Object.keys(rows[0]), ["model", "method", "trainTask", "scope", "testTask", "dataset", "kind", "k", "map", "metric", "score", "low", "high", "n", "balanced acc.", "top label", "baseline", "baseline is"]);
+  assert.match(String(rows[0]["baseline is"]), /^majority label \((positive|negative)\)$/);
+  assert.match(String(rows[0]["top label"]), /^(positive|negative) \d+%/);
+  assert.match(String(rows[2]["baseline is"]), /^(first \d+ words|best fixed output)$/, "xsum: a generation baseline");
 });
 
 test("two worker processes give the in-process records, in plan order", async () => {

@@ -15,11 +15,15 @@ console.log(\`profile "\${prof.name}": \${prof.description}
 \${plan.models.length} models (\${plan.models.filter((m) => m.id !== "base").length} fine-tuned on \${Math.round(prof.trainFraction * 100)}% of each train file, \${prof.epochs} epochs), \${plan.evals.length} evaluations of \${prof.testItems} test items each\`);` },
     { md: `## Run the study
 
-One call fine-tunes every model this notebook needs from the shipped base model (\`data/base-model\`),
-then scores each one. Everything is cached by content hash: a fine-tuned model under \`.cache/models\`,
-each result record (score, bootstrap CI, per-item outputs) under \`results/\`. Rerunning after a kernel
-restart only reads them back; changing a setting (the profile, the base model, a prompt) recomputes
-exactly what it touches. Models shared with other notebooks are trained once.` },
+One call scores every model this notebook needs, fine-tuning from the shipped base model
+(\`data/base-model\`) only the models whose records are missing. A fine-tuned model and its records
+are keyed by what decides them (the base weights' hash, the recipe, the seed, the data files' blob
+ids, the code version), so a fresh clone with the committed \`results/\` trains nothing and shows the
+committed numbers; a changed setting recomputes exactly what it touches. Each fine-tuned model is
+trained with several seeds (see the first cell), and every CI below counts the seed-to-seed spread.
+\`npm run study -- --recompute\` trains everything again beside the stored records and reports how far
+the numbers move (bit-identical on the machine and thread count that made them; on another CPU the
+weights differ in the last bits).` },
     { code: `const records = await ftgen.runNotebookStudy("${study}");
 ftgen.showTable(ftgen.toDataFrame(ftgen.recordRows(records)), { caption: \`\${records.length} records\`, maxRows: 12 });` },
   ];
@@ -27,8 +31,14 @@ ftgen.showTable(ftgen.toDataFrame(ftgen.recordRows(records)), { caption: \`\${re
 
 export const verdictIntro = (claims: string): string => `## Verdict
 
-For ${claims}: the measured effect, its 95% CI (a paired bootstrap over test items, stratified by
-test set), and whether the paper's claim is **reproduced** (the CI lies wholly on the paper's side of
-zero), **not reproduced** (wholly on the other side) or **inconclusive at this scale** (the CI contains
-zero, or the effect is under one point of accuracy or ROUGE-L, too small to call). Keep the scale in mind: a base model of a few million parameters pretrained on a few million tokens, not
-Llama-2-7B, and a scaled-down profile (see the first cell).`;
+For ${claims}: the measured effect and its 95% CI, from a bootstrap that resamples the fine-tuning
+seeds and the test items (paired across the models compared). A claim is **reproduced** when the CI
+lies wholly on the paper's side of zero, **not reproduced** when it lies wholly on the other side, and
+**inconclusive at this scale** when it contains zero or the effect is under one point (too small to
+call). Verdicts are judged on what a constant answer cannot win: classification sets in **balanced
+accuracy** (always answering one label gets 1/labels), with plain accuracy and a prior-corrected
+accuracy beside; generation sets in ROUGE-L. A cell where some model answers one label for at least
+90% of the items is counted and flagged, and the verdict is given again without such cells. The second
+table breaks each claim down by fine-tuning task. Keep the scale in mind: a base model of a few million
+parameters pretrained on a few million tokens, not Llama-2-7B, and a scaled-down profile (see the
+first cell).`;

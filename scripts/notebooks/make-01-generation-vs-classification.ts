@@ -66,9 +66,14 @@ C2 pools eight cells: three sentiment, two paraphrase and three NLI out-of-domai
 carry the same weight. Our base model answers sentiment well above the majority label and can be
 taught NLI from its labels. Paraphrase detection it cannot learn at all: notebook 00's supervised
 ceiling shows that even PAWS's own 2,000 labelled pairs leave it at the majority. So look at the
-paraphrase row of the scores table before reading C2's pooled effect as "classification transfers".
-In our run the base model and the paraphrase-FT model both answer "no" to 86–95% of the pairs of every
-paraphrase set, so C2's paraphrase cells (QQP, STS-B) measure how much more often "no" is right on one
-set than another, not a transfer of skill. The sentiment and NLI cells are the ones
-that bear on the paper's claim.` },
+paraphrase rows before reading C2's pooled effect as "classification transfers": where the base
+model and the paraphrase-FT model answer one label for nearly every pair, the paraphrase cells measure
+how much more often that label is right on one set than another, not a transfer of skill. The cell
+below reads it from the records.` },
+  { code: `const para = zero.filter((r) => r.spec.task === "detection" && (r.method === "base" || r.trainTask === "detection"));
+const paraStore = new ftgen.ResultStore();
+const shareRows = para.map((r) => { const t = ftgen.predictedLabelShare(paraStore.items(r.key)); return { model: r.model, "test set": r.spec.dataset, "most frequent answer": t.label, share: t.share }; });
+ftgen.showTable(ftgen.toDataFrame(shareRows), { caption: "Paraphrase sets: each model's most frequent answer and its share (0-shot, map 0)", digits: 3 });
+const lo = Math.min(...shareRows.map((r) => r.share)), hi = Math.max(...shareRows.map((r) => r.share));
+ftgen.showText(\`On the paraphrase sets the base model and the paraphrase-FT model give their most frequent answer to \${(100 * lo).toFixed(0)}–\${(100 * hi).toFixed(0)}% of the pairs. \${hi >= ftgen.COLLAPSE_SHARE ? "Some of these records have collapsed onto one label: their cells are flagged in the verdict table, which also gives C2 without them." : "None has collapsed onto one label."}\`, "Paraphrase cells, read from the records");` },
 ]);

@@ -26,6 +26,6 @@ await ftgen.exportFigure(sizeFig, "04-train-size"); // figures/04-train-size.png
 await ftgen.showFigure(sizeFig);
 const sizes = ftgen.pivot(records.filter((r) => r.method === "ft"), { rows: (r) => \`\${r.trainTask} → \${r.spec.dataset}\`, cols: (r) => \`\${r.trainSize} records\`, value: "score", title: "score" });
 ftgen.showTable(ftgen.toDataFrame(ftgen.pivotRows(sizes, "model → test set")), { caption: "FT scores by train-file size (0-shot, map 0)", maxRows: 40, digits: 3 });` },
-  { md: verdictIntro("S1 and S2 (S2 is judged set by set: one set with a clear drop is enough)") },
+  { md: verdictIntro("S1 and S2 (S2 is judged set by set: one set with a significant drop is enough, after Holm's correction over the sets)") },
   { code: `const verdict = ftgen.showVerdicts(records, ["S1", "S2"]);` },
 ]);

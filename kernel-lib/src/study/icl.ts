@@ -5,12 +5,14 @@
  */
 import { TASKS, TASK_NAMES, type TaskName } from "../data/tasks";
 import { loadDataset } from "../data/load";
-import { labelBalance } from "../data/validate";
 import type { CausalLM } from "../evaluate/lm";
 import type { PromptMapId } from "../prompts/maps";
 import type { Figure } from "../plot/figure";
 import { ResultStore, evaluateCached, type StoredResult } from "./store";
 import { groupBy } from "../util/group";
+import { majorityBaseline } from "./baselines";
+
+export { majorityBaseline };
 
 /** Which test sets a grid covers: each task's in-domain set, its out-of-domain sets, or both. */
 export type IclScope = "in-domain" | "out-of-domain" | "all";
@@ -62,15 +64,6 @@ export async function iclGrid(lm: CausalLM | (() => Promise<CausalLM>), modelKey
     opts.onProgress?.(out.length, jobs.length, r);
   }
   return out;
-}
-
-/** Accuracy of always answering the most frequent label of the scored rows (classification). */
-export function majorityBaseline(task: TaskName, dataset: string, limit: number): { label: string; accuracy: number } {
-  const d = loadDataset(task, dataset, "test", { limit });
-  const counts = labelBalance(task, d.records);
-  const total = Object.values(counts).reduce((a, b) => a + b, 0);
-  const [label, n] = Object.entries(counts).sort((a, b) => b[1] - a[1])[0];
-  return { label, accuracy: total ? n / total : 0 };
 }
 
 /** A classification record against the majority baseline of its items: above it when its CI lies wholly above. */

@@ -32,6 +32,7 @@ import { nativeBlasInfo } from "../model/native-blas";
 import { baseModelDir, projectRoot } from "../util/paths";
 import { ResultStore, cachedOnly, evaluateCached, folderHash, sha1, stableJson, type StoredResult } from "./store";
 import { groupBy } from "../util/group";
+import { COLLAPSE_SHARE, balancedAccuracy, bestBaseline, predictedLabelShare } from "./baselines";
 import { methodName, type EvalJob, type ModelJob, type StudyPlan } from "./plan";
 import type { WorkerMessage, WorkerRequest } from "./worker";
 
@@ -230,10 +231,24 @@ async function runInWorkers(plan: StudyPlan, opts: RunOptions): Promise<StudyRec
   return plan.evals.map((e) => byJob.get(`${e.model}|${e.dataset}|${e.k}|${e.map}`) as StudyRecord);
 }
 
-/** Rows for a table: one per record, the columns a reader compares. */
-export function recordRows(records: readonly StudyRecord[]): Record<string, string | number>[] {
-  return records.map((r) => ({
-    model: r.model, method: r.method, trainTask: r.trainTask ?? "", scope: r.scope, testTask: r.spec.task, dataset: r.spec.dataset,
-    kind: TASKS[r.spec.task].kind, k: r.spec.k, map: r.spec.map, metric: r.metric, score: r.value, low: r.ci.low, high: r.ci.high, n: r.n,
-  }));
+/**
+ * Rows for a table: one per record, the columns a reader compares, and beside each score what a
+ * constant or trivial answer gets (baselines.ts): for classification the balanced accuracy, the most
+ * frequent predicted label and its share (flagged at COLLAPSE_SHARE), and the majority label's
+ * accuracy; for generation the better of first-N-words and the best fixed output.
+ */
+export function recordRows(records: readonly StudyRecord[], store = new ResultStore()): Record<string, string | number>[] {
+  return records.map((r) => {
+    const classification = TASKS[r.spec.task].kind === "classification";
+    const items = classification ? store.items(r.key) : [];
+    const top = classification ? predictedLabelShare(items) : undefined;
+    const b = bestBaseline(r.spec.task, r.spec.dataset, r.spec.limit);
+    return {
+      model: r.model, method: r.method, trainTask: r.trainTask ?? "", scope: r.scope, testTask: r.spec.task, dataset: r.spec.dataset,
+      kind: TASKS[r.spec.task].kind, k: r.spec.k, map: r.spec.map, metric: r.metric, score: r.value, low: r.ci.low, high: r.ci.high, n: r.n,
+      "balanced acc.": classification ? balancedAccuracy(items) : "",
+      "top label": top ? `${top.label} ${(100 * top.share).toFixed(0)}%${top.share >= COLLAPSE_SHARE ? " (collapsed)" : ""}` : "",
+      baseline: b.value, "baseline is": b.name,
+    };
+  });
 }
