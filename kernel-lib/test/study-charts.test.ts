@@ -23,7 +23,7 @@ test("scoreBars: a baseline tick per category (the majority label / the best tri
   assert.equal(majorityBaseline("sentiment", "amazon", 250).accuracy, 0.75);
   assert.deepEqual(base.y, [0.75, bestBaseline("summary", "xsum", 250).value]);
   assert.equal(base.text[0], "majority label (positive)");
-  assert.equal((fig.layout.yaxis as { title: { text: string } }).title.text, "accuracy (classification) / ROUGE-L (generation)");
+  assert.equal((fig.layout!.yaxis as { title: { text: string } }).title.text, "accuracy (classification) / ROUGE-L (generation)");
   assert.equal(scoreAxisTitle(records.slice(0, 2)), "accuracy");
   assert.equal(scoreAxisTitle(records.slice(2)), "ROUGE-L (F)");
 });

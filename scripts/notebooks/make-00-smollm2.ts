@@ -50,11 +50,16 @@ the weights, the test and few-shot files, the settings and the code); \`npm run 
 the same records from a terminal, in pieces of any length. With every record stored, as in a fresh
 clone, this cell reads them back and loads no model. Input fields are capped at 1,024 tokens
 (the paper's training length); SmolLM2's 8,192-token context holds every prompt whole.` },
-  { code: `const bar = ftgen.progressBar("SmolLM2 ICL grid", { unit: "evaluation" });
+  { code: `// The default profile computes what is missing (hours on 2 cores); other profiles read what is stored.
+const computeMissing = ftgen.profile().name === "default";
+const bar = ftgen.progressBar("SmolLM2 ICL grid", { unit: "evaluation" });
 const grid = await ftgen.llmIclGrid("smollm2-135m", "all", {
+  computeMissing,
   onProgress: (done, total, r) => bar.update(done, total, \`\${r.spec.dataset} map \${r.spec.map} k=\${r.spec.k}: \${r.value.toFixed(3)}\${r.cached ? " (stored)" : ""}\`),
 });
-bar.finish();
+bar.finish(\`\${grid.length} records\`);
+const planned = ftgen.TASK_NAMES.reduce((a, t) => a + ftgen.testSets(t).length * 2 * ftgen.TASKS[t].shots.length, 0);
+if (grid.length < planned) ftgen.showText(\`\${planned - grid.length} of the grid's \${planned} evaluations are not stored yet: this notebook shows the \${grid.length} that are. npm run llm-grid computes the rest, resumably.\`, "Part of the grid");
 const rows = ftgen.gridRows(grid);
 ftgen.showTable(ftgen.toDataFrame(rows.map((r) => ({
   task: r.task, "test set": r.dataset, scope: r.scope, map: r.map, k: r.k, metric: r.metric,

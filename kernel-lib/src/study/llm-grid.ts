@@ -49,6 +49,8 @@ export async function llmIclGrid(model: string, scope: IclScope, opts: {
   deadline?: number;
   /** Only these tasks, in this order (default: every task). */
   tasks?: readonly TaskName[];
+  /** false: read the stored records only, leaving out what is missing (default true: compute it). */
+  computeMissing?: boolean;
 } = {}): Promise<StoredResult[]> {
   const e = registryEntry(model);
   const load = opts.load ?? (() => {
@@ -58,7 +60,7 @@ export async function llmIclGrid(model: string, scope: IclScope, opts: {
   });
   return iclGrid(load, registryModelKey(e), {
     scope, tasks: opts.tasks, limit: LLM_GRID.testItems, fieldTokenCap: LLM_GRID.fieldTokenCap, batchSize: LLM_GRID.batchSize,
-    store: opts.store ?? llmStore(), onProgress: opts.onProgress, deadline: opts.deadline,
+    store: opts.store ?? llmStore(), onProgress: opts.onProgress, deadline: opts.computeMissing === false ? 0 : opts.deadline,
   });
 }
 
