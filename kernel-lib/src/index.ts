@@ -82,6 +82,7 @@ export { llmIclGrid, llmStore, LLM_GRID, gridRows, taskChart, type GridRow } fro
 export { projectRoot, baseModelDir } from "./util/paths";
 export { planStudy, testSetsFor, methodName, trainSizesFor, type StudySpec, type StudyPlan, type ModelJob, type EvalJob, type Method, type Scope } from "./study/plan";
 export { runStudy, recordRows, modelFolder, modelRecipe, modelKeyOf, trainRecordsFor, TRAIN_CODE_VERSION, type RunOptions, type RunEvent, type StudyRecord } from "./study/runner";
+export { poolSeeds, type PooledRecord } from "./study/seeds";
 export { recomputeStudy, type RecomputeReport, type RecomputedRecord, type RecomputedModel } from "./study/recompute";
 export { deltasVsBase, pivot, pivotRows, deltaHeatmap, mapDeltaPivot, iclGains, type DeltaRow, type Pivot } from "./study/results";
 export { notebookStudy, runOptions, fticlMethods, availableTrainSizes, type NotebookStudy } from "./study/studies";

@@ -25,7 +25,9 @@ trained with several seeds (see the first cell), and every CI below counts the s
 the numbers move (bit-identical on the machine and thread count that made them; on another CPU the
 weights differ in the last bits).` },
     { code: `const records = await ftgen.runNotebookStudy("${study}");
-ftgen.showTable(ftgen.toDataFrame(ftgen.recordRows(records)), { caption: \`\${records.length} records\`, maxRows: 12 });` },
+ftgen.showTable(ftgen.toDataFrame(ftgen.recordRows(records)), { caption: \`\${records.length} records\`, maxRows: 12 });
+// Plots and tables read each fine-tuned model as the mean over its seeds (CI over seeds and items); verdicts use every record.
+const pooled = ftgen.poolSeeds(records);` },
   ];
 }
 

@@ -24,7 +24,7 @@ the label-restricted first-token logits, generation by ROUGE-L after greedy deco
 
 Each task's FT model against the base model on that task's own test set. Whiskers are 95% bootstrap
 CIs over test items.` },
-  { code: `const zero = records.filter((r) => r.spec.k === 0 && r.spec.map === 0);
+  { code: `const zero = pooled.filter((r) => r.spec.k === 0 && r.spec.map === 0);
 const inDomain = zero.filter((r) => r.spec.dataset === ftgen.TASKS[r.spec.task].inDomain && (r.method === "base" || r.trainTask === r.spec.task));
 const inFig = ftgen.scoreBars(inDomain, { title: "In-domain, 0-shot, map 0: base vs FT", category: (r) => \`\${r.spec.task} · \${r.spec.dataset}\`, series: (r) => (r.method === "base" ? "base" : "FT") });
 await ftgen.exportFigure(inFig, "01-in-domain"); // figures/01-in-domain.png, .svg, .pdf
@@ -42,7 +42,7 @@ const deltas = ftgen.pivot(zero, { rows: (r) => r.trainTask as string, cols: (r)
 const heat = ftgen.deltaHeatmap(deltas);
 await ftgen.exportFigure(heat, "01-delta-vs-base"); // figures/01-delta-vs-base.png, .svg, .pdf
 await ftgen.showFigure(heat);
-const scores = ftgen.pivot(records.filter((r) => r.spec.k === 0 && r.spec.map === 0), { rows: (r) => r.trainTask as string, cols: (r) => r.spec.dataset, value: "score", order: { rows: ftgen.TASK_NAMES, cols: columns }, title: "score" });
+const scores = ftgen.pivot(zero, { rows: (r) => r.trainTask as string, cols: (r) => r.spec.dataset, value: "score", order: { rows: ftgen.TASK_NAMES, cols: columns }, title: "score" });
 const baseRow = Object.fromEntries(zero.filter((r) => r.method === "base").map((r) => [r.spec.dataset, r.value]));
 ftgen.showTable(ftgen.toDataFrame([{ "train task": "(base)", ...Object.fromEntries(scores.cols.map((c) => [c, baseRow[c] ?? ""])) }, ...ftgen.pivotRows(scores)]),
   { caption: "Scores, 0-shot, map 0 (accuracy for classification sets, ROUGE-L for generation sets)", digits: 3 });` },
@@ -70,7 +70,7 @@ paraphrase rows before reading C2's pooled effect as "classification transfers":
 model and the paraphrase-FT model answer one label for nearly every pair, the paraphrase cells measure
 how much more often that label is right on one set than another, not a transfer of skill. The cell
 below reads it from the records.` },
-  { code: `const para = zero.filter((r) => r.spec.task === "detection" && (r.method === "base" || r.trainTask === "detection"));
+  { code: `const para = records.filter((r) => r.spec.k === 0 && r.spec.map === 0).filter((r) => r.spec.task === "detection" && (r.method === "base" || r.trainTask === "detection"));
 const paraStore = new ftgen.ResultStore();
 const shareRows = para.map((r) => { const t = ftgen.predictedLabelShare(paraStore.items(r.key)); return { model: r.model, "test set": r.spec.dataset, "most frequent answer": t.label, share: t.share }; });
 ftgen.showTable(ftgen.toDataFrame(shareRows), { caption: "Paraphrase sets: each model's most frequent answer and its share (0-shot, map 0)", digits: 3 });

@@ -21,10 +21,10 @@ summarization has one size only. 0-shot, map 0, in-domain and out-of-domain.` },
   { md: `## Score vs train size
 
 Solid lines are in-domain test sets, dashed ones out-of-domain.` },
-  { code: `const sizeFig = ftgen.trainSizeChart(records);
+  { code: `const sizeFig = ftgen.trainSizeChart(pooled);
 await ftgen.exportFigure(sizeFig, "04-train-size"); // figures/04-train-size.png, .svg, .pdf
 await ftgen.showFigure(sizeFig);
-const sizes = ftgen.pivot(records.filter((r) => r.method === "ft"), { rows: (r) => \`\${r.trainTask} → \${r.spec.dataset}\`, cols: (r) => \`\${r.trainSize} records\`, value: "score", title: "score" });
+const sizes = ftgen.pivot(pooled.filter((r) => r.method === "ft"), { rows: (r) => \`\${r.trainTask} → \${r.spec.dataset}\`, cols: (r) => \`\${r.trainSize} records\`, value: "score", title: "score" });
 ftgen.showTable(ftgen.toDataFrame(ftgen.pivotRows(sizes, "model → test set")), { caption: "FT scores by train-file size (0-shot, map 0)", maxRows: 40, digits: 3 });` },
   { md: verdictIntro("S1 and S2 (S2 is judged set by set: one set with a significant drop is enough, after Holm's correction over the sets)") },
   { code: `const verdict = ftgen.showVerdicts(records, ["S1", "S2"]);` },

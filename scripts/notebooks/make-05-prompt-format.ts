@@ -19,13 +19,13 @@ P1 is measured on the generation-FT models' classification test sets, with map 1
 Blue where the natural-language prompt scores higher, red where the training format does. The base
 model's row shows how much the wording matters before any fine-tuning.` },
   { code: `const columns = ftgen.TASK_NAMES.flatMap((t) => ftgen.testSets(t));
-const mapFig = ftgen.deltaHeatmap(ftgen.mapDeltaPivot(records, { cols: columns }), { yTitle: "model" });
+const mapFig = ftgen.deltaHeatmap(ftgen.mapDeltaPivot(pooled, { cols: columns }), { yTitle: "model" });
 await ftgen.exportFigure(mapFig, "05-map-delta"); // figures/05-map-delta.png, .svg, .pdf
 await ftgen.showFigure(mapFig);` },
   { md: `## Generation-FT models on classification tasks
 
 The cells of P1, with both maps' scores side by side.` },
-  { code: `const p1 = records.filter((r) => r.spec.k === 0 && r.method === "ft" && ftgen.TASKS[r.trainTask as ftgen.TaskName].kind === "generation" && ftgen.TASKS[r.spec.task].kind === "classification");
+  { code: `const p1 = pooled.filter((r) => r.spec.k === 0 && r.method === "ft" && ftgen.TASKS[r.trainTask as ftgen.TaskName].kind === "generation" && ftgen.TASKS[r.spec.task].kind === "classification");
 const p1Fig = ftgen.scoreBars(p1, { title: "Generation-FT models on classification sets: map 0 vs map 1 (accuracy)", category: (r) => \`\${r.trainTask} → \${r.spec.dataset}\`, series: (r) => \`map \${r.spec.map}\` });
 await ftgen.exportFigure(p1Fig, "05-generation-ft-on-classification"); // figures/05-generation-ft-on-classification.png, .svg, .pdf
 await ftgen.showFigure(p1Fig);` },
