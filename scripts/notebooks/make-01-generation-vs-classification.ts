@@ -58,9 +58,7 @@ await ftgen.showFigure(genFig);
 const outputs = (r: ftgen.StudyRecord) => new ftgen.ResultStore().items(r.key).slice(0, 2).map((it) => it.output);
 ftgen.showTable(ftgen.toDataFrame(genSets.filter((r) => r.spec.dataset === "xsum").map((r) => ({ model: r.model, "first output": outputs(r)[0], "second output": outputs(r)[1] }))),
   { caption: "What each model writes for the first two xsum items", maxChars: 200 });` },
-  { md: verdictIntro("C1–C4") },
-  { code: `const verdict = ftgen.showVerdicts(records, ["C1", "C2", "C3", "C4"]);` },
-  { md: `### Reading C2 at our scale
+  { md: `## Reading C2 at our scale
 
 C2 pools eight cells: three sentiment, two paraphrase and three NLI out-of-domain sets. They do not
 carry the same weight. Our base model answers sentiment well above the majority label and can be
@@ -75,5 +73,7 @@ const paraStore = new ftgen.ResultStore();
 const shareRows = para.map((r) => { const t = ftgen.predictedLabelShare(paraStore.items(r.key)); return { model: r.model, "test set": r.spec.dataset, "most frequent answer": t.label, share: t.share }; });
 ftgen.showTable(ftgen.toDataFrame(shareRows), { caption: "Paraphrase sets: each model's most frequent answer and its share (0-shot, map 0)", digits: 3 });
 const lo = Math.min(...shareRows.map((r) => r.share)), hi = Math.max(...shareRows.map((r) => r.share));
-ftgen.showText(\`On the paraphrase sets the base model and the paraphrase-FT model give their most frequent answer to \${(100 * lo).toFixed(0)}–\${(100 * hi).toFixed(0)}% of the pairs. \${hi >= ftgen.COLLAPSE_SHARE ? "Some of these records have collapsed onto one label: their cells are flagged in the verdict table, which also gives C2 without them." : "None has collapsed onto one label."}\`, "Paraphrase cells, read from the records");` },
+ftgen.showText(\`On the paraphrase sets the base model and the paraphrase-FT model give their most frequent answer to \${(100 * lo).toFixed(0)}–\${(100 * hi).toFixed(0)}% of the pairs. \${hi >= ftgen.COLLAPSE_SHARE ? "Some of these records have collapsed onto one label: their cells are flagged in the verdict table below, which also gives C2 without them." : "None has collapsed onto one label."}\`, "Paraphrase cells, read from the records");` },
+  { md: verdictIntro("C1–C4") },
+  { code: `const verdict = ftgen.showVerdicts(records, ["C1", "C2", "C3", "C4"]);` },
 ]);
