@@ -11,7 +11,7 @@ import { registryEntry, registryModelDir } from "../kernel-lib/src/model/registr
 import { loadCausalLM } from "../kernel-lib/src/evaluate/engines";
 import { LLM_GRID, llmIclGrid } from "../kernel-lib/src/study/llm-grid";
 import { iclBar, iclChecks, majorityBaseline, ICL_BAR, type IclScope } from "../kernel-lib/src/study/icl";
-import { firstWordsBaseline } from "../kernel-lib/src/study/baselines";
+import { firstWordsBaseline, fixedOutputBaseline } from "../kernel-lib/src/study/baselines";
 import { TASKS, TASK_NAMES, type TaskName } from "../kernel-lib/src/data/tasks";
 import { ensureRegistryModel } from "./lib/get-model";
 
@@ -53,8 +53,8 @@ async function main(): Promise<void> {
   for (const task of ["summary", "question"] as const) {
     for (const ds of [TASKS[task].inDomain, ...TASKS[task].outOfDomain]) {
       if (!grid.some((r) => r.spec.dataset === ds)) continue;
-      const b = firstWordsBaseline(task, ds, grid[0].spec.limit);
-      console.log(`first-${b.n}-words baseline (chosen on ${b.chosenOn}) ${task}/${ds}: ROUGE-L ${f(b.rougeL)} [${f(b.ci.low)}, ${f(b.ci.high)}]`);
+      const b = firstWordsBaseline(task, ds, grid[0].spec.limit), x = fixedOutputBaseline(task, ds, grid[0].spec.limit);
+      console.log(`${task}/${ds} baselines (chosen on ${b.chosenOn}): first ${b.n} words ROUGE-L ${f(b.rougeL)} [${f(b.ci.low)}, ${f(b.ci.high)}]; best fixed output ${f(x.rougeL)} [${f(x.ci.low)}, ${f(x.ci.high)}]`);
     }
   }
 }

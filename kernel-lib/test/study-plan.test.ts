@@ -57,11 +57,14 @@ test("train sizes per task: a task without a size is not trained at it", () => {
 
 test("the notebooks' studies under a profile share their FT models", () => {
   const p = PROFILES.default;
-  const ids = (n: Parameters<typeof notebookStudy>[0]) => planStudy(notebookStudy(n, { ...p, trainSizes: [2000] })).models.map((m) => m.id);
+  const ids = (n: Parameters<typeof notebookStudy>[0]) => planStudy(notebookStudy(n, { ...p, trainSizes: [2000], seeds: [0] })).models.map((m) => m.id);
   const ft = ["summary", "question", "sentiment", "detection", "inference"].map((t) => `ft/${t}/2000/s0`);
   assert.deepEqual(ids("generalization"), ["base", ...ft]);
   assert.deepEqual(ids("icl"), ["base", ...ft]);
   assert.deepEqual(ids("fticl"), [...ft, "fticl1/summary/2000/s0", "fticl1/question/2000/s0", "fticl2/sentiment/2000/s0", "fticl2/detection/2000/s0", "fticl3/inference/2000/s0"]);
   assert.deepEqual(runOptions(p).train, { epochs: p.epochs, lr: p.lr });
   assert.equal(runOptions(p).trainFraction, p.trainFraction);
+  // The default profile's seeds: each FT model three times, seed-major within a task.
+  assert.deepEqual(p.seeds, [0, 1, 2]);
+  assert.deepEqual(planStudy(notebookStudy("generalization", p)).models.slice(1, 4).map((m) => m.id), ["ft/summary/2000/s0", "ft/summary/2000/s1", "ft/summary/2000/s2"]);
 });

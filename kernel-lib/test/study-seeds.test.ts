@@ -11,7 +11,7 @@ const rec = (model: string, seed: number | undefined, scores: number[]): StudyRe
   engine: "t", extra: {}, modelId: model, trainTask: "summary", seed, spec: { task: "summary", dataset: "xsum", k: 0, map: 0, limit: scores.length, fieldTokenCap: 32 },
   items: scores.map((score, position) => ({ position, score })),
 } as unknown as StudyRecord);
-const itemsOf = (r: StudyRecord): ItemLike[] => (r as unknown as { items: ItemLike[] }).items;
+const itemsOf = (r: unknown): ItemLike[] => (r as { items: ItemLike[] }).items;
 
 test("seeds pool into one record: the mean of the seeds, a CI spanning them, the family as its model", () => {
   const s = [rec("ft/summary/2000/s2", 2, Array(20).fill(0.3)), rec("ft/summary/2000/s0", 0, Array(20).fill(0.1)), rec("ft/summary/2000/s1", 1, Array(20).fill(0.2))];

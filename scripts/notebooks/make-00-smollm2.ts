@@ -71,8 +71,9 @@ ftgen.showTable(ftgen.toDataFrame(rows.map((r) => ({
 
 One chart per task: every test set at map 0 (solid) and map 1 (dotted), 95% bootstrap CIs, and each
 set's baseline as a dashed line: the majority label's accuracy for classification, and for
-generation the ROUGE-L of simply copying the input's first N words (N chosen on the train file, or
-on the few-shot file where a set has no train file, never on the test items).` },
+generation the higher of two trivial outputs' ROUGE-L: copying the input's first N words, and giving
+every item one fixed text (the reference that best matches the others). Both are chosen on the train
+file, or on the few-shot file where a set has no train file, never on the test items.` },
   { code: `for (const task of ftgen.TASK_NAMES) {
   const fig = ftgen.taskChart(grid, rows, task, \`SmolLM2-135M · \${ftgen.TASKS[task].title}: score vs k\`);
   await ftgen.showFigure(fig);

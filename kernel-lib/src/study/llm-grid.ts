@@ -12,7 +12,7 @@ import { loadCausalLM } from "../evaluate/engines";
 import type { CausalLM } from "../evaluate/lm";
 import { iclGrid, majorityBaseline, scoreVsKChart, type IclScope } from "./icl";
 import { ResultStore, type StoredResult } from "./store";
-import { COLLAPSE_SHARE, firstWordsBaseline, predictedLabelShare } from "./baselines";
+import { COLLAPSE_SHARE, bestBaseline, predictedLabelShare } from "./baselines";
 import { TASKS, type TaskName } from "../data/tasks";
 import type { Figure } from "../plot/figure";
 import fs from "node:fs";
@@ -75,7 +75,7 @@ export interface GridRow {
   score: number;
   low: number;
   high: number;
-  /** Classification: the majority label's accuracy; generation: first-N-words ROUGE-L (N chosen off the test set). */
+  /** Classification: the majority label's accuracy; generation: the higher of first-N-words and the best fixed output (chosen off the test set). */
   baseline: number;
   baselineName: string;
   /** Classification: macro-F1 (a constant answer gets at most 1/labels of it). */
@@ -92,7 +92,6 @@ export interface GridRow {
 
 /** The grid's records as rows with their baselines (the first-N-words choice is computed once per test set). */
 export function gridRows(results: readonly StoredResult[], store = llmStore()): GridRow[] {
-  const firstWords = new Map<string, ReturnType<typeof firstWordsBaseline>>();
   const majority = new Map<string, number>();
   return results.map((r) => {
     const { task, dataset, map, k, limit } = r.spec;
@@ -111,10 +110,9 @@ export function gridRows(results: readonly StoredResult[], store = llmStore()): 
       row.topLabelShare = top.share;
       row.collapsed = top.share >= COLLAPSE_SHARE;
     } else {
-      if (!firstWords.has(set)) firstWords.set(set, firstWordsBaseline(task, dataset, limit));
-      const b = firstWords.get(set)!;
-      row.baseline = b.rougeL;
-      row.baselineName = `first ${b.n} words`;
+      const b = bestBaseline(task, dataset, limit); // first-N-words or the best fixed output, whichever is higher
+      row.baseline = b.value;
+      row.baselineName = b.name;
     }
     return row;
   });
