@@ -50,8 +50,8 @@ the weights, the test and few-shot files, the settings and the code); \`npm run 
 the same records from a terminal, in pieces of any length. With every record stored, as in a fresh
 clone, this cell reads them back and loads no model. Input fields are capped at 1,024 tokens
 (the paper's training length); SmolLM2's 8,192-token context holds every prompt whole.` },
-  { code: `// The default profile computes what is missing (hours on 2 cores); other profiles read what is stored.
-const computeMissing = ftgen.profile().name === "default";
+  { code: `// The default profile computes what is missing (hours on 2 cores); other profiles, and npm run figures, read what is stored.
+const computeMissing = ftgen.profile().name === "default" && !ftgen.cachedOnly();
 const bar = ftgen.progressBar("SmolLM2 ICL grid", { unit: "evaluation" });
 const grid = await ftgen.llmIclGrid("smollm2-135m", "all", {
   computeMissing,
