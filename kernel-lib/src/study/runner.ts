@@ -166,10 +166,11 @@ export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<
       const weightsHash = folderHash(dir);
       if (indexed?.weightsHash && indexed.weightsHash !== weightsHash) opts.onProgress?.({ kind: "weights-differ", model: job.id, dir, recorded: indexed.weightsHash, found: weightsHash });
       const res = r.result;
-      // The first weights this recipe gave stay the recorded check; the stored records came from them.
+      // What is recorded stays (the stored records came from those weights); a new entry records this run.
       store.putModel(folderKey, {
-        id: job.id, modelKey: key, recipe, weightsHash: indexed?.weightsHash ?? weightsHash, machine: indexed?.machine ?? trainingMachine(),
-        examples: r.examples, steps: res.steps, finalLoss: res.losses[res.losses.length - 1] ?? NaN, seconds: indexed?.seconds ?? (Date.now() - t0) / 1000,
+        id: job.id, modelKey: key, recipe, weightsHash, machine: trainingMachine(),
+        examples: r.examples, steps: res.steps, finalLoss: res.losses[res.losses.length - 1] ?? NaN, seconds: (Date.now() - t0) / 1000,
+        ...(indexed?.weightsHash ? indexed : {}),
       });
     }
     opts.onProgress?.({ kind: "model", model: job.id, dir, cached: finished || missing.length === 0, done: ++modelsDone, total: plan.models.length });
