@@ -15,7 +15,7 @@ import { readModelTensors } from "../model/folder";
 import { loadTokenizer } from "../model/hf-tokenizer";
 import { NativeLlm, nativeThreads } from "../model/native-lm";
 import { PrefixCache, nativeGenerate, nativeNextTokenLogProbs } from "../model/native-inference";
-import { nativeBlasPath } from "../model/native-blas";
+import { nativeAddon, nativeBlasPath } from "../model/native-blas";
 
 export class NativeCausalLM implements CausalLM {
   readonly engine: string;
@@ -23,7 +23,9 @@ export class NativeCausalLM implements CausalLM {
   private readonly prefixes: PrefixCache;
 
   constructor(readonly lm: NativeLlm, readonly tokenizer: Encoder, readonly id: string, private readonly batchSize = 16, threads = nativeThreads()) {
-    this.engine = `native (OpenBLAS, ${threads} thread${threads === 1 ? "" : "s"})`;
+    // OpenBLAS' kernel is named: OPENBLAS_CORETYPE (Haswell: AVX2) or its own pick (e.g. Cooperlake: AVX-512) changes the speed, and the last bits.
+    const core = nativeAddon()?.info().core;
+    this.engine = `native (OpenBLAS${core ? ` ${core}` : ""}, ${threads} thread${threads === 1 ? "" : "s"})`;
     this.contextLength = lm.config.max_position_embeddings;
     this.prefixes = new PrefixCache(lm);
   }
