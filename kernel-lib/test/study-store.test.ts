@@ -10,7 +10,8 @@ import os from "node:os";
 import path from "node:path";
 import { tinyModelWorkspace } from "./fixtures";
 import { TfjsCausalLM } from "../src/evaluate/tfjs-lm";
-import { ResultStore, evaluateCached, folderHash, stableJson } from "../src/study/store";
+import { ResultStore, evaluateCached, folderHash, itemsStamp, stableJson } from "../src/study/store";
+import { createHash } from "node:crypto";
 import type { EvalSpec } from "../src/evaluate/evaluate";
 
 let modelDir = "";
@@ -81,4 +82,58 @@ console.log("done");
   assert.equal(done.status, 0, done.stderr);
   assert.equal(store.all().length, 40);
   assert.deepEqual(store.all().map((r) => r.value).sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i));
+});
+
+test("a record stores its items file's sha256 and line count; a cut or changed items file is refused in one line, and recomputed", async () => {
+  const store = new ResultStore(fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-store-stamp-")));
+  const lm = TfjsCausalLM.fromFolder(modelDir);
+  const modelKey = folderHash(modelDir);
+  const spec: EvalSpec = { task: "sentiment", dataset: "amazon", k: 0, map: 0, limit: 250, fieldTokenCap: 64 };
+  const first = await evaluateCached(lm, modelKey, spec, store);
+  const itemsPath = path.join(store.dir, `${first.key}.items.jsonl`);
+  const text = fs.readFileSync(itemsPath, "utf8");
+  assert.deepEqual(first.itemsFile, { sha256: createHash("sha256").update(text).digest("hex"), lines: 4 });
+  assert.deepEqual(itemsStamp(text), first.itemsFile);
+  const lines = text.split("\n").filter(Boolean);
+  const oneLine = (e: Error): boolean => !e.message.includes("\n") && e.message.startsWith(itemsPath);
+  for (const [what, cut] of [
+    ["cut at a line boundary", lines.slice(0, 2).join("\n") + "\n"],
+    ["cut mid-line", text.slice(0, Math.floor(text.length / 2))],
+    ["a changed score, same line count", text.includes('"score":1') ? text.replace('"score":1', '"score":0') : text.replace('"score":0', '"score":1')],
+  ] as const) {
+    const fresh = new ResultStore(store.dir); // a new process, so nothing is remembered as verified
+    fs.writeFileSync(itemsPath, cut);
+    assert.ok(fresh.lookup(first.key).problem, what);
+    assert.throws(() => fresh.get(first.key), (e: Error) => oneLine(e) && /the record is not used/.test(e.message), what);
+    assert.throws(() => fresh.items(first.key), (e: Error) => oneLine(e), what);
+    // Where nothing may be computed it is an error; otherwise one warning line and a recomputed record.
+    process.env.FTGEN_CACHED_ONLY = "1";
+    try {
+      await assert.rejects(evaluateCached(lm, modelKey, spec, fresh), (e: Error) => oneLine(e) && /nothing is computed in cached-only mode/.test(e.message), what);
+    } finally {
+      delete process.env.FTGEN_CACHED_ONLY;
+    }
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (m: string) => warnings.push(m);
+    try {
+      const again = await evaluateCached(lm, modelKey, spec, fresh);
+      assert.equal(again.cached, false, what);
+      assert.equal(again.value, first.value);
+    } finally {
+      console.warn = warn;
+    }
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /^ftgen: .*\.items\.jsonl: .*; recomputing the record$/);
+    assert.equal(fs.readFileSync(itemsPath, "utf8"), text, "the recomputed items are the original ones");
+  }
+  // A missing items file, and a record from before stamps, are refused too.
+  fs.rmSync(itemsPath);
+  assert.match(new ResultStore(store.dir).lookup(first.key).problem ?? "", /items\.jsonl: missing/);
+  fs.writeFileSync(itemsPath, text);
+  const rec = JSON.parse(fs.readFileSync(path.join(store.dir, `${first.key}.json`), "utf8"));
+  delete rec.itemsFile;
+  fs.writeFileSync(path.join(store.dir, `${first.key}.json`), JSON.stringify(rec));
+  assert.match(new ResultStore(store.dir).lookup(first.key).problem ?? "", /carries no stamp of its items file/);
+  lm.dispose();
 });

@@ -58,7 +58,7 @@ export async function iclGrid(lm: CausalLM | (() => Promise<CausalLM>), modelKey
   for (const j of jobs) {
     const spec = { task: j.task, dataset: j.dataset, k: j.k, map: j.map, limit: opts.limit, fieldTokenCap: opts.fieldTokenCap, batchSize: opts.batchSize };
     // Past the deadline, stored records are still read; nothing new is started.
-    if (opts.deadline !== undefined && Date.now() > opts.deadline && !store.get(store.key(modelKey, spec))) continue;
+    if (opts.deadline !== undefined && Date.now() > opts.deadline && !store.lookup(store.key(modelKey, spec)).record) continue;
     const r = await evaluateCached(model, modelKey, spec, store);
     out.push(r);
     opts.onProgress?.(out.length, jobs.length, r);

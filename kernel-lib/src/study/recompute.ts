@@ -57,7 +57,7 @@ export async function recomputeStudy(plans: readonly StudyPlan[], scratch: strin
   for (const r of out) {
     if (seen.has(r.key)) continue;
     seen.add(r.key);
-    const old: StoredResult | undefined = stored.get(r.key);
+    const old: StoredResult | undefined = stored.lookup(r.key).record; // a stored twin that fails its items check counts as none
     const row: RecomputedRecord = { model: r.model, dataset: r.spec.dataset, k: r.spec.k, map: r.spec.map, metric: r.metric, recomputed: r.value };
     if (old) {
       row.stored = old.value;

@@ -147,7 +147,8 @@ export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<
     const folderKey = path.basename(dir);
     const indexed = store.model(folderKey);
     const finished = fs.existsSync(path.join(dir, "training.json"));
-    const missing = (evalsOf.get(job.id) ?? []).filter((e) => !store.get(store.key(key, evalSpec(e, plan, opts))));
+    // A record whose items file fails its check counts as missing (evaluateCached says so, and recomputes it).
+    const missing = (evalsOf.get(job.id) ?? []).filter((e) => !store.lookup(store.key(key, evalSpec(e, plan, opts))).record);
     models.set(job.id, { dir, key });
     if (finished) {
       const weightsHash = folderHash(dir);

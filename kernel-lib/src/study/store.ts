@@ -57,8 +57,22 @@ export function folderHash(dir: string): string {
   return h.digest("hex");
 }
 
-/** Stored without the per-item rows, which live in the .items.jsonl beside it. */
-export type StoredResult = Omit<EvalResult, "items"> & { key: string; modelKey: string };
+/** What a record keeps of its items file, to know it is whole: its sha256 and its line count. */
+export interface ItemsStamp {
+  sha256: string;
+  lines: number;
+}
+
+/** Stored without the per-item rows, which live in the .items.jsonl beside it (stamped in itemsFile). */
+export type StoredResult = Omit<EvalResult, "items"> & { key: string; modelKey: string; itemsFile?: ItemsStamp };
+
+/** The stamp of an items file's text. */
+export function itemsStamp(text: string): ItemsStamp {
+  return { sha256: createHash("sha256").update(text).digest("hex"), lines: text.split("\n").filter(Boolean).length };
+}
+
+/** A stored record, or why it cannot be used (its items file is missing, cut or changed). */
+export type Lookup = { record: StoredResult; problem?: undefined } | { record?: undefined; problem: string } | { record?: undefined; problem?: undefined };
 
 export class ResultStore {
   /** @param dir default: FTGEN_RESULTS_DIR, else results/ in the project (committed with the notebooks). */
@@ -79,19 +93,51 @@ export class ResultStore {
     return path.join(this.dir, `${key}${ext}`);
   }
 
-  /** The stored record, or undefined. A record whose file is unreadable is reported by name. */
-  get(key: string): StoredResult | undefined {
+  /**
+   * The stored record under `key`, checked against its items file: `problem` (one line naming the
+   * file) when the items file is missing, or its line count or sha256 is not the one the record
+   * was stored with; nothing when there is no record.
+   */
+  lookup(key: string): Lookup {
     const f = this.file(key, ".json");
-    if (!fs.existsSync(f)) return undefined;
+    if (!fs.existsSync(f)) return {};
+    let record: StoredResult;
     try {
-      return JSON.parse(fs.readFileSync(f, "utf8")) as StoredResult;
+      record = JSON.parse(fs.readFileSync(f, "utf8")) as StoredResult;
     } catch (e) {
-      throw new Error(`${f}: not a valid result record (${(e as Error).message}); delete it to recompute`);
+      return { problem: `${f}: not a valid result record (${(e as Error).message})` };
     }
+    const problem = this.checkItems(key, record);
+    return problem ? { problem } : { record };
   }
 
-  /** The per-item rows of a stored record. */
+  /** Verified items files (path → size and mtime when checked), so a process hashes each once. */
+  private readonly verified = new Map<string, string>();
+
+  private checkItems(key: string, record: StoredResult): string | undefined {
+    const f = this.file(key, ".items.jsonl");
+    if (!fs.existsSync(f)) return `${f}: missing (the record ${key}.json has no items file)`;
+    const st = fs.statSync(f), seen = `${st.size}:${st.mtimeMs}`;
+    if (this.verified.get(f) === seen) return undefined;
+    const want = record.itemsFile;
+    if (!want) return `${f}: the record carries no stamp of its items file (stored before stamps), so it cannot be checked`;
+    const got = itemsStamp(fs.readFileSync(f, "utf8"));
+    if (got.lines !== want.lines) return `${f}: ${got.lines} items where the record stored ${want.lines} (cut or changed)`;
+    if (got.sha256 !== want.sha256) return `${f}: its sha256 is not the one the record stored (changed since it was written)`;
+    this.verified.set(f, seen);
+    return undefined;
+  }
+
+  /** The stored record, or undefined; a record whose items file fails its check is refused in one line. */
+  get(key: string): StoredResult | undefined {
+    const r = this.lookup(key);
+    if (r.problem) throw new Error(`${r.problem}; the record is not used (delete it, or run the study, to recompute it)`);
+    return r.record;
+  }
+
+  /** The per-item rows of a stored record (checked as get() checks them). */
   items(key: string): ItemResult[] {
+    if (!this.get(key)) throw new Error(`${this.file(key, ".json")}: no such record`);
     const f = this.file(key, ".items.jsonl");
     return fs.readFileSync(f, "utf8").split("\n").filter(Boolean).map((line, i) => {
       try {
@@ -104,8 +150,9 @@ export class ResultStore {
 
   put(key: string, modelKey: string, result: EvalResult): StoredResult {
     const { items, ...rest } = result;
-    writeFileAtomic(this.file(key, ".items.jsonl"), items.map((x) => JSON.stringify(x)).join("\n") + "\n");
-    const stored: StoredResult = { ...rest, key, modelKey };
+    const text = items.map((x) => JSON.stringify(x)).join("\n") + "\n";
+    writeFileAtomic(this.file(key, ".items.jsonl"), text);
+    const stored: StoredResult = { ...rest, key, modelKey, itemsFile: itemsStamp(text) };
     writeFileAtomic(this.file(key, ".json"), JSON.stringify(stored, null, 1) + "\n");
     return stored;
   }
@@ -177,8 +224,12 @@ export function cachedOnly(): boolean {
  */
 export async function evaluateCached(lm: CausalLM | (() => CausalLM | Promise<CausalLM>), modelKey: string, spec: EvalSpec, store = new ResultStore()): Promise<StoredResult & { cached: boolean }> {
   const key = store.key(modelKey, spec);
-  const hit = store.get(key);
-  if (hit) return { ...hit, cached: true };
-  if (cachedOnly()) throw new Error(`${path.join(store.dir, key + ".json")}: no stored result for ${spec.dataset} k=${spec.k} map ${spec.map} (model ${modelKey.slice(0, 12)}); run npm run study first`);
+  const hit = store.lookup(key);
+  if (hit.record) return { ...hit.record, cached: true };
+  if (hit.problem) {
+    // Refused, never used: recomputed here, or an error where nothing may be computed.
+    if (cachedOnly()) throw new Error(`${hit.problem}; the record is not used, and nothing is computed in cached-only mode: run npm run study`);
+    console.warn(`ftgen: ${hit.problem}; recomputing the record`);
+  } else if (cachedOnly()) throw new Error(`${path.join(store.dir, key + ".json")}: no stored result for ${spec.dataset} k=${spec.k} map ${spec.map} (model ${modelKey.slice(0, 12)}); run npm run study first`);
   return { ...store.put(key, modelKey, await evaluate(typeof lm === "function" ? await lm() : lm, spec)), cached: false };
 }
