@@ -5,15 +5,15 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { ensureData, SetupError } from "./lib/setup";
+import { parseCli, userPath } from "./lib/cli";
 import { dataReport, formatDataReport } from "../kernel-lib/src/data/report";
 import { diffPromptMaps } from "../kernel-lib/src/prompts/maps";
 import { paperDataDir } from "../kernel-lib/src/util/paths";
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { mirror: { type: "string" }, download: { type: "boolean" }, retry: { type: "boolean" }, quiet: { type: "boolean" } } });
-  const results = await ensureData({ mirror: values.mirror, download: values.download, retry: values.retry }, values.quiet ? () => {} : console.log);
+  const { values } = parseCli("npm run data", { options: { mirror: { type: "string" }, download: { type: "boolean" }, retry: { type: "boolean" }, quiet: { type: "boolean" } } });
+  const results = await ensureData({ mirror: values.mirror === undefined ? undefined : userPath(values.mirror), download: values.download, retry: values.retry }, values.quiet ? () => {} : console.log);
   const count = (s: string): number => results.filter((r) => r.status === s).length;
   console.log(`paper data in ${path.relative(process.cwd(), paperDataDir()) || "."}: ${count("cached")} cached, ${count("copied")} copied, ${count("downloaded")} downloaded, ${count("unavailable")} unavailable; every file's git blob id verified`);
   for (const r of results.filter((x) => x.status === "unavailable")) console.log(`  unavailable: ${r.entry.path} (${r.detail})`);

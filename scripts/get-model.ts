@@ -6,13 +6,13 @@
  * the registry.
  */
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { registryEntries, registryEntry } from "../kernel-lib/src/model/registry";
 import { ensureRegistryModel } from "./lib/get-model";
 import { SetupError } from "./lib/setup";
+import { parseCli } from "./lib/cli";
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCli("npm run get-model", {
     allowPositionals: true,
     options: { "update-hashes": { type: "boolean" }, force: { type: "boolean" } },
   });

@@ -6,7 +6,6 @@
  * order given (for example the quick classification sets before the long summaries). Prints each record with its baseline, and the
  * wall time of the evaluations computed in this invocation.
  */
-import { parseArgs } from "node:util";
 import { registryEntry, registryModelDir } from "../kernel-lib/src/model/registry";
 import { loadCausalLM } from "../kernel-lib/src/evaluate/engines";
 import { LLM_GRID, llmIclGrid } from "../kernel-lib/src/study/llm-grid";
@@ -14,11 +13,12 @@ import { iclBar, iclChecks, majorityBaseline, ICL_BAR, type IclScope } from "../
 import { firstWordsBaseline, fixedOutputBaseline } from "../kernel-lib/src/study/baselines";
 import { TASKS, TASK_NAMES, type TaskName } from "../kernel-lib/src/data/tasks";
 import { ensureRegistryModel } from "./lib/get-model";
+import { parseCli } from "./lib/cli";
 
 const SCOPES: IclScope[] = ["in-domain", "out-of-domain", "all"];
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { scope: { type: "string" }, tasks: { type: "string" }, "max-minutes": { type: "string" } } });
+  const { values, positionals } = parseCli("npm run llm-grid", { allowPositionals: true, options: { scope: { type: "string" }, tasks: { type: "string" }, "max-minutes": { type: "string" } } });
   const name = positionals[0] ?? "smollm2-135m";
   const scope = (values.scope ?? "all") as IclScope;
   if (!SCOPES.includes(scope)) throw new Error(`--scope must be one of ${SCOPES.join(", ")} (got "${values.scope}")`);

@@ -17,7 +17,6 @@
  * Exit status 0 also when an invocation stops at its budget; it prints what is left.
  */
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { initBackend } from "../kernel-lib/src/model/backend";
 import { readPretrainConfig, type PretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";
 import { hexDigest } from "../kernel-lib/src/util/hash";
@@ -25,6 +24,7 @@ import { runPretrain, type PretrainOutcome } from "../kernel-lib/src/pretrain/re
 import { projectRoot } from "../kernel-lib/src/util/paths";
 import { pretrainCorpus } from "./pretrain-corpus";
 import { SetupError } from "./lib/setup";
+import { parseCli, userPath } from "./lib/cli";
 
 export const DEFAULT_CONFIG = "data/base-model.config.json";
 
@@ -36,7 +36,7 @@ export function recipeCorpusDir(config: PretrainConfig): string {
 
 export async function pretrain(argv: string[] = process.argv.slice(2), log: (line: string) => void = console.log): Promise<PretrainOutcome> {
   const startedAt = Date.now();
-  const { values } = parseArgs({
+  const { values } = parseCli("npm run pretrain", {
     args: argv,
     options: {
       config: { type: "string" }, corpus: { type: "string" }, run: { type: "string" }, out: { type: "string" },
@@ -53,11 +53,11 @@ export async function pretrain(argv: string[] = process.argv.slice(2), log: (lin
   };
   const maxMinutes = num("max-minutes", values["max-minutes"], false);
   const maxStepsThisRun = num("max-steps-this-run", values["max-steps-this-run"], true);
-  const configFile = path.resolve(values.config ?? path.join(root, DEFAULT_CONFIG));
+  const configFile = values.config ? userPath(values.config) : path.join(root, DEFAULT_CONFIG);
   const config = readPretrainConfig(configFile);
 
   let corpusDir: string;
-  if (values.corpus) corpusDir = path.resolve(values.corpus);
+  if (values.corpus) corpusDir = userPath(values.corpus);
   else {
     corpusDir = recipeCorpusDir(config);
     if (!values.export) {
@@ -67,8 +67,8 @@ export async function pretrain(argv: string[] = process.argv.slice(2), log: (lin
   await initBackend({ log });
   return runPretrain({
     config, configFile,
-    corpusDir, runDir: path.resolve(values.run ?? path.join(root, ".cache", "pretrain", "run")),
-    outDir: path.resolve(root, values.out ?? config.export.out),
+    corpusDir, runDir: values.run ? userPath(values.run) : path.join(root, ".cache", "pretrain", "run"),
+    outDir: values.out ? userPath(values.out) : path.resolve(root, config.export.out),
     startedAt, maxMinutes, maxStepsThisRun, exportOnly: values.export, restart: values.restart, log,
   });
 }

@@ -17,15 +17,15 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { ensureBuilt, setupAll, SetupError } from "./lib/setup";
+import { parseCli, userPath } from "./lib/cli";
 import { jupyterEnv, jupyterPython } from "./lib/jupyter";
 import { PROFILES, type ProfileName } from "../kernel-lib/src/study/profile";
 import { recompute } from "./lib/recompute";
 import { projectRoot } from "../kernel-lib/src/util/paths";
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCli("npm run study", {
     allowPositionals: true,
     options: {
       profile: { type: "string", default: process.env.FTGEN_PROFILE ?? "default" },
@@ -45,7 +45,7 @@ async function main(): Promise<number> {
     return recompute(profile as ProfileName, results);
   }
   const notebooks = positionals.length > 0
-    ? positionals.map((p) => path.resolve(p))
+    ? positionals.map((p) => userPath(p))
     : fs.readdirSync(path.join(root, "notebooks")).filter((f) => f.endsWith(".ipynb")).sort().map((f) => path.join(root, "notebooks", f));
   for (const nb of notebooks) if (!fs.existsSync(nb)) throw new SetupError(`ftgen: no such notebook: ${nb}`);
   if (notebooks.length === 0) throw new SetupError("ftgen: no notebooks to run in notebooks/");
@@ -53,7 +53,7 @@ async function main(): Promise<number> {
   else ensureBuilt(); // a stale kernel-lib build would run old code: always cheap to check
 
   const env: Record<string, string> = { FTGEN_PROFILE: profile };
-  let out = values.out ? path.resolve(values.out) : undefined;
+  let out = values.out ? userPath(values.out as string) : undefined;
   if (profile !== "default") {
     const dir = path.join(root, ".cache", "profiles", profile);
     out ??= path.join(dir, "notebooks");

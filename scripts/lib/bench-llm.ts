@@ -63,8 +63,16 @@ function studyEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function runJson(cmd: string, args: string[], what: string): LlmSpeed {
-  const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 << 20, cwd: projectRoot(), env: studyEnv() });
+/** The study's environment without a forced OpenBLAS kernel: OpenBLAS picks one for this CPU. */
+function ownKernelEnv(): NodeJS.ProcessEnv {
+  const env = studyEnv();
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
+
+function runJson(cmd: string, args: string[], what: string, env = studyEnv()): LlmSpeed {
+  const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 << 20, cwd: projectRoot(), env });
   if (r.status !== 0) throw new Error(`bench: ${what} failed: ${(r.stderr || r.error?.message || "").trim().split("\n").slice(-3).join(" | ")}`);
   return JSON.parse(r.stdout.trim().split("\n").pop() as string) as LlmSpeed;
 }
@@ -79,7 +87,10 @@ export async function benchLlm(opts: { engines?: string[]; log?: (s: string) => 
   const req = { prompts, max_new_tokens: 60, maxNewTokens: 60, threads: 2, repeats: 2 };
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-bench-llm-"));
   const rows: Record<string, LlmSpeed> = {};
-  const engines = opts.engines ?? ["native", "onnx", "tfjs", "torch", "llama.cpp"];
+  // "native/own-kernel": the native engine again where the environment forces OpenBLAS' kernel
+  // (OPENBLAS_CORETYPE), with OpenBLAS left to pick this CPU's own (AVX-512 where it has it).
+  const forced = studyEnv().OPENBLAS_CORETYPE !== undefined;
+  const engines = opts.engines ?? ["native", ...(forced ? ["native/own-kernel"] : []), "onnx", "tfjs", "torch", "llama.cpp"];
   const tsx = path.join(projectRoot(), "node_modules", ".bin", "tsx");
   for (const engine of engines) {
     const file = path.join(tmp, `${engine}.json`);
@@ -89,12 +100,13 @@ export async function benchLlm(opts: { engines?: string[]; log?: (s: string) => 
       fs.writeFileSync(file, JSON.stringify({ ...req, engine, model_dir: dir, gguf }));
       row = runJson(python, [path.join(projectRoot(), "bench", "llm_speed.py"), file], engine);
     } else {
-      fs.writeFileSync(file, JSON.stringify({ ...req, engine, dir }));
-      row = runJson(tsx, [path.join(projectRoot(), "scripts", "lib", "bench-llm-child.ts"), file], engine);
+      const own = engine === "native/own-kernel";
+      fs.writeFileSync(file, JSON.stringify({ ...req, engine: own ? "native" : engine, dir }));
+      row = runJson(tsx, [path.join(projectRoot(), "scripts", "lib", "bench-llm-child.ts"), file], engine, own ? ownKernelEnv() : studyEnv());
     }
     rows[engine] = row;
     const g = row.generation, d = row.decode_b1;
-    log(`  ${engine.padEnd(9)} prefill ${row.prefill.tokens_per_s.toFixed(0)} tokens/s` +
+    log(`  ${engine.padEnd(17)} prefill ${row.prefill.tokens_per_s.toFixed(0)} tokens/s` +
       (g ? `; generation job ${g.seconds.toFixed(2)} s (${g.tokens_per_s.toFixed(1)} new tokens/s, ${g.mode})` : "") +
       (d ? `; decode at batch 1 ${d.tokens_per_s.toFixed(1)} tokens/s` : "") + `; peak RSS ${row.peak_rss_mb} MB`);
   }
@@ -104,6 +116,8 @@ export async function benchLlm(opts: { engines?: string[]; log?: (s: string) => 
   const bestGen = ours.length ? ours.reduce((a, b) => (rows[a].generation!.seconds <= rows[b].generation!.seconds ? a : b)) : undefined;
   const ratios: Record<string, number> = {};
   if (rows.native && rows.torch) ratios.prefillNativeOverTorch = rows.native.prefill.tokens_per_s / rows.torch.prefill.tokens_per_s;
+  if (rows["native/own-kernel"] && rows.torch) ratios.prefillNativeOwnKernelOverTorch = rows["native/own-kernel"].prefill.tokens_per_s / rows.torch.prefill.tokens_per_s;
+  if (rows["native/own-kernel"]?.generation && rows["llama.cpp"]?.generation) ratios.generationNativeOwnKernelOverLlamaCpp = rows["llama.cpp"].generation.seconds / rows["native/own-kernel"].generation.seconds;
   if (bestGen && rows["llama.cpp"]?.generation) ratios.generationBestOverLlamaCpp = rows["llama.cpp"].generation.seconds / rows[bestGen].generation!.seconds;
   if (bestGen && rows.torch?.generation) ratios.generationBestOverTorch = rows.torch.generation.seconds / rows[bestGen].generation!.seconds;
   if (rows.native?.decode_b1 && rows["llama.cpp"]?.decode_b1) ratios.decodeB1NativeOverLlamaCpp = rows.native.decode_b1.tokens_per_s / rows["llama.cpp"].decode_b1.tokens_per_s;
