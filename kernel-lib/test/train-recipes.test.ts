@@ -62,3 +62,17 @@ test("FT on records of your own instead of the paper's train file", async () => 
   assert.equal(rec.trainFile, "mine:sentiment");
   assert.equal(rec.examples, 2);
 });
+
+test("records of your own are checked at the door: one line naming the item and the field", async () => {
+  const bad: [unknown[], RegExp][] = [
+    [[{ input: "Grand.", output: "positive" }, { input: "Meh.", output: "neutralish" }], /^finetune records "mine": item 1: label "neutralish" is not one of positive\/negative$/],
+    [[{ input: "", output: "positive" }], /^finetune records "mine": item 0: field "input" is empty$/],
+    [[{ input: "Grand.", output: 1 }], /^finetune records "mine": item 0: field "output" is number, not a string$/],
+    [[{ output: "positive" }], /^finetune records "mine": item 0: missing field "input" \(task sentiment needs input, output\)$/],
+    [[{ input: "Grand.", output: "positive", lable: "x" }], /^finetune records "mine": item 0: unexpected field "lable" for task sentiment$/],
+  ];
+  for (const [records, want] of bad) {
+    await assert.rejects(finetune({ base, task: "sentiment", method: "ft", fieldTokenCap: 32, records: { name: "mine", records: records as never }, out: path.join(tmp, "bad") }), (e: Error) => want.test(e.message));
+  }
+  assert.ok(!fs.existsSync(path.join(tmp, "bad", "training.json")), "nothing trained");
+});

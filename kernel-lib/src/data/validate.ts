@@ -12,7 +12,12 @@ export interface Validated<R = AnyRecord> {
   excluded: Excluded[];
 }
 
-export function validateRecords(file: string, task: TaskName, raw: unknown): Validated {
+/**
+ * `file` names where the records came from in messages. `userData`: records a user passes in (e.g.
+ * to finetune): an empty text or an unlabelled row is an error there rather than a row kept out, and
+ * a record may carry the `position` that loadDataset gives it.
+ */
+export function validateRecords(file: string, task: TaskName, raw: unknown, opts: { userData?: boolean } = {}): Validated {
   const spec = TASKS[task];
   if (!Array.isArray(raw)) throw new Error(`${file}: expected a JSON array of records, got ${typeof raw}`);
   const records: AnyRecord[] = [];
@@ -27,12 +32,13 @@ export function validateRecords(file: string, task: TaskName, raw: unknown): Val
       if (typeof rec[f] !== "string") throw new Error(`${where}: field "${f}" is ${typeof rec[f]}, not a string`);
     }
     for (const key of Object.keys(rec)) {
-      if (key !== "idx" && !fields.includes(key)) throw new Error(`${where}: unexpected field "${key}" for task ${task}`);
+      if (key !== "idx" && !(opts.userData && key === "position") && !fields.includes(key)) throw new Error(`${where}: unexpected field "${key}" for task ${task}`);
     }
     if ("idx" in rec && (typeof rec.idx !== "number" || !Number.isInteger(rec.idx))) throw new Error(`${where}: "idx" is not an integer`);
     const output = rec.output as string;
     if (spec.labels) {
       if (spec.unlabelled?.includes(output)) {
+        if (opts.userData) throw new Error(`${where}: label "${output}" marks an unlabelled row; train on labelled rows only (labels: ${spec.labels.join("/")})`);
         excluded.push({ position, reason: "unlabelled" });
         return;
       }
@@ -42,10 +48,11 @@ export function validateRecords(file: string, task: TaskName, raw: unknown): Val
     }
     const empty = fields.find((f) => (rec[f] as string).trim() === "");
     if (empty) {
+      if (opts.userData) throw new Error(`${where}: field "${empty}" is empty`);
       excluded.push({ position, reason: "empty-text", field: empty });
       return;
     }
-    const out: Record<string, unknown> = { position };
+    const out: Record<string, unknown> = { position: opts.userData && typeof rec.position === "number" ? rec.position : position };
     if (typeof rec.idx === "number") out.idx = rec.idx;
     for (const f of fields) out[f] = rec[f];
     records.push(out as unknown as AnyRecord);

@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { TASKS, type TaskName } from "../data/tasks";
 import type { AnyRecord } from "../data/records";
 import { loadDataset } from "../data/load";
+import { validateRecords } from "../data/validate";
 import { paperDemos, trainingText } from "../prompts/build";
 import { capFields } from "../prompts/fit";
 import { loadModelFolder, saveModelFolder } from "../model/folder";
@@ -61,7 +62,10 @@ export async function finetune(spec: FinetuneSpec): Promise<FinetuneResult> {
   if (!tok) throw new Error(`${spec.base}: no tokenizer.json`);
   const cfg: TrainConfig = { ...FINETUNE_DEFAULTS, ...spec.train };
   try {
-    const data = spec.records ? { file: spec.records.name, records: spec.records.records } : loadDataset(spec.task, task.inDomain, "train", { size: spec.trainSize });
+    // Records of your own are checked at the door: one line naming the item and the field.
+    const data = spec.records
+      ? { file: spec.records.name, records: validateRecords(`finetune records "${spec.records.name}"`, spec.task, spec.records.records, { userData: true }).records }
+      : loadDataset(spec.task, task.inDomain, "train", { size: spec.trainSize });
     const records: readonly AnyRecord[] = data.records.slice(0, spec.limit ?? data.records.length);
     const demos = paperDemos(spec.task, task.inDomain, k).map((d) => capFields(spec.task, d, tok, spec.fieldTokenCap));
     const maxLen = loaded.config.max_position_embeddings;
