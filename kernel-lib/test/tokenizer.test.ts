@@ -298,7 +298,14 @@ test("load() reads the saved folder back: same vocab, merges, ids and bytes on r
   const json = JSON.parse(fs.readFileSync(path.join(get("llama3").dir, "tokenizer.json"), "utf8"));
   json.pre_tokenizer = { type: "Whitespace" };
   fs.writeFileSync(path.join(bad, "tokenizer.json"), JSON.stringify(json));
-  assert.throws(() => BpeTokenizer.load(bad), /pre_tokenizer/);
+  const file = path.join(bad, "tokenizer.json");
+  const oneLine = (want: RegExp) => (e: Error) => !e.message.includes("\n") && e.message.startsWith(`${file}: `) && want.test(e.message);
+  assert.throws(() => BpeTokenizer.load(bad), oneLine(/pre_tokenizer/));
+  // A cut file: one line naming it, not a bare "Unterminated string in JSON at position …".
+  fs.writeFileSync(file, JSON.stringify(json).slice(0, 5000));
+  assert.throws(() => BpeTokenizer.load(bad), oneLine(/: not valid JSON \(/));
+  fs.rmSync(file);
+  assert.throws(() => BpeTokenizer.load(bad), oneLine(/ENOENT|no such file/));
 });
 
 test("long pieces: heap merge path equals the linear one and transformers.js", async () => {

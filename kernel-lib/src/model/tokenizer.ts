@@ -25,6 +25,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { readJsonFile } from "../util/json";
 import {
   BOS_ID, BYTE_OFFSET, EOS_ID, PAD_ID, SPECIAL_TOKENS, bytesToByteLevel,
   forEachPiece, forEachSection, parseTokenizerJson, preTokenizerRegex, pushUtf8, specialTokenRegex,
@@ -266,11 +267,19 @@ export class BpeTokenizer {
 
   /** Reads a tokenizer saved by save() (tokenizer_config.json optional: model_max_length). */
   static load(dir: string): BpeTokenizer {
-    const parsed = parseTokenizerJson(fs.readFileSync(path.join(dir, TOKENIZER_JSON), "utf8"));
+    const file = path.join(dir, TOKENIZER_JSON);
+    let parsed: ReturnType<typeof parseTokenizerJson>;
+    try {
+      parsed = parseTokenizerJson(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+      // One line naming the file, whatever failed: reading, JSON, or the tokenizer's own checks.
+      const m = (e as Error).message;
+      throw new Error(e instanceof SyntaxError ? `${file}: not valid JSON (${m})` : `${file}: ${m.replace(/^tokenizer\.json: /, "")}`);
+    }
     let modelMaxLength: number | undefined;
     const cfgPath = path.join(dir, TOKENIZER_CONFIG_JSON);
     if (fs.existsSync(cfgPath)) {
-      const cfg = JSON.parse(fs.readFileSync(cfgPath, "utf8")) as { model_max_length?: unknown };
+      const cfg = readJsonFile(cfgPath) as { model_max_length?: unknown };
       if (typeof cfg.model_max_length === "number") modelMaxLength = cfg.model_max_length;
     }
     return new BpeTokenizer(parsed.tokenBytes, parsed.merges, { pretokenizer: parsed.kind, modelMaxLength });
