@@ -10,7 +10,7 @@
  *    must have a `torch` section) into --run (default .cache/pretrain/run-gpu). It needs Python with
  *    PyTorch and CUDA (--python, default python3); the study never does.
  * 4. The run is checked against the recipe and imported (pretrain/torch-import.ts): held-out
- *    evaluation by kernel-lib, model folder and card in --out (default the recipe's export.out).
+ *    evaluation by kernel-lib, model folder and card in --out (default the recipe's export.out, else <run>/model).
  * --import skips step 3 and imports a run trained elsewhere (a GPU machine; copy its folder to --run).
  */
 import { spawnSync } from "node:child_process";
@@ -18,7 +18,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "../kernel-lib/src/model/backend";
-import { readPretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";
+import { exportDir, readPretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";
 import { importTorchRun } from "../kernel-lib/src/pretrain/torch-import";
 import { projectRoot } from "../kernel-lib/src/util/paths";
 import { pretrainCorpus } from "./pretrain-corpus";
@@ -66,7 +66,7 @@ export async function pretrainGpu(argv: string[] = process.argv.slice(2), log: (
     if (r.status !== 0) throw new SetupError(`bench/torch_pretrain.py exited with status ${r.status}; its last export (if any) is in ${runDir}`);
   }
   await initBackend({ log });
-  return importTorchRun({ runDir, corpusDir, configFile, config, outDir: path.resolve(root, values.out ?? config.export.out), log });
+  return importTorchRun({ runDir, corpusDir, configFile, config, outDir: exportDir(config, runDir, root, values.out === undefined ? undefined : path.resolve(values.out)), log });
 }
 
 /** The corpus' token stream, written once per corpus and seed. */

@@ -18,7 +18,7 @@
  */
 import path from "node:path";
 import { initBackend } from "../kernel-lib/src/model/backend";
-import { readPretrainConfig, type PretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";
+import { exportDir, readPretrainConfig, type PretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";
 import { hexDigest } from "../kernel-lib/src/util/hash";
 import { runPretrain, type PretrainOutcome } from "../kernel-lib/src/pretrain/recipe";
 import { projectRoot } from "../kernel-lib/src/util/paths";
@@ -65,10 +65,11 @@ export async function pretrain(argv: string[] = process.argv.slice(2), log: (lin
     }
   }
   await initBackend({ log });
+  const runDir = values.run ? userPath(values.run) : path.join(root, ".cache", "pretrain", "run");
   return runPretrain({
     config, configFile,
-    corpusDir, runDir: values.run ? userPath(values.run) : path.join(root, ".cache", "pretrain", "run"),
-    outDir: values.out ? userPath(values.out) : path.resolve(root, config.export.out),
+    corpusDir, runDir,
+    outDir: exportDir(config, runDir, root, values.out === undefined ? undefined : userPath(values.out)),
     startedAt, maxMinutes, maxStepsThisRun, exportOnly: values.export, restart: values.restart, log,
   });
 }

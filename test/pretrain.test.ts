@@ -15,7 +15,7 @@ import { fixtureCorpus, recipe } from "./helpers/pretrain-fixture";
 import { BpeTokenizer } from "../kernel-lib/src/model/tokenizer";
 import { loadModelFolder } from "../kernel-lib/src/model/folder";
 import { SOURCES } from "../kernel-lib/src/pretrain/sources";
-import { readPretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";
+import { exportDir, parsePretrainConfig, readPretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";
 import { DEFAULT_CORPUS_CONFIG } from "../kernel-lib/src/pretrain/corpus";
 import type { ModelCard } from "../kernel-lib/src/pretrain/model-card";
 import { answerBoundaryMismatches, boundaryCase } from "../kernel-lib/src/prompts/boundary";
@@ -203,6 +203,14 @@ test("every committed recipe parses, its model's vocabulary matches its tokenize
     const shipped = path.basename(file) === "base-model.config.json";
     assert.equal(config.export.out === "data/base-model", shipped, `${path.basename(file)}: export.out ${config.export.out}`);
   }
+  // A recipe without an export section exports into its run's own folder, never over data/base-model.
+  const bare = JSON.parse(fs.readFileSync(files[1], "utf8"));
+  delete bare.export;
+  const parsed = parsePretrainConfig(bare, "bare recipe");
+  assert.equal(parsed.export.out, undefined);
+  assert.equal(exportDir(parsed, "/runs/r1", root), "/runs/r1/model");
+  assert.equal(exportDir(readPretrainConfig(files[0]), "/runs/r1", root), path.join(root, "data", "base-model"), "the shipped recipe names it");
+  assert.equal(exportDir(parsed, "/runs/r1", root, "/elsewhere"), "/elsewhere", "--out wins");
 });
 
 test("pretrain: an invocation killed mid-run is recorded as killed at its last checkpoint, and the card counts its wall time", async () => {

@@ -4,6 +4,7 @@
  * batch, AdamW, warmup + cosine schedule, total steps, seed, checkpoints), the time budget of one
  * invocation and the export. Errors are one line naming the file and the field.
  */
+import path from "node:path";
 import { llamaConfig, type LlamaConfig, type TorchDtype } from "../model/config";
 import { readJsonFile } from "../util/json";
 import type { TrainConfig } from "../train/loop";
@@ -29,8 +30,12 @@ export interface PretrainRunConfig {
 }
 
 export interface PretrainExportConfig {
-  /** Model folder written when the run completes (relative to the project root). */
-  out: string;
+  /**
+   * Model folder written when the run completes (relative to the project root). Absent: the run's
+   * own folder (<run>/model), so that a recipe never overwrites the shipped data/base-model unless it
+   * names it.
+   */
+  out?: string;
   /** Storage dtype of model.safetensors. */
   dtype: TorchDtype;
   /** Sequences per forward pass of the held-out evaluation. */
@@ -70,7 +75,7 @@ export interface PretrainConfig {
 }
 
 export const RUN_DEFAULTS: PretrainRunConfig = { maxMinutes: 55, reserveMinutes: 4 };
-export const EXPORT_DEFAULTS: PretrainExportConfig = { out: "data/base-model", dtype: "float16", evalBatchSize: 16 };
+export const EXPORT_DEFAULTS: Required<Omit<PretrainExportConfig, "out">> = { dtype: "float16", evalBatchSize: 16 };
 
 function isObject(x: unknown): x is Record<string, unknown> {
   return x !== null && typeof x === "object" && !Array.isArray(x);
@@ -138,16 +143,16 @@ export function parsePretrainConfig(raw: unknown, source = "pretrain config"): P
   };
   const e = raw.export ?? {};
   if (!isObject(e)) throw new Error(`${source}: export must be an object`);
-  only(source, "export", e, Object.keys(EXPORT_DEFAULTS));
-  const out = e.out ?? EXPORT_DEFAULTS.out;
-  if (typeof out !== "string" || !out) throw new Error(`${source}: export.out must be a folder path (got ${JSON.stringify(out)})`);
+  only(source, "export", e, ["out", ...Object.keys(EXPORT_DEFAULTS)]);
+  const out = e.out as string | undefined;
+  if (out !== undefined && (typeof out !== "string" || !out)) throw new Error(`${source}: export.out must be a folder path (got ${JSON.stringify(out)})`);
   const dtype = e.dtype ?? EXPORT_DEFAULTS.dtype;
   if (dtype !== "float32" && dtype !== "float16" && dtype !== "bfloat16") throw new Error(`${source}: export.dtype must be "float32", "float16" or "bfloat16" (got ${JSON.stringify(dtype)})`);
   const evalBatchSize = checkNumber(source, "export.evalBatchSize", e.evalBatchSize ?? EXPORT_DEFAULTS.evalBatchSize, "posInt");
   const corpus = raw.corpus === undefined ? {} : { corpus: raw.corpus as Partial<CorpusConfig> };
   const cont = raw.continueFrom === undefined ? {} : { continueFrom: raw.continueFrom as string };
   const torch = raw.torch === undefined ? {} : { torch: torchSection(source, raw.torch, tc) };
-  return { ...torch, ...cont, ...corpus, model, train: tc, run, export: { out, dtype, evalBatchSize } };
+  return { ...torch, ...cont, ...corpus, model, train: tc, run, export: { ...(out === undefined ? {} : { out }), dtype, evalBatchSize } };
 }
 
 function torchSection(source: string, raw: unknown, tc: PretrainTrainConfig): PretrainTorchConfig {
@@ -167,4 +172,13 @@ function torchSection(source: string, raw: unknown, tc: PretrainTrainConfig): Pr
 /** Reads and validates a recipe file. */
 export function readPretrainConfig(file: string): PretrainConfig {
   return parsePretrainConfig(readJsonFile(file), file);
+}
+
+/**
+ * Where a run's model folder goes: the command line's --out, else the recipe's export.out (from the
+ * project root), else the run's own folder.
+ */
+export function exportDir(config: PretrainConfig, runDir: string, root: string, cliOut?: string): string {
+  if (cliOut !== undefined) return cliOut;
+  return config.export.out !== undefined ? path.resolve(root, config.export.out) : path.join(runDir, "model");
 }
