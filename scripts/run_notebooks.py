@@ -75,7 +75,8 @@ def execute(path, out_path, failed_dir, timeout, kernel_name):
         startup_timeout=180,
         kernel_name=name,
         allow_errors=True,
-        record_timing=True,
+        # No timestamps in the cells: re-executing a notebook that computes nothing changes no byte.
+        record_timing=False,
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}},
         on_cell_start=on_cell_start,
         on_cell_executed=on_cell_executed,
@@ -92,6 +93,8 @@ def execute(path, out_path, failed_dir, timeout, kernel_name):
         print("--- kernel stderr ---\n" + (failure.stderr.rstrip() or "(none)"), file=sys.stderr)
         print(f"--- partial notebook: {failed_path}", file=sys.stderr)
         return False
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)  # timestamps of an earlier run
     nbformat.validate(nb)
     os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
     tmp = out_path + ".tmp"

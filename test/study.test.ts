@@ -94,4 +94,16 @@ test("npm run study -- --profile quick: every notebook, claims first, verdicts l
   assert.ok(fs.statSync(path.join(quick, "figures", "01-delta-vs-base.png")).mtimeMs > t0, "re-exported");
   const bar01 = cells(path.join(quick, "notebooks", "01-generation-vs-classification.ipynb")).filter((c) => c.cell_type === "code")[1].outputs ?? [];
   assert.match(join(bar01[0]?.data?.["text/plain"]), /\(0 computed, 112 reused\)$/);
+
+  // Computing nothing changes no byte: the same cached-only run again writes identical notebook and figures.
+  const snapshot = (): Map<string, Buffer> => new Map([
+    ...fs.readdirSync(path.join(quick, "figures")).filter((x) => x.startsWith("01-")).map((x) => [x, fs.readFileSync(path.join(quick, "figures", x))] as const),
+    ["notebook", fs.readFileSync(path.join(quick, "notebooks", "01-generation-vs-classification.ipynb"))],
+  ]);
+  const first = snapshot();
+  const g = study(["--profile", "quick", "--no-setup", "--cached-only", path.join(root, "notebooks", "01-generation-vs-classification.ipynb")]);
+  assert.equal(g.status, 0, g.stdout.slice(-3000) + g.stderr.slice(-3000));
+  const second = snapshot();
+  assert.ok(first.size >= 10);
+  for (const [name, bytes] of first) assert.ok(bytes.equals(second.get(name) as Buffer), `${name} changed on a rerun that computed nothing`);
 });

@@ -78,6 +78,15 @@ console.log("done");
   for (const r of store.all()) assert.equal(store.items(r.key).length, 20000, `record ${r.key} is whole`);
   const partial = store.all().length;
   assert.ok(partial < 40);
+  // The killed writer's temp file (if it died mid-write) goes on the next run; a live writer's stays.
+  const live = path.join(store.dir, `k99.json.tmp-${process.pid}-1`);
+  fs.writeFileSync(live, "x");
+  fs.writeFileSync(path.join(store.dir, "k98.json.tmp-999999999-1"), "x"); // no such process
+  const removed = store.removeStaleTemps();
+  assert.ok(removed.includes("k98.json.tmp-999999999-1"));
+  assert.ok(fs.existsSync(live));
+  fs.rmSync(live);
+  assert.deepEqual(fs.readdirSync(store.dir).filter((f) => f.includes(".tmp-")), [], "no stale temp file left");
   const done = run();
   assert.equal(done.status, 0, done.stderr);
   assert.equal(store.all().length, 40);

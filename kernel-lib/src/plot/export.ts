@@ -187,7 +187,7 @@ export function renderPng(fig: Figure, scale = 2): Promise<Buffer> {
 
 /** SVG of a figure, as text. */
 export function renderSvg(fig: Figure): Promise<string> {
-  return withRenderer(async (r) => svgOf(await toImage(r.plotPage, fig, "svg", 1)));
+  return withRenderer(async (r) => stableSvgIds(svgOf(await toImage(r.plotPage, fig, "svg", 1))));
 }
 
 function svgOf(url: string): string {
@@ -204,6 +204,35 @@ html, body { margin: 0; padding: 0; width: ${width}px; height: ${height}px; over
   return withTimeout(page.pdf({ width: `${width}px`, height: `${height}px`, printBackground: true, pageRanges: "1", preferCSSPageSize: true }), 60_000, "printing the PDF");
 }
 
+/**
+ * The SVG with plotly's random uids (a fresh one per render and per colour bar: "clipe63b7cxy",
+ * "defs-e63b7c", class "cba20ea6 colorbar") replaced, in order of appearance, inside id, class and
+ * reference attributes, so that the same figure gives the same bytes.
+ */
+export function stableSvgIds(svg: string): string {
+  const uids: string[] = [];
+  for (const m of svg.matchAll(/id="(?:top)?defs-([0-9a-f]{6})"|class="cb([0-9a-f]{6}) colorbar"/g)) {
+    const u = m[1] ?? m[2];
+    if (!uids.includes(u)) uids.push(u);
+  }
+  if (uids.length === 0) return svg;
+  const swap = (v: string): string => uids.reduce((x, u, i) => x.split(u).join(`u${i}`), v);
+  return svg.replace(/(\s(?:id|class|href|xlink:href|clip-path)=")([^"]*)(")/g, (_, a: string, v: string, b: string) => a + swap(v) + b)
+    .replace(/url\((['"]?)#([^)'"]+)\1\)/g, (_, q: string, id: string) => `url(${q}#${swap(id)}${q})`);
+}
+
+/**
+ * The PDF with its creation and modification dates set to a fixed one of the same length (byte
+ * offsets, and so the cross-reference table, stay valid), so that the same figure gives the same bytes.
+ */
+export function stablePdfDates(pdf: Buffer): Buffer {
+  const text = pdf.toString("latin1").replace(/\/(CreationDate|ModDate) \(D:\d{14}([^)]*)\)/g, (m: string, key: string, zone: string) => {
+    const fixed = `/${key} (D:20000101000000${zone.replace(/\d/g, "0")})`;
+    return fixed.length === m.length ? fixed : m;
+  });
+  return Buffer.from(text, "latin1");
+}
+
 /** The three static renderings of one figure. */
 export interface StaticFigure {
   png: Buffer;
@@ -215,9 +244,9 @@ export interface StaticFigure {
 export function renderStatic(fig: Figure, opts: { scale?: number } = {}): Promise<StaticFigure> {
   return withRenderer(async (r) => {
     const pngUrl = await toImage(r.plotPage, fig, "png", opts.scale ?? 2);
-    const svg = svgOf(await toImage(r.plotPage, fig, "svg", 1));
+    const svg = stableSvgIds(svgOf(await toImage(r.plotPage, fig, "svg", 1)));
     const { width, height } = figureSize(fig);
-    const pdf = await printPdf(r.printPage, svg, width, height);
+    const pdf = stablePdfDates(await printPdf(r.printPage, svg, width, height));
     return { png: Buffer.from(pngUrl.slice(pngUrl.indexOf(",") + 1), "base64"), svg, pdf };
   });
 }

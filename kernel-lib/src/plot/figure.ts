@@ -9,6 +9,7 @@
  *  - text/plain: a one-line description for consoles.
  * Rendering is asynchronous, so cells `await ftgen.showFigure(fig)`.
  */
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import { inspect } from "node:util";
 import { displayBundle, type MimeBundle } from "../notebook/display";
@@ -42,11 +43,15 @@ export function plotlyLibraryScript(): string {
   return `<script type="text/javascript">if (!window.Plotly) { (function (module, exports, define) {\n${src}\n}).call(window); }</script>`;
 }
 
+let figureCount = 0;
+
 /** The text/html representation of a figure. `withLibrary` embeds plotly.js itself. */
 export function figureHtml(fig: Figure, withLibrary: boolean): string {
-  const id = `ftgen-plot-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const height = typeof fig.layout?.height === "number" ? fig.layout.height : 450;
   const spec = scriptJson({ data: fig.data, layout: fig.layout ?? {}, config: { responsive: true, ...(fig.config ?? {}) } });
+  // The figure's content and its place among this process's figures: unique on a page, and the
+  // same on every run, so re-executing a notebook changes no byte.
+  const id = `ftgen-plot-${createHash("sha1").update(spec).digest("hex").slice(0, 12)}-${++figureCount}`;
   const draw = `<div id="${id}" class="ftgen-plot" style="width:100%;height:${height}px"></div>
 <script type="text/javascript">(function () {
   var spec = ${spec};

@@ -55,6 +55,7 @@ export async function iclGrid(lm: CausalLM | (() => Promise<CausalLM>), modelKey
   const model = typeof lm === "function" ? () => (loaded ??= lm()) : lm;
   const out: StoredResult[] = [];
   const store = opts.store ?? new ResultStore();
+  store.removeStaleTemps(); // left by a run killed mid-write
   for (const j of jobs) {
     const spec = { task: j.task, dataset: j.dataset, k: j.k, map: j.map, limit: opts.limit, fieldTokenCap: opts.fieldTokenCap, batchSize: opts.batchSize };
     // Past the deadline, stored records are still read; nothing new is started.

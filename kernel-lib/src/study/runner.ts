@@ -131,6 +131,7 @@ export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<
   const base = path.resolve(opts.base ?? baseModelDir());
   const baseKey = folderHash(base);
   const store = opts.store ?? new ResultStore();
+  store.removeStaleTemps(); // left by a run killed mid-write
   const evalsOf = groupBy(plan.evals, (e) => e.model);
   // Each model's folder and key (the modelKey of its records).
   const models = new Map<string, { dir: string; key: string }>();

@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { writeFileAtomic } from "../util/atomic";
+import { removeStaleTemps, writeFileAtomic } from "../util/atomic";
 import { projectRoot } from "../util/paths";
 import { findEntry } from "../data/manifest";
 import { TASKS } from "../data/tasks";
@@ -161,6 +161,11 @@ export class ResultStore {
   all(): StoredResult[] {
     if (!fs.existsSync(this.dir)) return [];
     return fs.readdirSync(this.dir).filter((f) => f.endsWith(".json")).sort().map((f) => this.get(f.slice(0, -5)) as StoredResult);
+  }
+
+  /** Removes the temp files of writers killed before their rename (here and in models/); returns their names. */
+  removeStaleTemps(): string[] {
+    return [...removeStaleTemps(this.dir), ...removeStaleTemps(path.join(this.dir, "models"))];
   }
 
   /** The index entry of a fine-tuned model folder (by the folder's name), or undefined. */
