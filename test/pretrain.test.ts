@@ -184,6 +184,9 @@ test("pretrain: bad input fails with one line naming the file and the item", asy
   const restarted = (await run("--max-steps-this-run", "1", "--restart")) as { steps: number };
   assert.equal(restarted.steps, 1);
   await assert.rejects(run("--max-steps-this-run", "x"), oneLine(/--max-steps-this-run must be a non-negative integer, got "x"/));
+  // A command-line budget too short for the recipe's reserve is blamed on the command line, not the recipe.
+  await assert.rejects(run("--max-minutes", "0"), oneLine(/^--max-minutes 0 \(command line\) leaves no time to train after the recipe's run\.reserveMinutes \(0\)/));
+  await assert.rejects(run("--bogus"), oneLine(/^ftgen: npm run pretrain: Unknown option '--bogus' \(its options: --config VALUE/));
 
   const lines = fs.readFileSync(path.join(corpus, "train-00000.jsonl"), "utf8").split("\n");
   lines[3] = "{not json";

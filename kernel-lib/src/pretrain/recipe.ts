@@ -262,7 +262,11 @@ export async function runPretrain(opts: PretrainOptions): Promise<PretrainOutcom
     writeFileAtomic(curveFile, curve.map((p) => JSON.stringify(p)).join("\n") + (curve.length ? "\n" : ""));
     const maxMinutes = opts.maxMinutes ?? config.run.maxMinutes;
     const maxSeconds = maxMinutes * 60 - config.run.reserveMinutes * 60 - (Date.now() - startedAt) / 1000;
-    if (maxSeconds <= 0 && opts.maxStepsThisRun === undefined) throw new Error(`${opts.configFile}: run.maxMinutes (${maxMinutes}) leaves no time to train after run.reserveMinutes and the preparation`);
+    if (maxSeconds <= 0 && opts.maxStepsThisRun === undefined) {
+      // Name where the budget came from: the command line's --max-minutes, or the recipe's run.maxMinutes.
+      const from = opts.maxMinutes !== undefined ? `--max-minutes ${maxMinutes} (command line)` : `${opts.configFile}: run.maxMinutes (${maxMinutes})`;
+      throw new Error(`${from} leaves no time to train after the recipe's run.reserveMinutes (${config.run.reserveMinutes}) and the preparation`);
+    }
     log(`training ${done > 0 ? `from the checkpoint at step ${done}` : "from scratch"} to step ${tc.totalSteps}` +
       ` (${(parameterCount(config.model) / 1e6).toFixed(2)}M parameters, ${backend}); this invocation stops after ${(Math.max(0, maxSeconds) / 60).toFixed(1)} min of training` +
       (opts.maxStepsThisRun !== undefined ? ` or ${opts.maxStepsThisRun} steps` : ""));
