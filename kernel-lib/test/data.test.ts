@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { gitBlobId } from "../src/data/gitBlob";
-import { fetchPaperData } from "../src/data/fetch";
+import { FetchFailures, fetchPaperData } from "../src/data/fetch";
 import { loadDataset, loadFewShot } from "../src/data/load";
 import { validateRecords, labelBalance } from "../src/data/validate";
 import { describePath } from "../src/data/manifest";
@@ -47,12 +47,23 @@ test("fetch copies and verifies from a mirror; optional missing files are unavai
   assert.equal(third[1].status, "copied");
 });
 
-test("a mirror file whose blob does not match is refused by name", async () => {
+test("mirror files whose blob does not match are refused by name, every file is checked, and all failures come in one report", async () => {
   const bad = path.join(tmp, "bad-mirror");
   fs.cpSync(mirror, bad, { recursive: true });
   fs.writeFileSync(path.join(bad, "sentiment/amazon_train_2000.json"), "[]");
-  await assert.rejects(fetchPaperData({ mirror: bad, dataDir: path.join(tmp, "cache2") }),
-    /bad-mirror\/sentiment\/amazon_train_2000\.json: git blob \w+ does not match .* refusing it/);
+  fs.writeFileSync(path.join(bad, "summary/xsum_test_500.json"), "[]");
+  const cache2 = path.join(tmp, "cache2");
+  await assert.rejects(fetchPaperData({ mirror: bad, dataDir: cache2 }), (e: Error) => {
+    assert.ok(e instanceof FetchFailures && e.refused);
+    const lines = e.message.split("\n");
+    assert.match(lines[0], /^2 of \d+ data files failed:$/);
+    assert.match(lines[1], /^  sentiment\/amazon_train_2000\.json: refused \(.*bad-mirror\/sentiment\/amazon_train_2000\.json: git blob \w+ does not match .* refusing it\)$/);
+    assert.match(lines[2], /^  summary\/xsum_test_500\.json: refused \(/);
+    return true;
+  });
+  // The good files after the first bad one were copied all the same.
+  assert.ok(fs.existsSync(path.join(cache2, "summary/few_shot/xsum_few_shot.json")));
+  assert.ok(!fs.existsSync(path.join(cache2, "sentiment/amazon_train_2000.json")));
 });
 
 test("a required file missing everywhere fails the fetch, naming it", async () => {
@@ -60,7 +71,7 @@ test("a required file missing everywhere fails the fetch, naming it", async () =
   fs.cpSync(mirror, partial, { recursive: true });
   fs.rmSync(path.join(partial, "inference/multinli_test_500.json"));
   await assert.rejects(fetchPaperData({ mirror: partial, dataDir: path.join(tmp, "cache3") }),
-    /1 required data file\(s\) unavailable:\n  inference\/multinli_test_500\.json: unavailable/);
+    (e: Error) => /^1 of \d+ data files failed:\n  inference\/multinli_test_500\.json: unavailable \(not in mirror/.test(e.message));
 });
 
 test("loading gives typed records; '-' labels and empty texts are counted and kept out", async () => {

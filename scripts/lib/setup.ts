@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { jupyterPython, kernelDir, kernelPreload, kernelSpec, tslabBin } from "./jupyter";
 import { projectRoot } from "../../kernel-lib/src/util/paths";
-import { fetchPaperData, type FetchOptions, type FileResult } from "../../kernel-lib/src/data/fetch";
+import { FetchFailures, fetchPaperData, type FetchOptions, type FileResult } from "../../kernel-lib/src/data/fetch";
 import { ensureNativeAddon } from "./native";
 
 export class SetupError extends Error {}
@@ -107,7 +107,13 @@ export async function ensureData(opts: Omit<FetchOptions, "log" | "dataDir"> = {
   try {
     return await fetchPaperData({ ...opts, mirror: resolved, log });
   } catch (e) {
-    throw new SetupError(`ftgen: ${(e as Error).message}\n  To use a local copy of the paper's data/ folder: FTGEN_DATA_MIRROR=/path/to/data npm run data`);
+    // The hint fits the failure: files refused for their blob ids, or missing from a given mirror, or no mirror at all.
+    const hint = e instanceof FetchFailures && e.refused
+      ? "Refused files differ from the paper's at the pinned commit (data/manifest.json lists their git blob ids): replace them with the originals"
+      : resolved
+        ? `The mirror ${resolved} lacks these files: copy them from the paper repository's data/ folder at the pinned commit`
+        : "To use a local copy of the paper's data/ folder: FTGEN_DATA_MIRROR=/path/to/data npm run data";
+    throw new SetupError(`ftgen: ${(e as Error).message}\n  ${hint}`);
   }
 }
 

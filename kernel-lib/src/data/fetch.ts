@@ -10,7 +10,7 @@ import { loadManifest, type ManifestEntry } from "./manifest";
 import { paperDataDir } from "../util/paths";
 import { writeFileAtomic } from "../util/atomic";
 
-export type FetchStatus = "cached" | "copied" | "downloaded" | "unavailable";
+export type FetchStatus = "cached" | "copied" | "downloaded" | "unavailable" | "refused";
 
 export interface FileResult {
   entry: ManifestEntry;
@@ -31,6 +31,18 @@ export interface FetchOptions {
   /** Per-file download time limit in ms. */
   timeoutMs?: number;
   log?: (line: string) => void;
+}
+
+/** Every file that failed, after all were checked: one line each. */
+export class FetchFailures extends Error {
+  constructor(readonly failures: readonly string[], checked: number) {
+    super(`${failures.length} of ${checked} data files failed:\n  ${failures.join("\n  ")}`);
+  }
+
+  /** Some file was refused for its blob id (as opposed to only missing). */
+  get refused(): boolean {
+    return this.failures.some((f) => f.includes(": refused ("));
+  }
 }
 
 /** Thrown when a file's content does not match its manifest blob id. */
@@ -85,12 +97,22 @@ export async function fetchPaperData(opts: FetchOptions = {}): Promise<FileResul
     let content: Uint8Array | null = null;
     let status: FetchStatus = "unavailable";
     const reasons: string[] = [];
+    // A file whose blob id does not match is refused; the others are still checked, and every
+    // failure is reported together at the end.
+    let refused = false;
     if (opts.mirror) {
       const src = path.join(opts.mirror, entry.path);
       if (fs.existsSync(src)) {
-        content = fs.readFileSync(src);
-        verify(entry, content, src);
-        status = "copied";
+        try {
+          content = fs.readFileSync(src);
+          verify(entry, content, src);
+          status = "copied";
+        } catch (e) {
+          if (!(e instanceof BlobMismatchError)) throw e;
+          content = null;
+          refused = true;
+          reasons.push(e.message);
+        }
       } else {
         reasons.push(`not in mirror ${opts.mirror}`);
       }
@@ -101,10 +123,11 @@ export async function fetchPaperData(opts: FetchOptions = {}): Promise<FileResul
         verify(entry, content, entry.url);
         status = "downloaded";
       } catch (e) {
-        if (e instanceof BlobMismatchError) throw e;
-        reasons.push(`download failed: ${(e as Error).message}`);
+        content = null;
+        if (e instanceof BlobMismatchError) refused = true;
+        reasons.push(e instanceof BlobMismatchError ? e.message : `download failed: ${(e as Error).message}`);
       }
-    } else if (!content) {
+    } else if (!content && !refused) {
       reasons.push("downloads off");
     }
     if (content) {
@@ -114,14 +137,15 @@ export async function fetchPaperData(opts: FetchOptions = {}): Promise<FileResul
       delete known.notes[entry.path];
     } else {
       const detail = reasons.join("; ");
-      results.push({ entry, status: "unavailable", detail });
-      if (entry.optional) known.notes[entry.path] = detail;
+      results.push({ entry, status: refused ? "refused" : "unavailable", detail });
+      if (refused) failures.push(`${entry.path}: refused (${detail})`);
+      else if (entry.optional) known.notes[entry.path] = detail;
       else failures.push(`${entry.path}: unavailable (${detail})`);
     }
   }
   writeFileAtomic(known.file, JSON.stringify(known.notes, null, 1) + "\n");
   if (failures.length > 0) {
-    throw new Error(`${failures.length} required data file(s) unavailable:\n  ${failures.join("\n  ")}`);
+    throw new FetchFailures(failures, results.length);
   }
   return results;
 }
