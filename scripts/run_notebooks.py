@@ -16,6 +16,7 @@ themselves (the tests read it).
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 
@@ -58,6 +59,7 @@ def execute(path, out_path, failed_dir, timeout, kernel_name):
 
     def on_cell_start(cell, cell_index):
         started[cell_index] = time.time()
+        reinstall_stop_handlers()
 
     def on_cell_executed(cell, cell_index, execute_reply):
         status = execute_reply["content"]["status"] if execute_reply else "no reply"
@@ -103,7 +105,40 @@ def execute(path, out_path, failed_dir, timeout, kernel_name):
     return True
 
 
+def stop_with_parent_and_signals():
+    """Stopping the study stops everything it started, with one line and no traceback.
+
+    The process that started this one (npm run study's Node) dying sends us SIGTERM (Linux's
+    parent-death signal); SIGTERM or Ctrl-C then end this process at once. The kernel, in a session
+    of its own, exits when it sees its parent gone (scripts/kernel/parent-watch.cjs), and the study's
+    workers when their channel to the kernel closes.
+    """
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+    def stop(signum, _frame):
+        name = signal.Signals(signum).name
+        print(f"ftgen: stopped by {name}; the kernel and the study's workers stop with this process", file=sys.stderr, flush=True)
+        os._exit(128 + signum)
+
+    def install():
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+
+    install()
+    return install
+
+
+# Set again at each cell's start: nbclient's event loop installs SIGINT handling of its own.
+reinstall_stop_handlers = lambda: None  # noqa: E731
+
+
 def main():
+    global reinstall_stop_handlers
+    reinstall_stop_handlers = stop_with_parent_and_signals()
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("notebooks", nargs="+")
     ap.add_argument("--out", help="folder for executed notebooks (default: overwrite in place)")

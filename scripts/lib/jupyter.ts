@@ -45,10 +45,15 @@ export function kernelPreload(): string {
   return path.join(projectRoot(), "scripts", "kernel", "zmq-send-queue.cjs");
 }
 
-/** The kernelspec the project registers: tslab with the send queue preloaded, run by this Node. */
+/** Preloaded into the kernel: it exits when the process that started it is gone (no orphaned kernels). */
+export function kernelParentWatch(): string {
+  return path.join(projectRoot(), "scripts", "kernel", "parent-watch.cjs");
+}
+
+/** The kernelspec the project registers: tslab with the send queue and the parent watch preloaded, run by this Node. */
 export function kernelSpec(): Record<string, unknown> {
   return {
-    argv: [process.execPath, "--require", kernelPreload(), tslabBin(), "kernel", "--config-path", "{connection_file}"],
+    argv: [process.execPath, "--require", kernelPreload(), "--require", kernelParentWatch(), tslabBin(), "kernel", "--config-path", "{connection_file}"],
     display_name: "TypeScript (ftgen)",
     language: "typescript",
   };

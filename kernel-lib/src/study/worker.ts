@@ -14,6 +14,10 @@ export interface WorkerRequest {
 
 export type WorkerMessage = { kind: "event"; event: RunEvent } | { kind: "done"; records: StudyRecord[] } | { kind: "error"; message: string };
 
+// The kernel (or process) that forked this worker is gone: stop, rather than train for nobody.
+let finished = false;
+process.on("disconnect", () => { if (!finished) process.exit(1); });
+
 process.on("message", (req: WorkerRequest) => {
   const send = (m: WorkerMessage): void => { process.send?.(m); };
   (async () => {
@@ -21,5 +25,5 @@ process.on("message", (req: WorkerRequest) => {
     const { storeDir, ...rest } = req.opts;
     const records = await runStudy(req.plan, { ...rest, store: new ResultStore(storeDir), onProgress: (event) => send({ kind: "event", event }) });
     send({ kind: "done", records });
-  })().catch((e: Error) => send({ kind: "error", message: e.message })).finally(() => process.disconnect?.());
+  })().catch((e: Error) => send({ kind: "error", message: e.message })).finally(() => { finished = true; process.disconnect?.(); });
 });
