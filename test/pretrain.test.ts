@@ -216,6 +216,38 @@ test("every committed recipe parses, its model's vocabulary matches its tokenize
   assert.equal(exportDir(parsed, "/runs/r1", root, "/elsewhere"), "/elsewhere", "--out wins");
 });
 
+test("pretrain: an invocation killed before its first checkpoint is recorded too", async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-pretrain-early-"));
+  const corpus = path.join(root, "corpus");
+  const vocab = fixtureCorpus(corpus);
+  const config = path.join(root, "recipe.json");
+  fs.writeFileSync(config, JSON.stringify(recipe(vocab, { train: { totalSteps: 600, checkpointEvery: 500 } })));
+  const runDir = path.join(root, "run");
+  const args = ["--config", config, "--corpus", corpus, "--run", runDir, "--out", path.join(root, "model")];
+  const pending = path.join(runDir, "invocation-pending.json");
+  const tsx = path.join(__dirname, "..", "node_modules", ".bin", "tsx");
+  const child = spawn(tsx, [path.join(__dirname, "..", "scripts", "pretrain.ts"), ...args], { stdio: "ignore", detached: true });
+  await new Promise<void>((resolve, reject) => {
+    const poll = setInterval(() => {
+      if (!fs.existsSync(pending)) return;
+      clearInterval(poll);
+      process.kill(-child.pid!, "SIGKILL");
+      resolve();
+    }, 20);
+    child.on("exit", () => { clearInterval(poll); reject(new Error("the run ended before it could be killed")); });
+  });
+  await new Promise((r) => child.on("exit", r));
+  assert.ok(!fs.existsSync(path.join(runDir, "latest.json")), "killed before its first checkpoint");
+  const lines: string[] = [];
+  await pretrain([...args, "--max-steps-this-run", "1"], (l) => lines.push(l));
+  const inv = JSON.parse(fs.readFileSync(path.join(runDir, "invocations.json"), "utf8")) as { ended: string; fromStep: number; toStep: number; wallSeconds: number }[];
+  assert.equal(inv.length, 2);
+  assert.deepEqual([inv[0].ended, inv[0].fromStep, inv[0].toStep], ["killed", 0, 0]);
+  assert.deepEqual([inv[1].fromStep, inv[1].toStep], [0, 1]);
+  assert.ok(inv[0].wallSeconds > 0);
+  assert.ok(lines.some((l) => /did not finish; recorded as killed at its last checkpoint \(step 0/.test(l)), lines.join("\n"));
+});
+
 test("pretrain: an invocation killed mid-run is recorded as killed at its last checkpoint, and the card counts its wall time", async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-pretrain-kill-"));
   const corpus = path.join(root, "corpus");
@@ -232,9 +264,11 @@ test("pretrain: an invocation killed mid-run is recorded as killed at its last c
   const killedAt = await new Promise<number>((resolve, reject) => {
     const poll = setInterval(() => {
       if (!fs.existsSync(pending)) return;
+      const toStep = JSON.parse(fs.readFileSync(pending, "utf8")).toStep as number;
+      if (toStep < 3) return; // the record written before the first step: wait for a checkpoint's
       clearInterval(poll);
       process.kill(-child.pid!, "SIGKILL");
-      resolve(JSON.parse(fs.readFileSync(pending, "utf8")).toStep as number);
+      resolve(toStep);
     }, 20);
     child.on("exit", () => { clearInterval(poll); reject(new Error("the run ended before it could be killed")); });
   });

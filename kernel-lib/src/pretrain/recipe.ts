@@ -270,16 +270,25 @@ export async function runPretrain(opts: PretrainOptions): Promise<PretrainOutcom
     log(`training ${done > 0 ? `from the checkpoint at step ${done}` : "from scratch"} to step ${tc.totalSteps}` +
       ` (${(parameterCount(config.model) / 1e6).toFixed(2)}M parameters, ${backend}); this invocation stops after ${(Math.max(0, maxSeconds) / 60).toFixed(1)} min of training` +
       (opts.maxStepsThisRun !== undefined ? ` or ${opts.maxStepsThisRun} steps` : ""));
-    let lastLog = 0;
+    let lastLog = 0, lastPending = Date.now();
     const t = Date.now();
     const tokensBefore = curve.length ? curve[curve.length - 1].tokens : 0;
+    // The pending record: written before the first step (a kill before the first checkpoint is still
+    // recorded), at each checkpoint, and each minute for its wall time; its steps are the last checkpoint's.
+    let atCheckpoint = { step: done, tokens: 0, trainSeconds: 0 };
+    const writePending = (): void => {
+      writeFileAtomic(pendingFile, JSON.stringify(invocation("killed", done, atCheckpoint.step, atCheckpoint.tokens, atCheckpoint.trainSeconds), null, 1) + "\n");
+      lastPending = Date.now();
+    };
+    writePending();
     result = await train(model, examples, loopCfg, {
       checkpointDir: runDir, runKey, maxSeconds: Math.max(0, maxSeconds), maxStepsThisRun: opts.maxStepsThisRun,
       onCheckpoint: (state) => {
-        const inv = invocation("killed", done, state.step, state.tokens - tokensBefore, (Date.now() - t) / 1000);
-        writeFileAtomic(pendingFile, JSON.stringify(inv, null, 1) + "\n");
+        atCheckpoint = { step: state.step, tokens: state.tokens - tokensBefore, trainSeconds: (Date.now() - t) / 1000 };
+        writePending();
       },
       onProgress: (p) => {
+        if (Date.now() - lastPending >= 60_000) writePending();
         const point: CurvePoint = { step: p.step, loss: +p.loss.toFixed(5), lr: +p.lr.toPrecision(5), tokens: p.tokens, elapsed: +p.elapsedSeconds.toFixed(2) };
         fs.appendFileSync(curveFile, JSON.stringify(point) + "\n");
         if (Date.now() - lastLog >= 60_000 || p.step === p.totalSteps || p.step === done + 1) {
