@@ -10,17 +10,17 @@
  * .cache/base-bar/<folder hash>), so a rerun is instant.
  */
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { initBackend } from "../kernel-lib/src/model/backend";
 import { loadCausalLM, type EngineChoice } from "../kernel-lib/src/evaluate/engines";
 import { iclGrid, iclChecks, iclBar, ICL_BAR } from "../kernel-lib/src/study/icl";
 import { ResultStore, folderHash } from "../kernel-lib/src/study/store";
 import { PROFILES } from "../kernel-lib/src/study/profile";
 import { projectRoot } from "../kernel-lib/src/util/paths";
+import { parseCli, userPath } from "./lib/cli";
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { items: { type: "string" }, results: { type: "string" }, engine: { type: "string" } } });
-  const dir = positionals[0];
+  const { values, positionals } = parseCli("npm run base-bar", { allowPositionals: true, options: { items: { type: "string" }, results: { type: "string" }, engine: { type: "string" } } });
+  const dir = positionals[0] === undefined ? undefined : userPath(positionals[0]);
   if (!dir) throw new Error("usage: tsx scripts/base-bar.ts MODEL_DIR [--items N] [--results DIR] [--engine auto|tfjs|onnx]");
   const items = values.items === undefined ? PROFILES.default.testItems : Number(values.items);
   if (!Number.isInteger(items) || items <= 0) throw new Error(`--items must be a positive integer, got "${values.items}"`);

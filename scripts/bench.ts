@@ -14,7 +14,6 @@ import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../kernel-lib/src/model/backend";
 import { LlamaModel } from "../kernel-lib/src/model/llama";
@@ -33,6 +32,7 @@ import { TransformersCausalLM } from "../kernel-lib/src/evaluate/transformers-lm
 import { ensureOnnx } from "../kernel-lib/src/evaluate/engines";
 import { useNativeBlas } from "../kernel-lib/src/model/native-blas";
 import { benchLlm } from "./lib/bench-llm";
+import { parseCli } from "./lib/cli";
 
 export interface BenchConfig {
   name: string;
@@ -126,7 +126,7 @@ function reexecWithoutForcedBlasCore(): boolean {
 
 async function main(): Promise<void> {
   if (reexecWithoutForcedBlasCore()) return;
-  const { values } = parseArgs({ options: {
+  const { values } = parseCli("npm run bench", { options: {
     worker: { type: "string" }, warmup: { type: "string", default: "2" }, steps: { type: "string", default: "8" },
     configs: { type: "string", default: "a,b" }, "no-torch": { type: "boolean" }, "eval-only": { type: "boolean" }, "no-eval": { type: "boolean" },
     "llm-only": { type: "boolean" }, "no-llm": { type: "boolean" },

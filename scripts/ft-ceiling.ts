@@ -18,7 +18,6 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { initBackend } from "../kernel-lib/src/model/backend";
 import { TASKS, TASK_NAMES, type TaskName } from "../kernel-lib/src/data/tasks";
 import { finetune } from "../kernel-lib/src/train/recipes";
@@ -34,6 +33,7 @@ import { loadSources } from "../kernel-lib/src/pretrain/load-sources";
 import type { MtKind } from "../kernel-lib/src/pretrain/formats";
 import type { SourcedItem } from "../kernel-lib/src/pretrain/multitask";
 import { MULTITASK_KIND_OF, multitaskRecords } from "../kernel-lib/src/pretrain/task-records";
+import { parseCli, userPath } from "./lib/cli";
 
 function positive(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -43,11 +43,11 @@ function positive(name: string, raw: string | undefined, fallback: number): numb
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCli("npm run ft-ceiling", {
     allowPositionals: true,
     options: { train: { type: "string" }, tasks: { type: "string" }, items: { type: "string" }, lr: { type: "string" }, epochs: { type: "string" }, "train-size": { type: "string" }, out: { type: "string" } },
   });
-  const base = positionals[0];
+  const base = positionals[0] === undefined ? undefined : userPath(positionals[0]);
   if (!base) throw new Error("usage: tsx scripts/ft-ceiling.ts MODEL_DIR [--tasks a,b] [--items N] [--lr X] [--epochs N] [--train-size N] [--train paper|multitask] [--out DIR]");
   const tasks = (values.tasks ?? "detection,inference").split(",") as TaskName[];
   for (const t of tasks) if (!TASK_NAMES.includes(t)) throw new Error(`--tasks: unknown task "${t}" (one of ${TASK_NAMES.join(", ")})`);

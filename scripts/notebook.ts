@@ -5,10 +5,10 @@
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { setupAll, SetupError } from "./lib/setup";
 import { jupyterEnv, jupyterPython } from "./lib/jupyter";
 import { projectRoot } from "../kernel-lib/src/util/paths";
+import { parseCli } from "./lib/cli";
 
 function hasModule(mod: string): boolean {
   return spawnSync(jupyterPython(), ["-c", `import ${mod}`]).status === 0;
@@ -28,7 +28,7 @@ function trustProjectNotebooks(): void {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { port: { type: "string", default: "8888" }, "no-setup": { type: "boolean" }, classic: { type: "boolean" } } });
+  const { values } = parseCli("npm run notebook", { options: { port: { type: "string", default: "8888" }, "no-setup": { type: "boolean" }, classic: { type: "boolean" } } });
   if (!values["no-setup"]) await setupAll();
   trustProjectNotebooks();
   const app = !values.classic && hasModule("jupyterlab") ? "jupyterlab" : "notebook";

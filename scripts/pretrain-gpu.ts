@@ -16,7 +16,6 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { initBackend } from "../kernel-lib/src/model/backend";
 import { exportDir, readPretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";
 import { importTorchRun } from "../kernel-lib/src/pretrain/torch-import";
@@ -25,9 +24,10 @@ import { pretrainCorpus } from "./pretrain-corpus";
 import { writeTokenStream, type StreamInfo } from "./pretrain-stream";
 import { SetupError } from "./lib/setup";
 import { DEFAULT_CONFIG, recipeCorpusDir } from "./pretrain";
+import { parseCli, userPath } from "./lib/cli";
 
 export async function pretrainGpu(argv: string[] = process.argv.slice(2), log: (line: string) => void = console.log): Promise<string> {
-  const { values } = parseArgs({
+  const { values } = parseCli("npm run pretrain:gpu", {
     args: argv,
     options: {
       config: { type: "string" }, corpus: { type: "string" }, run: { type: "string" }, out: { type: "string" },
@@ -35,13 +35,13 @@ export async function pretrainGpu(argv: string[] = process.argv.slice(2), log: (
     },
   });
   const root = projectRoot();
-  const configFile = path.resolve(values.config ?? path.join(root, DEFAULT_CONFIG));
+  const configFile = values.config ? userPath(values.config) : path.join(root, DEFAULT_CONFIG);
   const config = readPretrainConfig(configFile);
   if (!config.torch) throw new SetupError(`${configFile}: no torch section, so the PyTorch twin has no settings for it; train it with npm run pretrain`);
-  const runDir = path.resolve(values.run ?? path.join(root, ".cache", "pretrain", "run-gpu"));
+  const runDir = values.run ? userPath(values.run) : path.join(root, ".cache", "pretrain", "run-gpu");
 
   let corpusDir: string;
-  if (values.corpus) corpusDir = path.resolve(values.corpus);
+  if (values.corpus) corpusDir = userPath(values.corpus);
   else {
     corpusDir = recipeCorpusDir(config);
     await pretrainCorpus(["--out", corpusDir, ...(values["no-debian"] ? ["--no-debian"] : [])], config.corpus);
@@ -66,7 +66,7 @@ export async function pretrainGpu(argv: string[] = process.argv.slice(2), log: (
     if (r.status !== 0) throw new SetupError(`bench/torch_pretrain.py exited with status ${r.status}; its last export (if any) is in ${runDir}`);
   }
   await initBackend({ log });
-  return importTorchRun({ runDir, corpusDir, configFile, config, outDir: exportDir(config, runDir, root, values.out === undefined ? undefined : path.resolve(values.out)), log });
+  return importTorchRun({ runDir, corpusDir, configFile, config, outDir: exportDir(config, runDir, root, values.out === undefined ? undefined : userPath(values.out)), log });
 }
 
 /** The corpus' token stream, written once per corpus and seed. */

@@ -12,7 +12,8 @@ const root = path.resolve(__dirname, "..");
 const npm = (cwd: string, args: string[]) => spawnSync("npm", ["run", "--silent", ...args], { cwd, encoding: "utf8", timeout: 120_000 });
 
 test("an unknown option: one line naming the command and listing its options", () => {
-  for (const [cmd, flag] of [["study", "--bogus-flag"], ["data", "--mirrror"], ["llm-grid", "--scopes"], ["get-model", "--x"]] as const) {
+  for (const [cmd, flag] of [["study", "--bogus-flag"], ["data", "--mirrror"], ["llm-grid", "--scopes"], ["get-model", "--x"], ["setup", "--no-chrome"], ["bench", "--llm"],
+    ["notebook", "--prot"], ["venv", "--x"], ["base-bar", "--x"], ["ft-ceiling", "--x"], ["pretrain:gpu", "--x"]] as const) {
     const r = npm(path.join(root, "notebooks"), [cmd, "--", flag, "y"]);
     assert.equal(r.status, 1, `${cmd}: ${r.stderr}`);
     const lines = r.stderr.split("\n").filter((l) => l.trim() && !l.startsWith("npm warn"));
