@@ -26,7 +26,7 @@ const alive = (pid: number): boolean => {
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function stopRun(signal: "SIGKILL" | "SIGINT"): Promise<{ stderr: string; pids: { kernel: number; worker: number } }> {
+async function stopRun(signal: "SIGKILL" | "SIGINT" | "SIGTERM", target: "group" | "leader" = "group"): Promise<{ stderr: string; pids: { kernel: number; worker: number } }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-stop-"));
   const pidFile = path.join(dir, "pids.json");
   const nb = path.join(dir, "busy.ipynb");
@@ -46,7 +46,7 @@ await new Promise((r) => setTimeout(r, 120000));` }]);
   assert.ok(fs.existsSync(pidFile), `the notebook started its worker: ${stderr}`);
   const pids = JSON.parse(fs.readFileSync(pidFile, "utf8")) as { kernel: number; worker: number };
   assert.ok(alive(pids.kernel) && alive(pids.worker));
-  process.kill(-(run.pid as number), signal);
+  process.kill(target === "group" ? -(run.pid as number) : (run.pid as number), signal);
   await closed;
   for (let i = 0; i < 20 && (alive(pids.kernel) || alive(pids.worker)); i++) await sleep(250);
   return { stderr, pids };
@@ -64,4 +64,10 @@ test("Ctrl-C (SIGINT to the group): everything stops, with one line and no Pytho
   assert.ok(!alive(pids.worker), `worker ${pids.worker} survived`);
   assert.doesNotMatch(stderr, /Traceback/);
   assert.match(stderr, /ftgen: stopped by SIGINT/);
+});
+
+test("SIGTERM to the run's Node process alone: Python follows its parent, then the kernel and the worker", async () => {
+  const { pids } = await stopRun("SIGTERM", "leader");
+  assert.ok(!alive(pids.kernel), `kernel ${pids.kernel} survived`);
+  assert.ok(!alive(pids.worker), `worker ${pids.worker} survived`);
 });
