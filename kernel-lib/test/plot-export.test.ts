@@ -136,15 +136,15 @@ test("without Chromium, displays keep their other types with one warning, and ex
 
 test("the same figure exported twice gives the same bytes (plotly's random ids and the PDF's dates made stable)", async () => {
   needChromium();
-  const heat = { data: [{ type: "heatmap", z: [[1, -1], [0.5, 0]], x: ["a", "b"], y: ["c", "d"], colorbar: { title: { text: "Δ" } } }], layout: { title: { text: "heat" } } };
+  const heat = { data: [{ type: "heatmap", z: [[1, -1], [0.5, 0]], x: ["a", "b"], y: ["c", "d"], colorbar: { title: { text: "Δ" } } }, { type: "scatter", x: ["a", "b"], y: ["c", "d"] }], layout: { title: { text: "heat" } } };
   const read = (f: string) => fs.readFileSync(f);
   const a = await exportFigure(heat, "twice-a", { dir: tmp });
   const b = await exportFigure(heat, "twice-b", { dir: tmp });
   for (const ext of ["png", "svg", "pdf"] as const) assert.ok(read(a[ext]).equals(read(b[ext])), `${ext} bytes equal`);
   const svg = read(a.svg).toString("utf8");
   assert.match(svg, /id="defs-u0"/);
-  assert.match(svg, /class="cbu1 colorbar"/);
-  assert.doesNotMatch(svg, /clip[0-9a-f]{6}/, "no random uid left");
+  assert.match(svg, /class="cbt0 colorbar"/);
+  assert.doesNotMatch(svg, /clip[0-9a-f]{6}|trace[0-9a-f]{6}/, "no random uid left");
   // Every reference points at an element that exists.
   const ids = new Set([...svg.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));
   for (const m of svg.matchAll(/url\(['"]?#([^)'"]+)['"]?\)|href="#([^"]+)"/g)) assert.ok(ids.has(m[1] ?? m[2]), `reference #${m[1] ?? m[2]}`);

@@ -170,7 +170,8 @@ async function toImage(page: Page, fig: Figure, format: "png" | "svg", scale: nu
   const url = await withTimeout(
     page.evaluate(
       ([spec, opts]) => (globalThis as unknown as { Plotly: { toImage(f: unknown, o: unknown): Promise<string> } }).Plotly.toImage(spec, opts),
-      [plotSpec(fig), { format, width, height, scale }] as const,
+      // Each trace gets a fixed uid (plotly would draw a random one into its class names).
+      [plotSpec({ ...fig, data: fig.data.map((t, i) => ({ uid: `t${i}`, ...t })) }), { format, width, height, scale }] as const,
     ),
     60_000, `rendering ${format}`,
   );
