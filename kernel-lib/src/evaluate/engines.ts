@@ -76,11 +76,14 @@ function exportedGraphVersion(dir: string): number | undefined {
  * (default FTGEN_ORT_THREADS, which the study's worker processes set to share the cores, else one per core).
  */
 export async function loadCausalLM(model: string, choice: EngineChoice = "auto", opts: { batchSize?: number; threads?: number } = {}): Promise<CausalLM> {
-  const { engine } = resolveEngine(choice);
   const dir = await resolveModelFolder(model);
+  // A transformers.js folder with only onnx/ (no model.safetensors) runs on onnxruntime alone.
+  const onnxOnly = !fs.existsSync(path.join(dir, "model.safetensors")) && fs.existsSync(path.join(dir, ONNX_FILE));
+  if (onnxOnly && choice !== "auto" && choice !== "onnx") throw new Error(`${dir}: an ONNX-only model folder (no model.safetensors) runs on the "onnx" engine only, not "${choice}"`);
+  const { engine } = onnxOnly ? { engine: "onnx" as const } : resolveEngine(choice);
   if (engine === "tfjs") return TfjsCausalLM.load(dir, { batchSize: opts.batchSize });
   if (engine === "native") return NativeCausalLM.load(dir, { batchSize: opts.batchSize, threads: opts.threads });
-  ensureOnnx(dir);
+  if (!onnxOnly) ensureOnnx(dir);
   const threads = opts.threads ?? (Number(process.env.FTGEN_ORT_THREADS) || undefined);
   return TransformersCausalLM.fromFolder(dir, { batchSize: opts.batchSize, threads });
 }
