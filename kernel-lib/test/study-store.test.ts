@@ -12,6 +12,7 @@ import { tinyModelWorkspace } from "./fixtures";
 import { TfjsCausalLM } from "../src/evaluate/tfjs-lm";
 import { ResultStore, evaluateCached, folderHash, itemsStamp, stableJson } from "../src/study/store";
 import { createHash } from "node:crypto";
+import { projectRelative, projectRoot } from "../src/util/paths";
 import type { EvalSpec } from "../src/evaluate/evaluate";
 
 let modelDir = "";
@@ -144,5 +145,13 @@ test("a record stores its items file's sha256 and line count; a cut or changed i
   delete rec.itemsFile;
   fs.writeFileSync(path.join(store.dir, `${first.key}.json`), JSON.stringify(rec));
   assert.match(new ResultStore(store.dir).lookup(first.key).problem ?? "", /carries no stamp of its items file/);
+  lm.dispose();
+});
+
+test("model ids in records name folders inside the project relative to it, so a clone elsewhere shows no machine's path", () => {
+  assert.equal(projectRelative(path.join(projectRoot(), "data", "base-model")), path.join("data", "base-model"));
+  assert.equal(projectRelative(path.join(os.tmpdir(), "m")), path.join(os.tmpdir(), "m"));
+  const lm = TfjsCausalLM.fromFolder(modelDir);
+  assert.equal(lm.id, `tfjs:${modelDir}`, "a folder outside the project keeps its absolute path");
   lm.dispose();
 });

@@ -16,6 +16,7 @@ import { loadTokenizer } from "../model/hf-tokenizer";
 import { NativeLlm, nativeThreads } from "../model/native-lm";
 import { PrefixCache, nativeGenerate, nativeNextTokenLogProbs } from "../model/native-inference";
 import { nativeAddon, nativeBlasPath } from "../model/native-blas";
+import { projectRelative } from "../util/paths";
 
 export class NativeCausalLM implements CausalLM {
   readonly engine: string;
@@ -37,7 +38,7 @@ export class NativeCausalLM implements CausalLM {
     const lm = NativeLlm.fromHF(config, tensors, threads, file);
     if (!lm) throw new Error(`${nativeBlasPath()}: the native addon is not built or is switched off (FTGEN_NATIVE_BLAS=0); run npm run setup, or use the "tfjs" or "onnx" engine`);
     tensors.clear();
-    return new NativeCausalLM(lm, await loadTokenizer(dir), `native:${dir}`, opts.batchSize, threads);
+    return new NativeCausalLM(lm, await loadTokenizer(dir), `native:${projectRelative(dir)}`, opts.batchSize, threads);
   }
 
   /** Tokens of shared prefixes computed, and reused by rows (how much the prefix cache saved). */

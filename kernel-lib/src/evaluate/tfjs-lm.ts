@@ -7,6 +7,7 @@ import { backendInfo } from "../model/backend";
 import { loadModelFolder } from "../model/folder";
 import { BpeTokenizer } from "../model/tokenizer";
 import { loadTokenizer } from "../model/hf-tokenizer";
+import { projectRelative } from "../util/paths";
 
 export class TfjsCausalLM implements CausalLM {
   readonly engine: string;
@@ -21,13 +22,13 @@ export class TfjsCausalLM implements CausalLM {
   static fromFolder(dir: string): TfjsCausalLM {
     const loaded = loadModelFolder(dir, { loadTokenizer: (d: string) => BpeTokenizer.load(d) });
     if (!loaded.tokenizer) throw new Error(`${dir}: no tokenizer.json`);
-    return new TfjsCausalLM(loaded.model, loaded.tokenizer, `tfjs:${dir}`);
+    return new TfjsCausalLM(loaded.model, loaded.tokenizer, `tfjs:${projectRelative(dir)}`);
   }
 
   /** Any model folder: ftgen's tokenizer or a Hugging Face one (through transformers.js). */
   static async load(dir: string, opts: { batchSize?: number } = {}): Promise<TfjsCausalLM> {
     const tokenizer = await loadTokenizer(dir);
-    return new TfjsCausalLM(loadModelFolder(dir).model, tokenizer, `tfjs:${dir}`, opts.batchSize);
+    return new TfjsCausalLM(loadModelFolder(dir).model, tokenizer, `tfjs:${projectRelative(dir)}`, opts.batchSize);
   }
 
   async nextTokenLogProbs(prompts: readonly number[][], candidates: readonly number[]): Promise<number[][]> {

@@ -15,6 +15,7 @@ import { stopIdsOf, type Encoder } from "../train/examples";
 import { loadTokenizer, localTransformers, type Transformers } from "../model/hf-tokenizer";
 import { argmaxRow, leftPad, sharedPrefixLength } from "../model/decoding";
 import { positionsFromMask } from "../model/llama";
+import { projectRelative } from "../util/paths";
 
 export { sharedPrefixLength };
 
@@ -82,7 +83,7 @@ export class TransformersCausalLM implements CausalLM {
     const session_options = opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : undefined;
     const model = (await tf.AutoModelForCausalLM.from_pretrained(name, { dtype: opts.dtype ?? "fp32", session_options })) as unknown as HfCausalModel;
     const config = JSON.parse(fs.readFileSync(path.join(abs, "config.json"), "utf8")) as { max_position_embeddings?: number };
-    return new TransformersCausalLM(model, tf, tokenizer, `transformers.js:${abs}`, config.max_position_embeddings ?? 2048, opts.batchSize ?? 16);
+    return new TransformersCausalLM(model, tf, tokenizer, `transformers.js:${projectRelative(abs)}`, config.max_position_embeddings ?? 2048, opts.batchSize ?? 16);
   }
 
   /** An int64 tensor of `dims` from numbers. */

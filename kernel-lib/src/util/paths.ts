@@ -25,3 +25,12 @@ export function baseModelDir(): string {
 export function modelsCacheDir(): string {
   return process.env.FTGEN_MODELS_DIR ?? path.join(projectRoot(), ".cache", "models");
 }
+
+/**
+ * A path as stored in committed outputs (records' model ids): relative to the project root when it
+ * lies inside it, so a clone elsewhere does not show this machine's folders; absolute otherwise.
+ */
+export function projectRelative(p: string): string {
+  const rel = path.relative(projectRoot(), path.resolve(p));
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : path.resolve(p);
+}
