@@ -47,6 +47,8 @@ import os
 import sys
 import time
 
+from bench_request import read_request  # bench/, beside this script
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -121,12 +123,7 @@ def b64_f32(t):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    with open(sys.argv[1]) as f:
-        req = json.load(f)
-    real_stdout, sys.stdout = sys.stdout, sys.stderr  # stray library prints must not pollute stdout
+    req, real_stdout = read_request(__doc__)
     threads = int(req.get("threads") or 2)
     torch.set_num_threads(threads)
     torch.manual_seed(0)

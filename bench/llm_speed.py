@@ -51,6 +51,8 @@ import resource
 import sys
 import time
 
+from bench_request import read_request  # bench/, beside this script
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
@@ -203,12 +205,7 @@ def run_llamacpp(req, prompts, n_new, threads, repeats):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    with open(sys.argv[1]) as f:
-        req = json.load(f)
-    real_stdout, sys.stdout = sys.stdout, sys.stderr  # keep stdout for the JSON only
+    req, real_stdout = read_request(__doc__)
     engine = req["engine"]
     load_before = os.getloadavg()
     prompts = [list(map(int, p)) for p in req["prompts"]]
