@@ -56,7 +56,9 @@ export async function runNotebookStudy(name: NotebookStudy, opts: NotebookRunOpt
 
 /** The verdicts of `claims` from a study's records (per-item rows read from the result store). */
 export function verdicts(records: readonly StudyRecord[], claims?: readonly ClaimId[], store = new ResultStore()): ClaimResult[] {
-  return claimVerdicts(records, (r) => store.items(r.key), claims);
+  // Each claim reads a record's items several times (cells, metrics, the collapse check): parse each file once.
+  const cache = new Map<string, ReturnType<ResultStore["items"]>>();
+  return claimVerdicts(records, (r) => cache.get(r.key) ?? cache.set(r.key, store.items(r.key)).get(r.key)!, claims);
 }
 
 /** Shows the verdict table (claim, effect, CI, verdict, why) and returns the verdicts. */
