@@ -4,6 +4,7 @@
  */
 import { initBackend } from "../model/backend";
 import { ResultStore } from "./store";
+import { sendLast } from "../util/ipc";
 import { runStudy, type RunEvent, type RunOptions, type StudyRecord } from "./runner";
 import type { StudyPlan } from "./plan";
 
@@ -20,10 +21,14 @@ process.on("disconnect", () => { if (!finished) process.exit(1); });
 
 process.on("message", (req: WorkerRequest) => {
   const send = (m: WorkerMessage): void => { process.send?.(m); };
+  const finish = (m: WorkerMessage): void => {
+    finished = true;
+    sendLast(m);
+  };
   (async () => {
     await initBackend({ quiet: true });
     const { storeDir, ...rest } = req.opts;
     const records = await runStudy(req.plan, { ...rest, store: new ResultStore(storeDir), onProgress: (event) => send({ kind: "event", event }) });
-    send({ kind: "done", records });
-  })().catch((e: Error) => send({ kind: "error", message: e.message })).finally(() => { finished = true; process.disconnect?.(); });
+    finish({ kind: "done", records });
+  })().catch((e: Error) => finish({ kind: "error", message: e.message }));
 });
