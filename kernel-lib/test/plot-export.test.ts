@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { barChart } from "../src/plot/charts";
 import { figureBundle, renderFigureBundle } from "../src/plot/figure";
-import { exportFigure, closeRenderer, chromiumAvailable, chromiumPath } from "../src/plot/export";
+import { exportFigure, closeRenderer, chromiumAvailable, chromiumPath, canonicalRootTag } from "../src/plot/export";
 
 const fig = barChart({
   title: "Accuracy by model",
@@ -149,4 +149,13 @@ test("the same figure exported twice gives the same bytes (plotly's random ids a
   const ids = new Set([...svg.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));
   for (const m of svg.matchAll(/url\(['"]?#([^)'"]+)['"]?\)|href="#([^"]+)"/g)) assert.ok(ids.has(m[1] ?? m[2]), `reference #${m[1] ?? m[2]}`);
   assert.match(read(a.pdf).toString("latin1"), /\/CreationDate \(D:20000101000000\+00'00'\)/);
+});
+
+test("the root <svg> tag comes out with its attributes in one order, whichever order plotly set them in", () => {
+  const tail = `<rect x="0"/></svg>`;
+  const a = canonicalRootTag(`<svg class="main-svg" width="700" height="420" style="" viewBox="0 0 700 420">${tail}`);
+  const b = canonicalRootTag(`<svg class="main-svg" width="700" height="420" viewBox="0 0 700 420" style="">${tail}`);
+  assert.equal(a, b);
+  assert.equal(a, `<svg class="main-svg" height="420" style="" viewBox="0 0 700 420" width="700">${tail}`);
+  assert.equal(canonicalRootTag("not an svg"), "not an svg");
 });

@@ -211,6 +211,7 @@ html, body { margin: 0; padding: 0; width: ${width}px; height: ${height}px; over
  * reference attributes, so that the same figure gives the same bytes.
  */
 export function stableSvgIds(svg: string): string {
+  svg = canonicalRootTag(svg);
   const uids: string[] = [];
   for (const m of svg.matchAll(/id="(?:top)?defs-([0-9a-f]{6})"|class="cb([0-9a-f]{6}) colorbar"/g)) {
     const u = m[1] ?? m[2];
@@ -220,6 +221,18 @@ export function stableSvgIds(svg: string): string {
   const swap = (v: string): string => uids.reduce((x, u, i) => x.split(u).join(`u${i}`), v);
   return svg.replace(/(\s(?:id|class|href|xlink:href|clip-path)=")([^"]*)(")/g, (_, a: string, v: string, b: string) => a + swap(v) + b)
     .replace(/url\((['"]?)#([^)'"]+)\1\)/g, (_, q: string, id: string) => `url(${q}#${swap(id)}${q})`);
+}
+
+/**
+ * The root <svg> tag with its attributes in name order: plotly sets `style` on the root before or
+ * after `viewBox` from one render to the next, so the same figure came out in two byte orders.
+ */
+export function canonicalRootTag(svg: string): string {
+  const m = /^<svg\s([^>]*?)>/.exec(svg);
+  if (!m) return svg;
+  const attrs = [...m[1].matchAll(/([^\s=]+)="([^"]*)"/g)].map((a) => [a[1], a[2]] as const);
+  attrs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return `<svg ${attrs.map(([k, v]) => `${k}="${v}"`).join(" ")}>` + svg.slice(m[0].length);
 }
 
 /**
