@@ -18,11 +18,15 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
 
 const char* const kLoraModuleNames[kModules] = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+const char* const kPhaseNames[kPhases] = {"linear forward", "LoRA forward", "RMSNorm", "rotary", "attention forward", "SwiGLU",
+                                          "head and loss", "linear backward (inputs)", "linear backward (weights)", "LoRA backward",
+                                          "attention backward", "AdamW", "other"};
 
 namespace {
 
@@ -305,6 +309,13 @@ double LlmTrainer::Run(int64_t B, int64_t T, const int32_t* ids, const int32_t* 
     });
   };
 
+  // Time per phase (profile()): each tick adds the time since the last one to a phase.
+  auto last = std::chrono::steady_clock::now();
+  auto tick = [&](int phase) {
+    const auto now = std::chrono::steady_clock::now();
+    prof_[phase] += std::chrono::duration<double>(now - last).count();
+    last = now;
+  };
   // ---- forward ----
   std::vector<float> x(N * C), h(N * C), act(N * F);
   for (int64_t i = 0; i < N; i++) std::copy_n(m_->embed.data() + static_cast<int64_t>(ids[i]) * C, C, x.data() + i * C);
@@ -325,8 +336,11 @@ double LlmTrainer::Run(int64_t B, int64_t T, const int32_t* ids, const int32_t* 
         for (int64_t e = 0; e < C; e++) h[i * C + e] = x[i * C + e] * inv1[i] * W.ln1[e];
       }
     });
+    tick(kNorm);
     Gemm(pool, false, false, N, ld, C, 1.f, h.data(), C, W.wqkv.data(), ld, 0.f, qkv, ld);
+    tick(kGemmF);
     for (int mod : {kQ, kK, kV}) loraForward(l, mod, h.data(), C, qkv, ld);
+    tick(kLoraF);
     ForRows(pool, N, 32, [&](int64_t r0, int64_t r1) {
       for (int64_t i = r0; i < r1; i++) {
         const int64_t t = i % T;
@@ -334,6 +348,7 @@ double LlmTrainer::Run(int64_t B, int64_t T, const int32_t* ids, const int32_t* 
         Rope(qkv + i * ld + qd, kCos + t * d, kSin + t * d, KV, d);
       }
     });
+    tick(kRope);
     // Causal attention, one task per (row, head).
     pool.Run(B * H, [&](int64_t item, int) {
       const int64_t b = item / H, hh = item % H, j = hh / g;
@@ -345,8 +360,11 @@ double LlmTrainer::Run(int64_t B, int64_t T, const int32_t* ids, const int32_t* 
       CausalSoftmax(P, T);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, d, T, 1.f, P, T, Vv, ld, 0.f, att + b * T * qd + hh * d, qd);
     });
+    tick(kAttnF);
     Gemm(pool, false, false, N, C, qd, 1.f, att, qd, W.wo.data(), C, 1.f, x.data(), C);  // x += att·Wo
+    tick(kGemmF);
     loraForward(l, kO, att, qd, x.data(), C);
+    tick(kLoraF);
     std::copy_n(x.data(), N * C, xm);
     ForRows(pool, N, 64, [&](int64_t r0, int64_t r1) {
       for (int64_t i = r0; i < r1; i++) {
@@ -354,8 +372,11 @@ double LlmTrainer::Run(int64_t B, int64_t T, const int32_t* ids, const int32_t* 
         for (int64_t e = 0; e < C; e++) h[i * C + e] = x[i * C + e] * inv2[i] * W.ln2[e];
       }
     });
+    tick(kNorm);
     Gemm(pool, false, false, N, 2 * F, C, 1.f, h.data(), C, W.wgu.data(), 2 * F, 0.f, gu, 2 * F);
+    tick(kGemmF);
     for (int mod : {kGate, kUp}) loraForward(l, mod, h.data(), C, gu, 2 * F);
+    tick(kLoraF);
     ForRows(pool, N, 16, [&](int64_t r0, int64_t r1) {
       for (int64_t i = r0; i < r1; i++)
         for (int64_t e = 0; e < F; e++) {
@@ -363,10 +384,14 @@ double LlmTrainer::Run(int64_t B, int64_t T, const int32_t* ids, const int32_t* 
           act[i * F + e] = gv * Sigmoid(gv) * gu[i * 2 * F + F + e];
         }
     });
+    tick(kAct);
     Gemm(pool, false, false, N, C, F, 1.f, act.data(), F, W.wd.data(), C, 1.f, x.data(), C);  // x += act·Wd
+    tick(kGemmF);
     loraForward(l, kDown, act.data(), F, x.data(), C);
+    tick(kLoraF);
   }
 
+  tick(kOther);
   // ---- head, on labelled positions ----
   std::vector<int64_t> rows;
   for (int64_t i = 0; i < N; i++)
@@ -420,6 +445,7 @@ double LlmTrainer::Run(int64_t B, int64_t T, const int32_t* ids, const int32_t* 
   }
   double loss = 0;
   for (double v : lossRow) loss += v;
+  tick(kHead);
   if (!backward) return loss;
 
   // ---- backward ----
@@ -428,6 +454,7 @@ double LlmTrainer::Run(int64_t B, int64_t T, const int32_t* ids, const int32_t* 
     const float* xr = x.data() + rows[k] * C;
     RmsBackward(xr, invL[k], m_->norm.data(), dhl.data() + k * C, dx.data() + rows[k] * C, full_ ? gNorm_ : nullptr, C);
   }
+  tick(kHead);
   for (int64_t l = L - 1; l >= 0; l--) {
     const auto& W = m_->layers[l];
     Saved& S = saved_[l];
@@ -441,9 +468,13 @@ double LlmTrainer::Run(int64_t B, int64_t T, const int32_t* ids, const int32_t* 
           act[i * F + e] = gv * Sigmoid(gv) * gu[i * 2 * F + F + e];
         }
     });
+    tick(kAct);
     Gemm(pool, false, true, N, F, C, 1.f, dx.data(), C, W.wd.data(), C, 0.f, dact.data(), F);  // dact = dx·Wdᵀ
+    tick(kGemmDx);
     if (full_) Gemm(pool, true, false, F, C, N, 1.f, act.data(), F, dx.data(), C, 1.f, lg_[l].wd, C);
+    tick(kGemmDw);
     loraBackward(l, kDown, act.data(), F, dx.data(), C, dact.data(), F);
+    tick(kLoraB);
     ForRows(pool, N, 16, [&](int64_t r0, int64_t r1) {
       for (int64_t i = r0; i < r1; i++)
         for (int64_t e = 0; e < F; e++) {
@@ -452,13 +483,18 @@ double LlmTrainer::Run(int64_t B, int64_t T, const int32_t* ids, const int32_t* 
           dgu[i * 2 * F + F + e] = da * gv * sg;
         }
     });
+    tick(kAct);
     ForRows(pool, N, 64, [&](int64_t r0, int64_t r1) {
       for (int64_t i = r0; i < r1; i++)
         for (int64_t e = 0; e < C; e++) h[i * C + e] = xm[i * C + e] * inv2[i] * W.ln2[e];
     });
+    tick(kNorm);
     Gemm(pool, false, true, N, C, 2 * F, 1.f, dgu.data(), 2 * F, W.wgu.data(), 2 * F, 0.f, dh.data(), C);  // dh = dgu·Wguᵀ
+    tick(kGemmDx);
     if (full_) Gemm(pool, true, false, C, 2 * F, N, 1.f, h.data(), C, dgu.data(), 2 * F, 1.f, lg_[l].wgu, 2 * F);
+    tick(kGemmDw);
     for (int mod : {kGate, kUp}) loraBackward(l, mod, h.data(), C, dgu.data(), 2 * F, dh.data(), C);
+    tick(kLoraB);
     // dx (the gradient at xm) += RMSNorm₂'s backward; per-piece norm-weight sums, added in order
     {
       const int64_t pieces = std::max<int64_t>(1, std::min<int64_t>(pool.size() * 4, N / 64));
@@ -471,10 +507,14 @@ double LlmTrainer::Run(int64_t B, int64_t T, const int32_t* ids, const int32_t* 
       for (auto& v : gw)
         for (int64_t e = 0; e < C; e++) lg_[l].ln2[e] += v[e];
     }
+    tick(kNorm);
     // Attention: xm = x + att·Wo (+ LoRA o)
     Gemm(pool, false, true, N, qd, C, 1.f, dx.data(), C, W.wo.data(), C, 0.f, datt.data(), qd);  // datt = dx·Woᵀ
+    tick(kGemmDx);
     if (full_) Gemm(pool, true, false, qd, C, N, 1.f, att, qd, dx.data(), C, 1.f, lg_[l].wo, C);
+    tick(kGemmDw);
     loraBackward(l, kO, att, qd, dx.data(), C, datt.data(), qd);
+    tick(kLoraB);
     // One task per (row, kv head): its g query heads write their own dQ, and the shared dK, dV.
     pool.Run(B * KV, [&](int64_t item, int) {
       const int64_t b = item / KV, j = item % KV;
@@ -504,6 +544,7 @@ double LlmTrainer::Run(int64_t B, int64_t T, const int32_t* ids, const int32_t* 
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, d, T, 1.f, P, T, dO, qd, beta, dV, ld);
       }
     });
+    tick(kAttnB);
     ForRows(pool, N, 32, [&](int64_t r0, int64_t r1) {
       for (int64_t i = r0; i < r1; i++) {
         const int64_t t = i % T;
@@ -511,13 +552,18 @@ double LlmTrainer::Run(int64_t B, int64_t T, const int32_t* ids, const int32_t* 
         RopeBackward(dqkv.data() + i * ld + qd, kCos + t * d, kSin + t * d, KV, d);
       }
     });
+    tick(kRope);
     ForRows(pool, N, 64, [&](int64_t r0, int64_t r1) {
       for (int64_t i = r0; i < r1; i++)
         for (int64_t e = 0; e < C; e++) h[i * C + e] = sx[i * C + e] * inv1[i] * W.ln1[e];
     });
+    tick(kNorm);
     Gemm(pool, false, true, N, C, ld, 1.f, dqkv.data(), ld, W.wqkv.data(), ld, 0.f, dh.data(), C);  // dh = dqkv·Wqkvᵀ
+    tick(kGemmDx);
     if (full_) Gemm(pool, true, false, C, ld, N, 1.f, h.data(), C, dqkv.data(), ld, 1.f, lg_[l].wqkv, ld);
+    tick(kGemmDw);
     for (int mod : {kQ, kK, kV}) loraBackward(l, mod, h.data(), C, dqkv.data(), ld, dh.data(), C);
+    tick(kLoraB);
     {
       const int64_t pieces = std::max<int64_t>(1, std::min<int64_t>(pool.size() * 4, N / 64));
       const int64_t per = (N + pieces - 1) / pieces;
@@ -529,12 +575,14 @@ double LlmTrainer::Run(int64_t B, int64_t T, const int32_t* ids, const int32_t* 
       for (auto& v : gw)
         for (int64_t e = 0; e < C; e++) lg_[l].ln1[e] += v[e];
     }
+    tick(kNorm);
   }
   if (full_)
     for (int64_t i = 0; i < N; i++) {
       float* ge = gEmbed_ + static_cast<int64_t>(ids[i]) * C;
       for (int64_t e = 0; e < C; e++) ge[e] += dx[i * C + e];
     }
+  tick(kOther);
   return loss;
 }
 
@@ -568,6 +616,7 @@ double LlmTrainer::Step(double count, const AdamSpec& a) {
   const float bc1 = 1.f - static_cast<float>(std::pow(static_cast<double>(a.beta1), static_cast<double>(steps)));
   const float bc2 = 1.f - static_cast<float>(std::pow(static_cast<double>(a.beta2), static_cast<double>(steps)));
   const float scale = invCount * clip;
+  const auto t0 = std::chrono::steady_clock::now();
   for (auto& p : params_) {
     const float decay = a.weightDecay > 0 && p.decay ? 1.f - a.lr * a.weightDecay : 1.f;
     ForRows(pool, p.n, 1 << 14, [&](int64_t i0, int64_t i1) {
@@ -581,6 +630,7 @@ double LlmTrainer::Step(double count, const AdamSpec& a) {
       }
     });
   }
+  prof_[kAdam] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return norm;
 }
 

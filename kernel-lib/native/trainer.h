@@ -20,6 +20,10 @@
 enum LoraModule { kQ = 0, kK, kV, kO, kGate, kUp, kDown, kModules };
 extern const char* const kLoraModuleNames[kModules];
 
+// Phases whose time the trainer adds up (profile()): where a step's time goes.
+enum Phase { kGemmF = 0, kLoraF, kNorm, kRope, kAttnF, kAct, kHead, kGemmDx, kGemmDw, kLoraB, kAttnB, kAdam, kOther, kPhases };
+extern const char* const kPhaseNames[kPhases];
+
 struct LoraSpec {
   int64_t rank = 8;
   float alpha = 16;
@@ -70,6 +74,8 @@ class LlmTrainer {
   std::shared_ptr<LlmModel> Merged() const;
 
   std::vector<TrainParam>& params() { return params_; }
+  // Seconds spent per phase since the trainer was made.
+  const double* profile() const { return prof_; }
   int64_t steps = 0;  // optimizer steps taken (bias correction)
   const LlmConfig& config() const { return m_->config(); }
   bool full() const { return full_; }
@@ -106,4 +112,5 @@ class LlmTrainer {
   };
   std::vector<Saved> saved_;
   std::vector<std::vector<float>> u_;
+  double prof_[kPhases] = {};
 };

@@ -205,6 +205,23 @@ napi_value Model(napi_env env, napi_callback_info info) {
   return WrapShared<const LlmModel>(env, m, bytes, "trainerModel");
 }
 
+// trainerProfile(trainer) → { phase name: seconds } since the trainer was made.
+napi_value Profile(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  auto t = argc < 1 ? nullptr : Unwrap<LlmTrainer>(env, a[0], "trainerProfile's trainer");
+  if (!t) return nullptr;
+  napi_value out;
+  CHECK(napi_create_object(env, &out));
+  for (int p = 0; p < kPhases; p++) {
+    napi_value v;
+    CHECK(napi_create_double(env, t->profile()[p], &v));
+    CHECK(napi_set_named_property(env, out, kPhaseNames[p], v));
+  }
+  return out;
+}
+
 }  // namespace
 
 bool RegisterTrainer(napi_env env, napi_value exports) {
@@ -218,6 +235,7 @@ bool RegisterTrainer(napi_env env, napi_value exports) {
       {"trainerWrite", nullptr, Write, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerSteps", nullptr, Steps, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerModel", nullptr, Model, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"trainerProfile", nullptr, Profile, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   return napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) == napi_ok;
 }

@@ -3,5 +3,5 @@
 #include <node_api.h>
 
 // Defines trainerCreate, trainerAccumulate, trainerLoss, trainerStep, trainerParams, trainerRead,
-// trainerWrite, trainerSteps and trainerModel on `exports`; false (with a pending exception) on failure.
+// trainerWrite, trainerSteps, trainerModel and trainerProfile on `exports`; false (with a pending exception) on failure.
 bool RegisterTrainer(napi_env env, napi_value exports);

@@ -57,6 +57,8 @@ export interface BlasAddon {
   trainerSteps(trainer: object, steps?: number): number;
   /** A model handle for inference: full fine-tuning's own, or the base with the LoRA pairs merged in. */
   trainerModel(trainer: object): object;
+  /** Seconds per phase (linear forward, attention backward, AdamW, …) since the trainer was made. */
+  trainerProfile(trainer: object): Record<string, number>;
   setThreads(n: number): void;
   info(): { threads: number; config: string; core: string };
 }

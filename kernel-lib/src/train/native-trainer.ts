@@ -217,6 +217,11 @@ export class NativeTrainer implements StepEngine {
     return out;
   }
 
+  /** Seconds per phase of the work so far (linear forward, attention backward, AdamW, …): where a step's time goes. */
+  profile(): Record<string, number> {
+    return this.addon.trainerProfile(this.live());
+  }
+
   /** Releases the trainer's memory (and the model it owns, for full fine-tuning; a shared base stays). */
   dispose(): void {
     if (this.disposed) return;
