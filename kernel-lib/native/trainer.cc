@@ -141,6 +141,12 @@ uint64_t Mix(uint64_t x) {
 // Uniform in [0, 1) from a 64-bit hash.
 inline float Unit(uint64_t h) { return static_cast<float>(h >> 40) * (1.0f / 16777216.0f); }
 
+// Whether dropout drops element e of a pair's input: one hash gives four 16-bit draws (four
+// elements), each compared with the drop threshold p·2¹⁶.
+inline bool Dropped(uint64_t base, uint64_t e, uint32_t threshold) {
+  return ((Mix(base + (e >> 2)) >> ((e & 3) * 16)) & 0xffff) < threshold;
+}
+
 struct Scratch {
   std::vector<float> a, b;
 };
@@ -246,7 +252,10 @@ double LlmTrainer::Run(int64_t B, int64_t T, const int32_t* ids, const int32_t* 
   const int64_t C = c.C, F = c.F, H = c.H, KV = c.KV, d = c.d, g = H / KV, N = B * T, L = c.L, V = c.V;
   const int64_t qd = H * d, kd = KV * d, ld = qd + 2 * kd, r = lora_.rank;
   const float s = full_ ? 0.f : lora_.alpha / static_cast<float>(r);
-  const float p = backward ? lora_.dropout : 0.f, keepScale = p > 0 ? 1.f / (1.f - p) : 1.f;
+  const float p = backward ? lora_.dropout : 0.f;
+  // An element is dropped when its 16-bit draw is below drop16; kept ones are scaled to keep the mean.
+  const uint32_t drop16 = static_cast<uint32_t>(std::lround(p * 65536.f));
+  const float keepScale = 65536.f / static_cast<float>(65536 - drop16);
   BlasSingleThread blas;
   ThreadPool& pool = m_->pool();
   if (static_cast<int64_t>(saved_.size()) < L) saved_.resize(L);
@@ -265,7 +274,7 @@ double LlmTrainer::Run(int64_t B, int64_t T, const int32_t* ids, const int32_t* 
     ForRows(pool, N, 16, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; i++)
         for (int64_t j = 0; j < P.in; j++)
-          out[i * P.in + j] = Unit(Mix(base + static_cast<uint64_t>(i * P.in + j))) < p ? 0.f : x[i * ldx + j] * keepScale;
+          out[i * P.in + j] = Dropped(base, static_cast<uint64_t>(i * P.in + j), drop16) ? 0.f : x[i * ldx + j] * keepScale;
     });
     *ldOut = P.in;
     return out;
@@ -305,7 +314,7 @@ double LlmTrainer::Run(int64_t B, int64_t T, const int32_t* ids, const int32_t* 
     ForRows(pool, N, 16, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; i++)
         for (int64_t j = 0; j < P.in; j++)
-          if (Unit(Mix(base + static_cast<uint64_t>(i * P.in + j))) >= p) dx[i * lddx + j] += t[i * P.in + j] * keepScale;
+          if (!Dropped(base, static_cast<uint64_t>(i * P.in + j), drop16)) dx[i * lddx + j] += t[i * P.in + j] * keepScale;
     });
   };
 
