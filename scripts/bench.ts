@@ -8,7 +8,9 @@
  * tfjs / PyTorch-at-2-threads. Then the evaluation stage (scripts/lib/bench-eval.ts): the base
  * model's scoring on every test set at the paper's shot lists, timed on each engine (tfjs with the
  * native addon, onnxruntime-node via transformers.js, and plain tfjs-wasm on the in-domain sets).
- * Writes bench/results.json; `--eval-only` reruns just the evaluation stage and keeps the rest.
+ * Then the pretrained-LLM stage (SmolLM2 inference on every engine, bench-llm.ts) and the fine-tuning
+ * stage (LoRA and full fine-tuning steps of SmolLM2 against PyTorch + PEFT, bench-finetune.ts).
+ * Writes bench/results.json; `--eval-only`, `--llm-only` and `--finetune-only` rerun one stage and keep the rest.
  */
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -32,6 +34,7 @@ import { TransformersCausalLM } from "../kernel-lib/src/evaluate/transformers-lm
 import { ensureOnnx } from "../kernel-lib/src/evaluate/engines";
 import { useNativeBlas } from "../kernel-lib/src/model/native-blas";
 import { benchLlm } from "./lib/bench-llm";
+import { benchFinetune } from "./lib/bench-finetune";
 import { parseCli } from "./lib/cli";
 
 export interface BenchConfig {
@@ -129,7 +132,7 @@ async function main(): Promise<void> {
   const { values } = parseCli("npm run bench", { options: {
     worker: { type: "string" }, warmup: { type: "string", default: "2" }, steps: { type: "string", default: "8" },
     configs: { type: "string", default: "a,b" }, "no-torch": { type: "boolean" }, "eval-only": { type: "boolean" }, "no-eval": { type: "boolean" },
-    "llm-only": { type: "boolean" }, "no-llm": { type: "boolean" },
+    "llm-only": { type: "boolean" }, "no-llm": { type: "boolean" }, "finetune-only": { type: "boolean" }, "no-finetune": { type: "boolean" },
   } });
   const warmup = Number(values.warmup), steps = Number(values.steps);
   if (!values.worker) ensureNativeAddon();
@@ -145,6 +148,14 @@ async function main(): Promise<void> {
     previous.llm = { date: new Date().toISOString(), ...(await benchLlm()) };
     fs.writeFileSync(out, JSON.stringify(previous, null, 1) + "\n");
     console.log(`wrote the LLM stage into ${path.relative(process.cwd(), out)}`);
+    return;
+  }
+  if (values["finetune-only"]) {
+    const previous = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, "utf8")) as Record<string, unknown> : {};
+    console.log("fine-tuning stage: SmolLM2-135M, LoRA and full fine-tuning steps, ftgen's native trainer and PyTorch, 2 threads");
+    previous.finetune = { date: new Date().toISOString(), ...(await benchFinetune({ torch: !values["no-torch"] })) };
+    fs.writeFileSync(out, JSON.stringify(previous, null, 1) + "\n");
+    console.log(`wrote the fine-tuning stage into ${path.relative(process.cwd(), out)}`);
     return;
   }
   if (values["eval-only"]) {
@@ -190,6 +201,10 @@ async function main(): Promise<void> {
   if (!values["no-llm"]) {
     console.log("pretrained LLM stage: SmolLM2-135M on every engine, 2 threads");
     results.llm = { date: new Date().toISOString(), ...(await benchLlm()) };
+  }
+  if (!values["no-finetune"]) {
+    console.log("fine-tuning stage: SmolLM2-135M, LoRA and full fine-tuning steps, ftgen's native trainer and PyTorch, 2 threads");
+    results.finetune = { date: new Date().toISOString(), ...(await benchFinetune({ torch: !values["no-torch"] })) };
   }
   results.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
   fs.writeFileSync(out, JSON.stringify(results, null, 1) + "\n");

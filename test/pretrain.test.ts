@@ -147,7 +147,7 @@ test("pretrain: continueFrom goes on from another recipe's finished run (weights
   assert.notEqual(card.runKey, JSON.parse(fs.readFileSync(path.join(root, "run-first", "latest.json"), "utf8")).runKey);
 
   // another model cannot continue it
-  const wide = { ...recipe(vocab, { train: { totalSteps: 12 } }), continueFrom: path.join(root, "run-first") } as { model: Record<string, number> };
+  const wide = { ...recipe(vocab, { train: { totalSteps: 12 } }), continueFrom: path.join(root, "run-first") } as unknown as { model: Record<string, number> };
   wide.model.intermediate_size = 96;
   fs.writeFileSync(cont, JSON.stringify(wide));
   await assert.rejects(pretrain(args(cont, "run-wide", "model-wide"), log), /continued\.json: continueFrom: model differs from that of the run in .*run-first$/);

@@ -14,6 +14,8 @@
 #include "attention.h"
 #include "lm_head.h"
 #include "llm.h"
+#include "napi_util.h"
+#include "trainer_napi.h"
 
 extern "C" {
 // OpenBLAS extras (declared in its cblas.h on most builds; repeated here for older headers).
@@ -25,40 +27,8 @@ char* openblas_get_corename(void);
 
 namespace {
 
-#define CHECK(call)                                                   \
-  do {                                                                \
-    if ((call) != napi_ok) {                                          \
-      napi_throw_error(env, nullptr, "ftgen_blas: N-API call failed"); \
-      return nullptr;                                                 \
-    }                                                                 \
-  } while (0)
+using namespace napi_util;
 
-bool GetF32(napi_env env, napi_value v, float** data, size_t* length, const char* what) {
-  napi_typedarray_type type;
-  napi_value buf;
-  size_t offset;
-  void* p = nullptr;
-  if (napi_get_typedarray_info(env, v, &type, length, &p, &buf, &offset) != napi_ok || type != napi_float32_array) {
-    napi_throw_type_error(env, nullptr, (std::string("ftgen_blas: ") + what + " must be a Float32Array").c_str());
-    return false;
-  }
-  *data = static_cast<float*>(p);  // already adjusted by the byte offset
-  return true;
-}
-
-bool GetI64(napi_env env, napi_value v, int64_t* out) { return napi_get_value_int64(env, v, out) == napi_ok; }
-
-// Reads n integers ≥ min from the array v into out; otherwise throws a TypeError with `message`.
-bool GetInts(napi_env env, napi_value v, int64_t* out, uint32_t n, int64_t min, const char* message) {
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value e;
-    if (napi_get_element(env, v, i, &e) != napi_ok || napi_get_value_int64(env, e, &out[i]) != napi_ok || out[i] < min) {
-      napi_throw_type_error(env, nullptr, message);
-      return false;
-    }
-  }
-  return true;
-}
 
 // Products with fewer multiply-adds than this run on one OpenBLAS thread.
 constexpr int64_t kSmallGemm = 8 << 20;
@@ -225,63 +195,6 @@ napi_value LmHead(napi_env env, napi_callback_info info) {
   return out;
 }
 
-bool GetI32Array(napi_env env, napi_value v, int32_t** data, size_t* length, const char* what) {
-  napi_typedarray_type type;
-  napi_value buf;
-  size_t offset;
-  void* p = nullptr;
-  if (napi_get_typedarray_info(env, v, &type, length, &p, &buf, &offset) != napi_ok || type != napi_int32_array) {
-    napi_throw_type_error(env, nullptr, (std::string("ftgen_blas: ") + what + " must be an Int32Array").c_str());
-    return false;
-  }
-  *data = static_cast<int32_t*>(p);
-  return true;
-}
-
-// Handles: externals holding shared_ptrs, so a session keeps its model and prefix alive. Each
-// handle tells V8 how much memory it holds (napi_adjust_external_memory), so that garbage
-// collection counts it; llmFree releases it at once, without waiting for a collection.
-struct Holder {
-  std::shared_ptr<void> p;  // the model, session or prefix (its type is the handle's)
-  int64_t bytes;
-};
-
-void FreeHolder(napi_env env, void* data, void*) {
-  auto* h = static_cast<Holder*>(data);
-  int64_t ignored;
-  if (h->p) napi_adjust_external_memory(env, -h->bytes, &ignored);
-  delete h;
-}
-
-template <typename T>
-napi_value WrapShared(napi_env env, std::shared_ptr<T> p, int64_t bytes, const char* what) {
-  auto* holder = new Holder{std::const_pointer_cast<void>(std::static_pointer_cast<const void>(std::move(p))), bytes};
-  napi_value out;
-  if (napi_create_external(env, holder, FreeHolder, nullptr, &out) != napi_ok) {
-    delete holder;
-    napi_throw_error(env, nullptr, (std::string("ftgen_blas.") + what + ": N-API call failed").c_str());
-    return nullptr;
-  }
-  int64_t ignored;
-  napi_adjust_external_memory(env, bytes, &ignored);
-  return out;
-}
-
-template <typename T>
-std::shared_ptr<T> Unwrap(napi_env env, napi_value v, const char* what) {
-  void* p = nullptr;
-  if (napi_get_value_external(env, v, &p) != napi_ok || !p) {
-    napi_throw_type_error(env, nullptr, (std::string("ftgen_blas: ") + what + " must be a handle").c_str());
-    return nullptr;
-  }
-  auto* h = static_cast<Holder*>(p);
-  if (!h->p) {
-    napi_throw_error(env, nullptr, (std::string("ftgen_blas: ") + what + " was freed").c_str());
-    return nullptr;
-  }
-  return std::static_pointer_cast<T>(h->p);
-}
-
 // llmCreate([V, C, F, L, H, KV, d, tied, threads], eps, weights[]) → model handle.
 // weights: embed (V, C); per layer ln1, wq, wk, wv, wo, ln2, wg, wu, wd ([in, out]); norm; head (C, V) if untied.
 napi_value LlmCreate(napi_env env, napi_callback_info info) {
@@ -334,7 +247,8 @@ napi_value LlmCreate(napi_env env, napi_callback_info info) {
   if (!cfg.tied) w.head = copy(i++);
   int64_t bytes = 0;
   for (int64_t n : sizes) bytes += n * 4;
-  return WrapShared<const LlmModel>(env, std::make_shared<const LlmModel>(cfg, std::move(w), static_cast<int>(x[8])), bytes, "llmCreate");
+  // Not const-made: a full fine-tuning trainer takes the model it is given and changes its weights.
+  return WrapShared<const LlmModel>(env, std::make_shared<LlmModel>(cfg, std::move(w), static_cast<int>(x[8])), bytes, "llmCreate");
 }
 
 // llmSession(model, batch, capacity, prefix | null, prefixLength) → session handle.
@@ -506,6 +420,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   CHECK(napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
+  if (!RegisterTrainer(env, exports)) return nullptr;
   return exports;
 }
 

@@ -33,6 +33,9 @@ struct LlmWeights {
 class LlmModel {
  public:
   LlmModel(const LlmConfig& cfg, LlmWeights w, int threads);
+  // A copy of another model's weights with a pool of its own (a merged or fine-tuned model).
+  LlmModel(const LlmModel& src, int threads)
+      : embed(src.embed), norm(src.norm), head(src.head), layers(src.layers), c_(src.c_), pool_(new ThreadPool(threads)) {}
   const LlmConfig& config() const { return c_; }
   ThreadPool& pool() const { return *pool_; }
 

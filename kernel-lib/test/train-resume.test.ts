@@ -2,6 +2,8 @@
  * Kill and resume through `finetune`, on the tiny Llama of the fixtures: a run in a child process is
  * killed with SIGKILL after its first checkpoint and before its end, a second run resumes it, and
  * the result (losses and weights) is bit for bit that of an uninterrupted run with the same seed.
+ * Both ways of training: full fine-tuning on tfjs, and LoRA on the native trainer (its adapter,
+ * with dropout on, so that the dropout masks' seeds must replay too).
  */
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
@@ -12,6 +14,7 @@ import path from "node:path";
 import { fetchedFixture, makeTinyModelFolder } from "./fixtures";
 import { initBackend } from "../src/model/backend";
 import type { FinetuneSpec } from "../src/train/recipes";
+import { loadSafetensors } from "../src/model/safetensors";
 
 const root = path.resolve(__dirname, "..", "..");
 const child = path.join(__dirname, "finetune-child.ts");
@@ -39,10 +42,11 @@ before(async () => {
   makeTinyModelFolder(base, { ctx: 128, seed: 1 });
 });
 
-function spec(out: string): FinetuneSpec {
+function spec(out: string, lora = false): FinetuneSpec {
   return {
     base, task: "sentiment", method: "ft", fieldTokenCap: 32, out,
     train: { epochs: 4, batchSize: 2, microBatchSize: 1, lr: 1e-2, warmupSteps: 2, weightDecay: 0.01, seed: 5, checkpointEvery: EVERY },
+    ...(lora ? { tuning: { kind: "lora" as const, lora: { rank: 4, alpha: 8, dropout: 0.1, targetModules: ["q_proj", "v_proj", "down_proj"] as const } } } : {}),
   };
 }
 
@@ -66,10 +70,11 @@ function runChild(s: FinetuneSpec, opts: { stepDelayMs?: number; killWhen?: (std
 
 const readJson = (file: string): Record<string, unknown> => JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
 
-test("finetune killed (SIGKILL) after a checkpoint resumes to the uninterrupted run's losses and weights, bit for bit", async () => {
+/** One reference run, one killed run and its resumption, checked against each other; returns the reference folder and the resumed weights. */
+async function killAndResume(kind: "full" | "lora", weightsFile: string): Promise<{ ref: string; w: Buffer }> {
   // The reference: one uninterrupted run.
-  const ref = path.join(tmp, "ref");
-  const whole = await runChild(spec(ref));
+  const ref = path.join(tmp, `ref-${kind}`);
+  const whole = await runChild(spec(ref, kind === "lora"));
   assert.equal(whole.code, 0, whole.stderr);
   const refRec = readJson(path.join(ref, "training.json"));
   assert.equal(refRec.steps, TOTAL);
@@ -79,10 +84,10 @@ test("finetune killed (SIGKILL) after a checkpoint resumes to the uninterrupted 
   assert.ok(refLosses.every(Number.isFinite));
 
   // The killed run: SIGKILL once a checkpoint exists and at least one step past it is done (and lost).
-  const out = path.join(tmp, "out");
+  const out = path.join(tmp, `out-${kind}`);
   const latestFile = path.join(out, ".checkpoints", "latest.json");
   let ckptStep = 0;
-  const killed = await runChild(spec(out), {
+  const killed = await runChild(spec(out, kind === "lora"), {
     stepDelayMs: 150,
     killWhen: (stdout) => {
       if (!fs.existsSync(latestFile)) return false;
@@ -94,13 +99,13 @@ test("finetune killed (SIGKILL) after a checkpoint resumes to the uninterrupted 
   assert.equal(killed.signal, "SIGKILL", `the run was not killed: exit ${killed.code}\n${killed.stdout}${killed.stderr}`);
   assert.doesNotMatch(killed.stdout, /done/);
   assert.ok(!fs.existsSync(path.join(out, "training.json")), "the killed run did not finish");
-  assert.ok(!fs.existsSync(path.join(out, "model.safetensors")));
+  assert.ok(!fs.existsSync(path.join(out, weightsFile)));
   const latest = readJson(latestFile);
   assert.ok((latest.step as number) >= EVERY && (latest.step as number) < TOTAL, `checkpoint at step ${latest.step}`);
   assert.ok(fs.existsSync(path.join(out, ".checkpoints", latest.checkpoint as string, "weights.safetensors")));
 
   // The resumed run, to the end.
-  const resumed = await runChild(spec(out));
+  const resumed = await runChild(spec(out, kind === "lora"));
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stdout, new RegExp(`^step ${(latest.step as number) + 1}/${TOTAL}\\n`), "the resumed run starts after the checkpoint");
   const rec = readJson(path.join(out, "training.json"));
@@ -108,10 +113,25 @@ test("finetune killed (SIGKILL) after a checkpoint resumes to the uninterrupted 
   assert.equal(rec.steps, TOTAL);
   assert.equal(rec.runKey, refRec.runKey);
   assert.deepEqual(rec.losses, refLosses, "losses of the resumed run");
-  const w = fs.readFileSync(path.join(out, "model.safetensors"));
-  const refW = fs.readFileSync(path.join(ref, "model.safetensors"));
-  assert.ok(w.equals(refW), "model.safetensors of the resumed run differs from the uninterrupted run's");
+  const w = fs.readFileSync(path.join(out, weightsFile));
+  const refW = fs.readFileSync(path.join(ref, weightsFile));
+  assert.ok(w.equals(refW), `${weightsFile} of the resumed run differs from the uninterrupted run's`);
   assert.ok(!fs.existsSync(path.join(out, ".checkpoints")), "checkpoints are removed once the model is saved");
+  return { ref, w };
+}
+
+test("finetune killed (SIGKILL) after a checkpoint resumes to the uninterrupted run's losses and weights, bit for bit", async () => {
+  const { w } = await killAndResume("full", "model.safetensors");
   // And the weights did train: the result is not the base model.
   assert.ok(!w.equals(fs.readFileSync(path.join(base, "model.safetensors"))));
+});
+
+test("a LoRA run killed (SIGKILL) after a checkpoint resumes to the uninterrupted run's losses and adapter, bit for bit", async () => {
+  const { ref } = await killAndResume("lora", "adapter_model.safetensors");
+  assert.ok(!fs.existsSync(path.join(ref, "model.safetensors")), "a LoRA run writes an adapter, not a copy of the base");
+  const adapter = loadSafetensors(path.join(ref, "adapter_model.safetensors")).tensors;
+  assert.equal(adapter.size, 2 * 2 * 3, "2 layers × 3 target modules × (A, B)");
+  // B starts at zero: a trained adapter has moved it.
+  const b = adapter.get("base_model.model.model.layers.0.mlp.down_proj.lora_B.weight");
+  assert.ok(b && b.data.some((v) => v !== 0));
 });

@@ -15,7 +15,7 @@ import path from "node:path";
 import { projectRoot } from "../../kernel-lib/src/util/paths";
 import { ensureAptPackages, SetupError } from "./setup";
 
-const SOURCES = ["ftgen_blas.cc", "attention.cc", "attention.h", "lm_head.cc", "lm_head.h", "llm.cc", "llm.h", "pool.h"];
+const SOURCES = ["ftgen_blas.cc", "napi_util.h", "attention.cc", "attention.h", "lm_head.cc", "lm_head.h", "llm.cc", "llm.h", "pool.h", "trainer.cc", "trainer.h", "trainer_napi.cc", "trainer_napi.h"];
 
 function nodeIncludeDir(): string {
   return path.resolve(path.dirname(process.execPath), "..", "include", "node");
@@ -50,8 +50,10 @@ export function ensureNativeAddon(log: (s: string) => void = console.log): strin
     [...common, "-ffast-math", "-c", path.join(dir, "attention.cc"), "-o", path.join(build, "attention.o")],
     [...common, "-ffast-math", "-c", path.join(dir, "lm_head.cc"), "-o", path.join(build, "lm_head.o")],
     [...common, "-ffast-math", "-c", path.join(dir, "llm.cc"), "-o", path.join(build, "llm.o")],
+    [...common, "-ffast-math", "-c", path.join(dir, "trainer.cc"), "-o", path.join(build, "trainer.o")],
+    [...common, "-c", path.join(dir, "trainer_napi.cc"), "-o", path.join(build, "trainer_napi.o")],
     [...common, "-DNODE_GYP_MODULE_NAME=ftgen_blas", "-c", path.join(dir, "ftgen_blas.cc"), "-o", path.join(build, "ftgen_blas.o")],
-    ["-shared", path.join(build, "ftgen_blas.o"), path.join(build, "attention.o"), path.join(build, "lm_head.o"), path.join(build, "llm.o"), "-o", tmp, "-lopenblas", "-lpthread", "-lmvec"],
+    ["-shared", path.join(build, "ftgen_blas.o"), path.join(build, "attention.o"), path.join(build, "lm_head.o"), path.join(build, "llm.o"), path.join(build, "trainer.o"), path.join(build, "trainer_napi.o"), "-o", tmp, "-lopenblas", "-lpthread", "-lmvec"],
   ];
   log("ftgen: building the native BLAS addon (kernel-lib/native)");
   for (const args of steps) {

@@ -15,6 +15,7 @@ import path from "node:path";
 import type { CausalLM } from "./lm";
 import { TfjsCausalLM } from "./tfjs-lm";
 import { TransformersCausalLM } from "./transformers-lm";
+import { isAdapterFolder, mergeAdapterFolder } from "../model/lora";
 import { exportOnnx, ONNX_EXPORT_INFO, ONNX_FILE, ONNX_GRAPH_VERSION } from "../model/onnx-export";
 import { nativeAddon } from "../model/native-blas";
 import { NativeCausalLM } from "./native-causal-lm";
@@ -81,8 +82,10 @@ export async function loadCausalLM(model: string, choice: EngineChoice = "auto",
   const onnxOnly = !fs.existsSync(path.join(dir, "model.safetensors")) && fs.existsSync(path.join(dir, ONNX_FILE));
   if (onnxOnly && choice !== "auto" && choice !== "onnx") throw new Error(`${dir}: an ONNX-only model folder (no model.safetensors) runs on the "onnx" engine only, not "${choice}"`);
   const { engine } = onnxOnly ? { engine: "onnx" as const } : resolveEngine(choice);
-  if (engine === "tfjs") return TfjsCausalLM.load(dir, { batchSize: opts.batchSize });
+  if (engine === "tfjs" && !isAdapterFolder(dir)) return TfjsCausalLM.load(dir, { batchSize: opts.batchSize });
   if (engine === "native") return NativeCausalLM.load(dir, { batchSize: opts.batchSize, threads: opts.threads });
+  // A LoRA adapter on the other engines: merged into a whole model folder first.
+  if (isAdapterFolder(dir)) return loadCausalLM(mergeAdapterFolder(dir), engine, opts);
   if (!onnxOnly) ensureOnnx(dir);
   const threads = opts.threads ?? (Number(process.env.FTGEN_ORT_THREADS) || undefined);
   return TransformersCausalLM.fromFolder(dir, { batchSize: opts.batchSize, threads });

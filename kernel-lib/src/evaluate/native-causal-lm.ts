@@ -17,6 +17,10 @@ import { NativeLlm, nativeThreads } from "../model/native-lm";
 import { PrefixCache, nativeGenerate, nativeNextTokenLogProbs } from "../model/native-inference";
 import { nativeAddon, nativeBlasPath } from "../model/native-blas";
 import { projectRelative } from "../util/paths";
+import { ADAPTER_WEIGHTS, isAdapterFolder, readAdapter } from "../model/lora";
+import { NativeTrainer } from "../train/native-trainer";
+import fs from "node:fs";
+import path from "node:path";
 
 export class NativeCausalLM implements CausalLM {
   readonly engine: string;
@@ -31,9 +35,24 @@ export class NativeCausalLM implements CausalLM {
     this.prefixes = new PrefixCache(lm);
   }
 
-  /** A model folder (config.json, model.safetensors, tokenizer.json); fails in one line without the addon. */
+  /**
+   * A model folder (config.json, model.safetensors, tokenizer.json), or a LoRA adapter folder (PEFT's
+   * format: merged into its base, which stays shared); fails in one line without the addon.
+   */
   static async load(dir: string, opts: { batchSize?: number; threads?: number } = {}): Promise<NativeCausalLM> {
     const threads = opts.threads ?? nativeThreads();
+    if (isAdapterFolder(dir)) {
+      const adapter = readAdapter(dir);
+      const t = NativeTrainer.lora(NativeLlm.shared(adapter.base), adapter.lora, { seed: 0 });
+      try {
+        t.setLoraTensors(adapter.tensors, path.join(dir, ADAPTER_WEIGHTS));
+        const lm = t.inferenceModel();
+        const tokDir = fs.existsSync(path.join(dir, "tokenizer.json")) ? dir : adapter.base;
+        return new NativeCausalLM(lm, await loadTokenizer(tokDir), `native:${projectRelative(dir)}`, opts.batchSize, threads);
+      } finally {
+        t.dispose();
+      }
+    }
     const { config, tensors, file } = readModelTensors(dir);
     const lm = NativeLlm.fromHF(config, tensors, threads, file);
     if (!lm) throw new Error(`${nativeBlasPath()}: the native addon is not built or is switched off (FTGEN_NATIVE_BLAS=0); run npm run setup, or use the "tfjs" or "onnx" engine`);

@@ -39,6 +39,26 @@ export interface BlasAddon {
   llmKeepRows(session: object, rows: Int32Array): void;
   /** Row 0's keys and values as a prefix other sessions attend to. */
   llmTakePrefix(session: object): object;
+  /** Fine-tuning (trainer.cc): full (the model must be this trainer's own) or LoRA [rank, targets bits], [alpha, dropout]. */
+  trainerCreate(model: object, full: boolean, lora: [number, number], loraF: [number, number], seed: number): object;
+  /** Forward and backward of a micro-batch; rope tables (T, d). Returns [summed loss, labels]. */
+  trainerAccumulate(trainer: object, B: number, T: number, ids: Int32Array, labels: Int32Array, qCos: Float32Array, qSin: Float32Array,
+    kCos: Float32Array, kSin: Float32Array, dropoutSeed: number): [number, number];
+  /** The summed loss only: [summed loss, labels]. */
+  trainerLoss(trainer: object, B: number, T: number, ids: Int32Array, labels: Int32Array, qCos: Float32Array, qSin: Float32Array,
+    kCos: Float32Array, kSin: Float32Array): [number, number];
+  /** AdamW over the accumulated gradients / count: [lr, beta1, beta2, eps, weightDecay, maxGradNorm]; returns the norm before clipping. */
+  trainerStep(trainer: object, count: number, adam: number[]): number;
+  trainerParams(trainer: object): { name: string; shape: number[] }[];
+  /** which: 0 weights, 1 gradient, 2 first moment, 3 second moment. */
+  trainerRead(trainer: object, index: number, which: number, out: Float32Array): void;
+  trainerWrite(trainer: object, index: number, which: number, data: Float32Array): void;
+  /** Optimizer steps taken (set first when given). */
+  trainerSteps(trainer: object, steps?: number): number;
+  /** A model handle for inference: full fine-tuning's own, or the base with the LoRA pairs merged in. */
+  trainerModel(trainer: object): object;
+  /** Seconds per phase (linear forward, attention backward, AdamW, …) since the trainer was made. */
+  trainerProfile(trainer: object): Record<string, number>;
   setThreads(n: number): void;
   info(): { threads: number; config: string; core: string };
 }

@@ -12,10 +12,13 @@
  * Positions and rotary tables come from llama.ts (positionsFromMask, ropeTables), so the numbers are
  * the model's own; a row after a prefix of P tokens starts at position P.
  */
+import fs from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { headDim, type LlamaConfig } from "./config";
 import { continuedPositions, isLinearWeight, positionsFromMask, recordNextPositions, ropeInvFreq, ropeTables, transpose2d, type LlamaModel } from "./llama";
-import { nativeAddon, nativeKernels, type BlasAddon } from "./native-blas";
+import { nativeAddon, nativeBlasPath, nativeKernels, type BlasAddon } from "./native-blas";
+import { readModelTensors, WEIGHTS_FILE } from "./folder";
 
 /** The per-layer weights in the order llmCreate takes them. */
 const LAYER_WEIGHTS = ["input_layernorm", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
@@ -35,10 +38,12 @@ export interface NativePrefix {
   readonly length: number;
 }
 
+const sharedRuntimes = new Map<string, { stamp: string; lm: NativeLlm }>();
+
 export class NativeLlm {
   private readonly invFreq: Float32Array;
 
-  private constructor(private readonly addon: BlasAddon, private readonly handle: object, readonly config: LlamaConfig) {
+  private constructor(private readonly addon: BlasAddon, readonly handle: object, readonly config: LlamaConfig) {
     this.invFreq = ropeInvFreq(headDim(config), config.rope_theta);
   }
 
@@ -78,6 +83,30 @@ export class NativeLlm {
       if (!t) throw new Error(`${source}: missing tensor ${name}`);
       return isLinearWeight(name) ? transpose2d(t.data, t.shape[0], t.shape[1]) : t.data;
     }, threads);
+  }
+
+  /**
+   * One runtime per model folder for the whole process, loaded on first use (again when its
+   * weights file changes): the frozen base that every LoRA run and adapter evaluation shares, never
+   * copied per model. Not to be disposed by its users.
+   */
+  static shared(dir: string): NativeLlm {
+    const file = path.join(dir, WEIGHTS_FILE);
+    const st = fs.statSync(file);
+    const key = path.resolve(dir), stamp = `${st.size}:${st.mtimeMs}`;
+    const hit = sharedRuntimes.get(key);
+    if (hit && hit.stamp === stamp) return hit.lm;
+    hit?.lm.dispose();
+    const { config, tensors } = readModelTensors(dir);
+    const lm = NativeLlm.fromHF(config, tensors, nativeThreads(), file);
+    if (!lm) throw new Error(`${nativeBlasPath()}: the native addon is not built or is switched off (FTGEN_NATIVE_BLAS=0); run npm run setup`);
+    sharedRuntimes.set(key, { stamp, lm });
+    return lm;
+  }
+
+  /** A runtime around a model handle the addon made elsewhere (a trainer's model: trainerModel). */
+  static wrap(addon: BlasAddon, handle: object, config: LlamaConfig): NativeLlm {
+    return new NativeLlm(addon, handle, config);
   }
 
   /** Runs `ids` (one row, positions 0 …) and keeps their keys and values as a prefix (free it with freePrefix). */

@@ -2,28 +2,19 @@
  * The training loop: length-bucketed batches, micro-batches with gradient accumulation, AdamW with
  * a linear (or cosine) schedule and global-norm clipping, a progress callback, checkpoints every N
  * steps with resume, budgets per call (wall seconds, steps) that stop after a checkpoint, and a hard
- * stop on a non-finite loss. Works for any model that can give the mean target-token loss of a batch.
+ * stop on a non-finite loss. Works for any model that can give the mean target-token loss of a batch
+ * (tfjs), and for any engine (engine.ts: the native trainer's full fine-tuning and LoRA).
  *
  * Determinism: batch order comes from (seed, epoch) and dropout from (seed, step, micro-batch), so a
  * run resumed from a checkpoint replays exactly what the uninterrupted run would have done.
  */
-import * as tf from "@tensorflow/tfjs";
-import { AdamW, GradientAccumulator } from "./optim";
-import { bucketBatches, collate, type Batch, type TokenizedExample } from "./examples";
+import { bucketBatches, collate, type TokenizedExample } from "./examples";
 import { cosineLr, linearLr } from "./schedule";
-import { loadCheckpoint, saveCheckpoint, type TrainerState } from "./checkpoint";
+import { readCheckpoint, writeCheckpoint, type TrainerState } from "./checkpoint";
+import { tfjsEngine, type StepEngine, type TrainableModel } from "./engine";
 import { PAD_ID } from "../model/tokenizer-base";
 
-/** What the loop needs of a model. */
-export interface TrainableModel {
-  /** Trainable variables by (HF) name. */
-  readonly variables: ReadonlyMap<string, tf.Variable>;
-  /**
-   * Mean cross-entropy over the batch's labels that are not −1, as a scalar the loop can
-   * differentiate. `dropoutSeed` is set in training, unset in evaluation.
-   */
-  batchLoss(batch: Batch, dropoutSeed?: string): tf.Scalar;
-}
+export type { TrainableModel } from "./engine";
 
 export interface TrainConfig {
   epochs: number;
@@ -107,7 +98,16 @@ export function stepsPerEpoch(n: number, batchSize: number): number {
   return Math.ceil(n / batchSize);
 }
 
-export async function train(model: TrainableModel, examples: readonly TokenizedExample[], cfg: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+/** Whether `x` is an engine rather than a tfjs model. */
+function isEngine(x: TrainableModel | StepEngine): x is StepEngine {
+  return typeof (x as StepEngine).accumulate === "function";
+}
+
+/**
+ * Trains a tfjs model (its own AdamW from `cfg`) or an engine (its optimizer state is the caller's
+ * to dispose; the loop only takes steps with cfg's schedule).
+ */
+export async function train(target: TrainableModel | StepEngine, examples: readonly TokenizedExample[], cfg: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   if (examples.length === 0) throw new Error("train: no examples");
   if (cfg.batchSize % cfg.microBatchSize !== 0) throw new Error(`train: batchSize ${cfg.batchSize} is not a multiple of microBatchSize ${cfg.microBatchSize}`);
   const perEpoch = stepsPerEpoch(examples.length, cfg.batchSize);
@@ -115,12 +115,15 @@ export async function train(model: TrainableModel, examples: readonly TokenizedE
   const lengths = examples.map((e) => e.ids.length);
   const sched = { lr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps, minRatio: cfg.minLrRatio };
   const lrAt = (s: number): number => (cfg.schedule === "cosine" ? cosineLr(sched, s) : linearLr(sched, s));
-  const opt = new AdamW(model.variables, { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay, maxGradNorm: cfg.maxGradNorm });
+  const ownEngine = !isEngine(target);
+  const engine = isEngine(target)
+    ? target
+    : tfjsEngine(target, { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay, maxGradNorm: cfg.maxGradNorm });
   const runKey = hooks.runKey ?? JSON.stringify(cfg);
 
   let state: TrainerState = { step: 0, losses: [], tokens: 0, seconds: 0, runKey };
   if (hooks.checkpointDir) {
-    const resumed = await loadCheckpoint(hooks.checkpointDir, runKey, model.variables, opt);
+    const resumed = await readCheckpoint(hooks.checkpointDir, runKey, engine);
     if (resumed) state = resumed;
   }
   const resumedFrom = state.step;
@@ -137,9 +140,6 @@ export async function train(model: TrainableModel, examples: readonly TokenizedE
     }
     return stoppedBy === undefined;
   };
-  const varList = [...model.variables.values()];
-  // tf.variableGrads keys gradients by the tfjs variable's own name; the optimizer by the model's.
-  const keyOf = new Map([...model.variables].map(([key, v]) => [v.name, key]));
   try {
     if (hooks.maxStepsThisRun !== undefined && hooks.maxStepsThisRun <= 0) stoppedBy = "maxStepsThisRun";
     run: while (state.step < totalSteps && !stoppedBy) {
@@ -148,30 +148,21 @@ export async function train(model: TrainableModel, examples: readonly TokenizedE
       for (let b = state.step - epoch * perEpoch; b < batches.length && state.step < totalSteps; b++) {
         const lr = lrAt(state.step);
         const idx = batches[b];
-        const acc = new GradientAccumulator();
         let lossSum = 0, targetTokens = 0, inputTokens = 0;
         for (let m = 0; m < idx.length; m += cfg.microBatchSize) {
           const micro = idx.slice(m, m + cfg.microBatchSize).map((i) => examples[i]);
           const batch = collate(micro, PAD_ID);
           if (batch.targetTokens === 0) continue;
-          const { value, grads } = tf.variableGrads(() => model.batchLoss(batch, `${cfg.seed}:${state.step}:${m}`), varList);
-          const v = (await value.data())[0];
-          value.dispose();
-          const named: Record<string, tf.Tensor> = {};
-          for (const [vn, g] of Object.entries(grads)) named[keyOf.get(vn) ?? vn] = g;
-          acc.add(named, batch.targetTokens);
-          lossSum += v * batch.targetTokens;
+          lossSum += await engine.accumulate(batch, `${cfg.seed}:${state.step}:${m}`);
           targetTokens += batch.targetTokens;
           inputTokens += micro.reduce((s, e) => s + e.ids.length - 1, 0);
         }
         const loss = lossSum / targetTokens;
         if (!Number.isFinite(loss)) {
-          acc.take().forEach((g) => g.dispose());
+          engine.discard();
           throw new DivergedError(`training diverged: the loss is ${loss} at step ${state.step + 1} (lr ${lr.toExponential(2)}); lower the learning rate or check the data`);
         }
-        const grads = acc.take();
-        const gradNorm = opt.apply(grads, lr);
-        grads.forEach((g) => g.dispose());
+        const gradNorm = engine.apply(targetTokens, lr);
         state.step += 1;
         state.losses.push(loss);
         state.tokens += inputTokens;
@@ -186,14 +177,14 @@ export async function train(model: TrainableModel, examples: readonly TokenizedE
         const scheduled = cfg.checkpointEvery > 0 && (state.step % cfg.checkpointEvery === 0 || state.step === totalSteps);
         const stopping = state.step < totalSteps && !budgetLeft();
         if (hooks.checkpointDir && (scheduled || stopping)) {
-          await saveCheckpoint(hooks.checkpointDir, state, model.variables, opt);
+          await writeCheckpoint(hooks.checkpointDir, state, engine);
           hooks.onCheckpoint?.(state);
         }
         if (stopping) break run;
       }
     }
   } finally {
-    opt.dispose();
+    if (ownEngine) engine.dispose();
   }
   const result: TrainResult = { steps: state.step, losses: state.losses, resumedFrom, seconds: state.seconds, tokens: state.tokens };
   if (stoppedBy && state.step < totalSteps) result.stoppedBy = stoppedBy;

@@ -5,6 +5,11 @@
  *   dataset's few-shot file (map 0); the loss stays on y.
  * Seeded, resumable (checkpoints under <out>/.checkpoints), and the full configuration is written
  * next to the weights as training.json.
+ *
+ * How the weights train (`tuning`): every weight ("full", the paper's way), or LoRA pairs (PEFT's
+ * adapter format out, the base untouched). Where (`engine`): tfjs for full fine-tuning of models
+ * the wasm heap holds (ftgen's own), the native trainer (native-trainer.ts) for LoRA and for full
+ * fine-tuning of larger models (SmolLM2-135M's weights, gradients and AdamW moments are 2.2 GB).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -15,10 +20,16 @@ import { loadDataset } from "../data/load";
 import { validateRecords } from "../data/validate";
 import { paperDemos, trainingText } from "../prompts/build";
 import { capFields } from "../prompts/fit";
-import { loadModelFolder, saveModelFolder } from "../model/folder";
-import { BpeTokenizer } from "../model/tokenizer";
+import { loadModelFolder, readModelTensors, saveModelFolder, WEIGHTS_FILE, type SavableTokenizer } from "../model/folder";
+import { readConfig, writeConfig, type LlamaConfig } from "../model/config";
+import { loadTokenizer } from "../model/hf-tokenizer";
 import { backendInfo } from "../model/backend";
+import { nativeAddon } from "../model/native-blas";
+import { NativeLlm, nativeThreads } from "../model/native-lm";
+import { carryFiles, checkLora, LORA_DEFAULTS, saveAdapter, type LoraConfig } from "../model/lora";
+import { saveSafetensors } from "../model/safetensors";
 import { FINETUNE_DEFAULTS, train, type Progress, type TrainConfig, type TrainResult } from "./loop";
+import { NativeTrainer } from "./native-trainer";
 import { tokenizeTraining } from "./examples";
 import { writeFileAtomic } from "../util/atomic";
 
@@ -44,6 +55,10 @@ export interface FinetuneSpec {
   out: string;
   /** Overrides of the training configuration (seed included). */
   train?: Partial<TrainConfig>;
+  /** Every weight trains (default), or LoRA pairs (overrides of LORA_DEFAULTS). */
+  tuning?: Tuning;
+  /** Where it trains (default "auto": see finetuneEngine). */
+  engine?: "tfjs" | "native" | "auto";
   onProgress?: (p: Progress) => void;
 }
 
@@ -53,14 +68,41 @@ export interface FinetuneResult {
   examples: number;
 }
 
+export type Tuning = { kind: "full" } | { kind: "lora"; lora?: Partial<LoraConfig> };
+
+/** Parameters above which full fine-tuning leaves tfjs-wasm for the native trainer (weights, gradients and two moments must fit 4 GiB with the activations). */
+export const TFJS_FULL_FT_MAX_PARAMS = 60e6;
+
+function parameterCount(c: LlamaConfig): number {
+  const d = c.hidden_size / c.num_attention_heads, kv = c.num_key_value_heads * d;
+  const layer = 2 * c.hidden_size + c.hidden_size * (2 * c.hidden_size + 2 * kv) + 3 * c.hidden_size * c.intermediate_size;
+  return c.vocab_size * c.hidden_size * (c.tie_word_embeddings ? 1 : 2) + c.num_hidden_layers * layer + c.hidden_size;
+}
+
+/**
+ * The engine a fine-tuning runs on: the one asked for, else native for LoRA (tfjs has no LoRA) and
+ * for full fine-tuning above TFJS_FULL_FT_MAX_PARAMS, else tfjs. One line when the native trainer is needed and missing.
+ */
+export function finetuneEngine(tuning: Tuning, config: LlamaConfig, asked: "tfjs" | "native" | "auto" = "auto"): "tfjs" | "native" {
+  if (tuning.kind === "lora" && asked === "tfjs") throw new Error("finetune: LoRA runs on the native trainer only (engine \"native\" or \"auto\")");
+  const engine = asked !== "auto" ? asked : tuning.kind === "lora" || parameterCount(config) > TFJS_FULL_FT_MAX_PARAMS ? "native" : "tfjs";
+  if (engine === "native" && !nativeAddon()) throw new Error("finetune: the native trainer is needed (LoRA, or a model too big for tfjs-wasm) and the addon is not built; run npm run setup");
+  return engine;
+}
+
 export async function finetune(spec: FinetuneSpec): Promise<FinetuneResult> {
   const task = TASKS[spec.task];
   const k = spec.method === "fticl" ? spec.k ?? task.fticlShots[0] : 0;
   if (spec.method === "fticl" && k <= 0) throw new Error(`finetune: FTICL needs k > 0, got ${k}`);
-  const loaded = loadModelFolder(spec.base, { loadTokenizer: (d: string) => BpeTokenizer.load(d) });
-  const tok = loaded.tokenizer;
-  if (!tok) throw new Error(`${spec.base}: no tokenizer.json`);
+  const tuning: Tuning = spec.tuning ?? { kind: "full" };
+  const lora = tuning.kind === "lora" ? checkLora({ ...LORA_DEFAULTS, ...tuning.lora }, "finetune lora") : undefined;
+  const baseConfig = readConfig(spec.base);
+  const engine = finetuneEngine(tuning, baseConfig, spec.engine);
+  const loaded = engine === "tfjs" ? loadModelFolder(spec.base) : undefined;
+  const tok = await loadTokenizer(spec.base);
   const cfg: TrainConfig = { ...FINETUNE_DEFAULTS, ...spec.train };
+  const adam = { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay, maxGradNorm: cfg.maxGradNorm };
+  let trainer: NativeTrainer | undefined;
   try {
     // Records of your own are checked at the door: one line naming the item and the field.
     const data = spec.records
@@ -68,7 +110,7 @@ export async function finetune(spec: FinetuneSpec): Promise<FinetuneResult> {
       : loadDataset(spec.task, task.inDomain, "train", { size: spec.trainSize });
     const records: readonly AnyRecord[] = data.records.slice(0, spec.limit ?? data.records.length);
     const demos = paperDemos(spec.task, task.inDomain, k).map((d) => capFields(spec.task, d, tok, spec.fieldTokenCap));
-    const maxLen = loaded.config.max_position_embeddings;
+    const maxLen = baseConfig.max_position_embeddings;
     const examples = records.map((r) => tokenizeTraining(tok, trainingText(spec.task, capFields(spec.task, r, tok, spec.fieldTokenCap), demos), maxLen));
     const baseBytes = fs.readFileSync(path.join(spec.base, "model.safetensors"));
     const record = {
@@ -76,18 +118,43 @@ export async function finetune(spec: FinetuneSpec): Promise<FinetuneResult> {
       examples: examples.length, droppedPromptTokens: examples.reduce((s, e) => s + e.droppedPromptTokens, 0),
       fieldTokenCap: spec.fieldTokenCap, maxLen, base: path.resolve(spec.base),
       baseWeightsSha1: createHash("sha1").update(baseBytes).digest("hex"), train: cfg,
+      // Only runs off the original path name these, so the tfjs runs' identities stay as they were.
+      ...(engine === "tfjs" ? {} : { tuning: lora ? { kind: "lora", lora } : { kind: "full" }, engine }),
     };
     const runKey = createHash("sha1").update(JSON.stringify(record)).digest("hex");
     const ckptDir = path.join(spec.out, ".checkpoints");
-    const result = await train(loaded.model, examples, cfg, { checkpointDir: cfg.checkpointEvery > 0 ? ckptDir : undefined, runKey, onProgress: spec.onProgress });
-    saveModelFolder(spec.out, loaded.model, { tokenizer: tok });
+    const hooks = { checkpointDir: cfg.checkpointEvery > 0 ? ckptDir : undefined, runKey, onProgress: spec.onProgress };
+    let result: TrainResult;
+    let backend: string;
+    if (loaded) {
+      result = await train(loaded.model, examples, cfg, hooks);
+      const savable = typeof (tok as Partial<SavableTokenizer>).save === "function" ? (tok as unknown as SavableTokenizer) : undefined;
+      saveModelFolder(spec.out, loaded.model, { tokenizer: savable });
+      if (!savable) carryFiles(spec.base, spec.out);
+      backend = backendInfo()?.name ?? "unknown";
+    } else {
+      trainer = lora
+        ? NativeTrainer.lora(NativeLlm.shared(spec.base), lora, { seed: `${cfg.seed}`, adam })
+        : NativeTrainer.full(baseConfig, readModelTensors(spec.base).tensors, adam);
+      result = await train(trainer, examples, cfg, hooks);
+      fs.mkdirSync(spec.out, { recursive: true });
+      carryFiles(spec.base, spec.out);
+      if (lora) saveAdapter(spec.out, lora, trainer.loraTensors(), spec.base);
+      else {
+        writeConfig(spec.out, { ...baseConfig, torch_dtype: "float32" });
+        saveSafetensors(path.join(spec.out, WEIGHTS_FILE), trainer.hfTensors(), { metadata: { format: "pt" } });
+      }
+      const core = nativeAddon()?.info().core;
+      backend = `native trainer (OpenBLAS${core ? ` ${core}` : ""}, ${nativeThreads()} threads)`;
+    }
     writeFileAtomic(path.join(spec.out, "training.json"), JSON.stringify({
-      ...record, runKey, backend: backendInfo()?.name ?? "unknown", steps: result.steps, resumedFrom: result.resumedFrom,
+      ...record, runKey, backend, steps: result.steps, resumedFrom: result.resumedFrom,
       seconds: result.seconds, tokens: result.tokens, losses: result.losses, finishedAt: new Date().toISOString(),
     }, null, 1) + "\n");
     fs.rmSync(ckptDir, { recursive: true, force: true });
     return { dir: spec.out, result, examples: examples.length };
   } finally {
-    loaded.model.dispose();
+    loaded?.model.dispose();
+    trainer?.dispose();
   }
 }
