@@ -1,0 +1,142 @@
+/**
+ * `npm run finetune-sweep`: the small, stated sweep that picks SmolLM2-135M's fine-tuning recipe.
+ * Each configuration fine-tunes SmolLM2 on the first N records of a task's in-domain train file
+ * (the paper's FT format, loss on the target), is scored 0-shot on the in-domain test set (map 0,
+ * the paper's 250 items, the grid's field cap), and is set beside the base model's record of the
+ * same evaluation (the committed grid, results/) and the set's baseline. "beats base" means the
+ * 95% CIs are apart (FT's low end above the base's high end).
+ *
+ *   npm run finetune-sweep [-- --tasks sentiment,summary] [--only NAME,...] [--max-minutes 55]
+ *
+ * Resumable: fine-tuned folders (.cache/sweep/smollm2-135m/<task>/<config>) are reused once their
+ * training.json is written, and scores are records in results/sweeps/smollm2-135m/ (committed).
+ * Stops starting new configurations past --max-minutes; run it again to go on. Writes the table
+ * to results/sweeps/smollm2-135m/sweep.json.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { TASKS, type TaskName } from "../kernel-lib/src/data/tasks";
+import { finetune, type Tuning } from "../kernel-lib/src/train/recipes";
+import type { TrainConfig } from "../kernel-lib/src/train/loop";
+import { registryEntry, registryModelDir, registryModelKey } from "../kernel-lib/src/model/registry";
+import { ResultStore, evaluateCached, sha1 } from "../kernel-lib/src/study/store";
+import { LLM_GRID, llmStore } from "../kernel-lib/src/study/llm-grid";
+import { bestBaseline, majorityBaseline } from "../kernel-lib/src/study/baselines";
+import { loadCausalLM } from "../kernel-lib/src/evaluate/engines";
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from "../kernel-lib/src/model/lora";
+import { projectRoot } from "../kernel-lib/src/util/paths";
+import { writeFileAtomic } from "../kernel-lib/src/util/atomic";
+import { ensureRegistryModel } from "./lib/get-model";
+import { ensureData } from "./lib/setup";
+import { parseCli } from "./lib/cli";
+
+interface SweepConfig {
+  name: string;
+  tuning: Tuning;
+  /** Train records (the first N of the 2000-record file). */
+  records: number;
+  train: Partial<TrainConfig>;
+}
+
+const ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
+
+/** The sweep, per task: LoRA's learning rate and rank (and PEFT's q/v default), against full fine-tuning. */
+const SWEEP: Partial<Record<TaskName, SweepConfig[]>> = {
+  sentiment: [
+    { name: "lora-r16-all-lr1e-4", tuning: { kind: "lora", lora: { rank: 16, alpha: 32, dropout: 0.05, targetModules: ALL_LINEAR } }, records: 500, train: { epochs: 1, lr: 1e-4 } },
+    { name: "lora-r16-all-lr3e-4", tuning: { kind: "lora", lora: { rank: 16, alpha: 32, dropout: 0.05, targetModules: ALL_LINEAR } }, records: 500, train: { epochs: 1, lr: 3e-4 } },
+    { name: "lora-r16-all-lr1e-3", tuning: { kind: "lora", lora: { rank: 16, alpha: 32, dropout: 0.05, targetModules: ALL_LINEAR } }, records: 500, train: { epochs: 1, lr: 1e-3 } },
+    { name: "lora-r8-qv-lr1e-3", tuning: { kind: "lora", lora: { rank: 8, alpha: 16, dropout: 0.05, targetModules: ["q_proj", "v_proj"] } }, records: 500, train: { epochs: 1, lr: 1e-3 } },
+    { name: "full-lr5e-5", tuning: { kind: "full" }, records: 500, train: { epochs: 1, lr: 5e-5 } },
+  ],
+  summary: [
+    { name: "lora-r16-all-lr3e-4", tuning: { kind: "lora", lora: { rank: 16, alpha: 32, dropout: 0.05, targetModules: ALL_LINEAR } }, records: 250, train: { epochs: 1, lr: 3e-4 } },
+    { name: "lora-r16-all-lr1e-3", tuning: { kind: "lora", lora: { rank: 16, alpha: 32, dropout: 0.05, targetModules: ALL_LINEAR } }, records: 250, train: { epochs: 1, lr: 1e-3 } },
+    { name: "full-lr5e-5", tuning: { kind: "full" }, records: 250, train: { epochs: 1, lr: 5e-5 } },
+  ],
+};
+
+export interface SweepRow {
+  task: TaskName;
+  dataset: string;
+  config: string;
+  tuning: Tuning;
+  records: number;
+  train: Partial<TrainConfig>;
+  trainSeconds: number;
+  trainTokens: number;
+  finalLoss: number;
+  metric: string;
+  score: number;
+  low: number;
+  high: number;
+  base: { score: number; low: number; high: number };
+  baseline: { name: string; value: number };
+  beatsBase: boolean;
+  evalSeconds: number;
+}
+
+/** The model key of a fine-tuned folder: its base's registry key and the files that decide its weights. */
+function modelKeyOf(baseKey: string, dir: string): string {
+  const files = fs.existsSync(path.join(dir, ADAPTER_CONFIG)) ? [ADAPTER_CONFIG, ADAPTER_WEIGHTS] : ["config.json", "model.safetensors"];
+  return sha1(`${baseKey}|${files.map((f) => `${f}:${sha1(fs.readFileSync(path.join(dir, f)))}`).join("|")}`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseCli("npm run finetune-sweep", { options: {
+    tasks: { type: "string", default: "sentiment,summary" }, only: { type: "string" }, "max-minutes": { type: "string", default: "55" },
+  } });
+  const tasks = (values.tasks as string).split(",") as TaskName[];
+  for (const t of tasks) if (!(t in SWEEP)) throw new Error(`--tasks: "${t}" has no sweep (one of ${Object.keys(SWEEP).join(", ")})`);
+  const only = values.only ? new Set((values.only as string).split(",")) : undefined;
+  const deadline = Date.now() + Number(values["max-minutes"]) * 60_000;
+  await ensureData();
+  const entry = registryEntry("smollm2-135m");
+  await ensureRegistryModel(entry);
+  const base = registryModelDir(entry), baseKey = registryModelKey(entry);
+  const store = new ResultStore(path.join(projectRoot(), "results", "sweeps", "smollm2-135m"));
+  const out = path.join(store.dir, "sweep.json");
+  const rows: SweepRow[] = fs.existsSync(out) ? (JSON.parse(fs.readFileSync(out, "utf8")) as { rows: SweepRow[] }).rows : [];
+  for (const task of tasks) {
+    const dataset = TASKS[task].inDomain;
+    const spec = { task, dataset, k: 0, map: 0 as const, limit: LLM_GRID.testItems, fieldTokenCap: LLM_GRID.fieldTokenCap, batchSize: LLM_GRID.batchSize };
+    const baseRec = await evaluateCached(() => loadCausalLM(base, "native", { batchSize: LLM_GRID.batchSize }), baseKey, spec, llmStore());
+    const baseline = TASKS[task].kind === "classification"
+      ? { name: "majority label", value: majorityBaseline(task, dataset, spec.limit).accuracy }
+      : (({ name, value }) => ({ name, value }))(bestBaseline(task, dataset, spec.limit));
+    for (const c of SWEEP[task] ?? []) {
+      if (only && !only.has(c.name)) continue;
+      if (rows.some((r) => r.task === task && r.config === c.name)) continue;
+      if (Date.now() > deadline) {
+        console.log(`--max-minutes reached: ${task}/${c.name} and later configurations are left for the next run`);
+        break;
+      }
+      const dir = path.join(projectRoot(), ".cache", "sweep", "smollm2-135m", task, c.name);
+      const done = path.join(dir, "training.json");
+      if (!fs.existsSync(done)) {
+        console.log(`${task}/${c.name}: fine-tuning on ${c.records} records`);
+        await finetune({
+          base, task, method: "ft", trainSize: 2000, limit: c.records, fieldTokenCap: LLM_GRID.fieldTokenCap, out: dir, tuning: c.tuning,
+          train: { seed: 0, checkpointEvery: 10, ...c.train },
+          onProgress: (p) => { if (p.step % 5 === 0 || p.step === p.totalSteps) console.log(`  step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(3)} ${p.tokensPerSecond.toFixed(0)} tokens/s`); },
+        });
+      }
+      const training = JSON.parse(fs.readFileSync(done, "utf8")) as { seconds: number; tokens: number; losses: number[] };
+      const rec = await evaluateCached(() => loadCausalLM(dir, "native", { batchSize: LLM_GRID.batchSize }), modelKeyOf(baseKey, dir), spec, store);
+      const row: SweepRow = {
+        task, dataset, config: c.name, tuning: c.tuning, records: c.records, train: c.train,
+        trainSeconds: Math.round(training.seconds), trainTokens: training.tokens, finalLoss: training.losses[training.losses.length - 1],
+        metric: rec.metric, score: rec.value, low: rec.ci.low, high: rec.ci.high,
+        base: { score: baseRec.value, low: baseRec.ci.low, high: baseRec.ci.high }, baseline, beatsBase: rec.ci.low > baseRec.ci.high, evalSeconds: rec.seconds,
+      };
+      rows.push(row);
+      writeFileAtomic(out, JSON.stringify({ model: entry.name, note: "npm run finetune-sweep; scores 0-shot in-domain, map 0, 250 items", rows }, null, 1) + "\n");
+      console.log(`${task}/${c.name}: ${rec.metric} ${rec.value.toFixed(3)} [${rec.ci.low.toFixed(3)}, ${rec.ci.high.toFixed(3)}] vs base ${baseRec.value.toFixed(3)} [${baseRec.ci.low.toFixed(3)}, ${baseRec.ci.high.toFixed(3)}], baseline ${baseline.value.toFixed(3)}; trained ${training.tokens} tokens in ${Math.round(training.seconds)} s${row.beatsBase ? "; beats the base" : ""}`);
+    }
+  }
+}
+
+main().catch((e: Error) => {
+  console.error(e.message);
+  process.exit(1);
+});
