@@ -29,6 +29,7 @@ import { writeFileAtomic } from "../kernel-lib/src/util/atomic";
 import { ensureRegistryModel } from "./lib/get-model";
 import { ensureData } from "./lib/setup";
 import { parseCli } from "./lib/cli";
+import { ensureNativeAddon } from "./lib/native";
 
 interface SweepConfig {
   name: string;
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
   for (const t of tasks) if (!(t in SWEEP)) throw new Error(`--tasks: "${t}" has no sweep (one of ${Object.keys(SWEEP).join(", ")})`);
   const only = values.only ? new Set((values.only as string).split(",")) : undefined;
   const deadline = Date.now() + Number(values["max-minutes"]) * 60_000;
+  if (!ensureNativeAddon()) throw new Error("npm run finetune-sweep needs the native trainer (kernel-lib/native), which could not be built");
   await ensureData();
   const entry = registryEntry("smollm2-135m");
   await ensureRegistryModel(entry);

@@ -35,12 +35,16 @@ trivial answer gets on the same items.` },
 import fs from "node:fs";
 const entry = ftgen.registryEntry("smollm2-135m");
 const dir = ftgen.registryModelDir(entry);
+// The converted model's numbers as the registry states them (its pinned files fix them), fetched here or not.
+const facts = entry.facts!;
+// Where it is fetched, its card agrees.
 const card = fs.existsSync(dir + "/model-card.json") ? JSON.parse(fs.readFileSync(dir + "/model-card.json", "utf8")) as ftgen.ImportedCard : undefined;
+if (card && card.parameters !== facts.parameters) throw new Error(\`\${dir}/model-card.json: \${card.parameters} parameters, the registry says \${facts.parameters}\`);
 ftgen.showTable(ftgen.toDataFrame([
   { item: "model", value: \`\${entry.model} (\${entry.licence})\` },
   { item: "obtained from", value: \`PyPI \${entry.source.pip}: \${entry.source.member}\` },
   { item: "GGUF sha256", value: entry.source.ggufSha256 },
-  { item: "converted folder", value: card ? \`fetched: \${card.parameters.toLocaleString("en-US")} parameters; tensors in the file: \${Object.entries(card.source.gguf.tensorTypes).map(([t, n]) => \`\${t} × \${n}\`).join(", ")}\` : "not fetched here (npm run get-model -- smollm2-135m); the records below need no model" },
+  { item: "converted folder", value: \`\${facts.parameters.toLocaleString("en-US")} parameters, float32; tensors in the GGUF: \${Object.entries(facts.ggufTensorTypes).map(([t, n]) => \`\${t} × \${n}\`).join(", ")} (npm run get-model -- smollm2-135m fetches it; the records below need no model)\` },
   { item: "study key of its weights", value: ftgen.registryModelKey(entry).slice(0, 16) },
 ]), { caption: "SmolLM2-135M in ftgen" });` },
   { md: `## The grid

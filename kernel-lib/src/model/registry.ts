@@ -34,6 +34,11 @@ export interface RegistryEntry {
   };
   /** sha256 of every file the conversion writes (gguf-import.ts), by name. */
   files: Record<string, string>;
+  /**
+   * What the converted model is (its model-card.json's numbers, fixed by the pinned files), known
+   * without fetching it: notebooks show these, so that their output does not depend on what a machine has fetched.
+   */
+  facts?: { parameters: number; ggufTensorTypes: Record<string, number> };
   /** Where the entry was read from (set on load). */
   file: string;
 }

@@ -47,6 +47,9 @@ export async function runNotebookStudy(name: NotebookStudy, opts: NotebookRunOpt
       opts.onProgress?.(e);
     },
   });
+  // The closing state names no job: with worker processes the last one to finish varies from run
+  // to run, and a notebook executed from stored records must save the same output every time.
+  bar.update(total, total, "");
   bar.finish(`${records.length} records (${fresh} computed, ${records.length - fresh} reused)`);
   if (differ.length) {
     showText(`${differ.join(", ")}: trained here, with weights that differ from the recorded ones (results/models): the same recipe gives other last bits on another CPU or BLAS thread count. The stored records are kept; records computed here come from these weights.`, "Weights differ from the recorded ones");
