@@ -68,7 +68,7 @@ const lossFig: ftgen.Figure = {
   layout: { title: { text: "Pretraining loss" }, xaxis: { title: { text: "tokens seen (millions)" } }, yaxis: { title: { text: "cross-entropy (nats/token)" } }, height: 380 },
 };
 await ftgen.showFigure(lossFig);
-await ftgen.exportFigure(lossFig, "00-base-loss-curve"); // figures/00-base-loss-curve.png, .svg, .pdf` },
+const exported = await ftgen.exportFigure(lossFig, "00-base-loss-curve"); // figures/00-base-loss-curve.png, .svg, .pdf (a declaration: the cell prints no paths of this machine)` },
   { md: `## Held-out perplexity
 
 Measured at export on documents kept out of training: 1% of the general and multitask documents, and
