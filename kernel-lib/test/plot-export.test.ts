@@ -90,9 +90,15 @@ test("figure displays are one bundle: plotly JSON, HTML, a PNG of the figure and
   const png = Buffer.from(bundle["image/png"] as string, "base64");
   assert.deepEqual(pngSize(png), { width: WIDTH * 2, height: HEIGHT * 2 });
   assert.equal(bundle["text/plain"], '<Figure "Accuracy by model": 2 trace(s) of bar>');
-  assert.ok((bundle["text/html"] as string).includes('class="ftgen-plot"'));
-  // Without a rendered PNG, figureBundle gives the other three.
-  assert.deepEqual(Object.keys(figureBundle(fig, { embedLibrary: false })).sort(), ["application/vnd.plotly.v1+json", "text/html", "text/plain"]);
+  const html = bundle["text/html"] as string;
+  assert.ok(html.includes('class="ftgen-plot"'));
+  // The HTML holds the same PNG in the plot's place (at the figure's width), which the script clears before drawing.
+  assert.ok(html.includes(`<img src="data:image/png;base64,${bundle["image/png"] as string}" width="${WIDTH}"`), "the PNG inside the plot's <div>");
+  assert.match(html, /el\.innerHTML = ""; window\.Plotly\.newPlot\(el,/);
+  // Without a rendered PNG, figureBundle gives the other three, and an empty <div>.
+  const bare = figureBundle(fig, { embedLibrary: false });
+  assert.deepEqual(Object.keys(bare).sort(), ["application/vnd.plotly.v1+json", "text/html", "text/plain"]);
+  assert.doesNotMatch(bare["text/html"] as string, /<img/);
 });
 
 test("bad figure names are refused in one line naming the figure, and nothing is written", async () => {

@@ -3,7 +3,10 @@
  *  - application/vnd.plotly.v1+json: JupyterLab (with its plotly renderer) and VS Code draw it natively;
  *  - text/html: a <div> and a script drawing it with plotly.js embedded from node_modules, so it works
  *    offline in Notebook 6. The library goes into the first figure of each kernel session only
- *    (it is 4.8 MB); later figures wait for window.Plotly;
+ *    (it is 4.8 MB); later figures wait for window.Plotly. The <div> holds the PNG until the script
+ *    replaces it with the interactive plot, so front ends that show the HTML but run no script (an
+ *    untrusted notebook, nbconvert's HTML with JavaScript off, JupyterLab without the plotly
+ *    extension) still show the plot;
  *  - image/png: rendered in headless Chromium (plot/export), so GitHub and other static viewers show
  *    the plot; left out, with one warning per session, when Chromium is not installed;
  *  - text/plain: a one-line description for consoles.
@@ -12,7 +15,7 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import { inspect } from "node:util";
-import { displayBundle, type MimeBundle } from "../notebook/display";
+import { displayBundle, escapeHtml, type MimeBundle } from "../notebook/display";
 import { renderPng, figureSize, chromiumAvailable, chromiumPath, CHROMIUM_INSTALL_HINT } from "./export";
 
 /** A plotly figure: traces, layout and config, as plotly.js takes them. */
@@ -45,21 +48,26 @@ export function plotlyLibraryScript(): string {
 
 let figureCount = 0;
 
-/** The text/html representation of a figure. `withLibrary` embeds plotly.js itself. */
-export function figureHtml(fig: Figure, withLibrary: boolean): string {
-  const height = typeof fig.layout?.height === "number" ? fig.layout.height : 450;
+/**
+ * The text/html representation of a figure. `withLibrary` embeds plotly.js itself; `png` (base64)
+ * is shown in the plot's place until the script draws it (and stays where no script runs).
+ */
+export function figureHtml(fig: Figure, withLibrary: boolean, png?: string): string {
+  const { width, height } = figureSize(fig);
   const spec = scriptJson({ data: fig.data, layout: fig.layout ?? {}, config: { responsive: true, ...(fig.config ?? {}) } });
   // The figure's content and its place among this process's figures: unique on a page, and the
   // same on every run, so re-executing a notebook changes no byte.
   const id = `ftgen-plot-${createHash("sha1").update(spec).digest("hex").slice(0, 12)}-${++figureCount}`;
-  const draw = `<div id="${id}" class="ftgen-plot" style="width:100%;height:${height}px"></div>
+  // Untrusted HTML loses its styles and scripts, but keeps <img> with its width and data: source.
+  const still = png ? `<img src="data:image/png;base64,${png}" width="${width}" alt="${escapeHtml(figureText(fig))}">` : "";
+  const draw = `<div id="${id}" class="ftgen-plot" style="width:100%;height:${height}px">${still}</div>
 <script type="text/javascript">(function () {
   var spec = ${spec};
-  function draw() { window.Plotly.newPlot("${id}", spec.data, spec.layout, spec.config); }
+  function draw() { var el = document.getElementById("${id}"); el.innerHTML = ""; window.Plotly.newPlot(el, spec.data, spec.layout, spec.config); }
   if (window.Plotly) { draw(); } else {
     var tries = 0, timer = setInterval(function () {
       if (window.Plotly) { clearInterval(timer); draw(); }
-      else if (++tries > 400) { clearInterval(timer); document.getElementById("${id}").textContent = "plotly.js did not load: rerun the notebook's first plot cell."; }
+      else if (++tries > 400) { clearInterval(timer); var el = document.getElementById("${id}"); if (!el.firstChild) el.textContent = "plotly.js did not load: rerun the notebook's first plot cell."; }
     }, 50);
   }
 })();</script>`;
@@ -86,7 +94,7 @@ export function figureBundle(fig: Figure, opts: BundleOptions = {}): MimeBundle 
   const withLibrary = opts.embedLibrary ?? !libraryEmbedded;
   return {
     "application/vnd.plotly.v1+json": { data: fig.data, layout: fig.layout ?? {}, config: fig.config ?? {} },
-    "text/html": figureHtml(fig, withLibrary),
+    "text/html": figureHtml(fig, withLibrary, opts.png),
     ...(opts.png ? { "image/png": opts.png } : {}),
     "text/plain": figureText(fig),
   };
