@@ -24,7 +24,7 @@ import type { TokenizedExample } from "../kernel-lib/src/train/examples";
 import { makeRng } from "../kernel-lib/src/util/random";
 import { ensureAptPackages, ensureData } from "./lib/setup";
 import { ensureNativeAddon } from "./lib/native";
-import { projectRoot } from "../kernel-lib/src/util/paths";
+import { projectRelative, projectRoot } from "../kernel-lib/src/util/paths";
 import { benchDecode } from "./lib/bench-decode";
 import { evalSpecs, storedEvaluationTimes, timeEngine } from "./lib/bench-eval";
 import { ResultStore } from "../kernel-lib/src/study/store";
@@ -127,6 +127,12 @@ function reexecWithoutForcedBlasCore(): boolean {
   process.exit(r.status ?? 1);
 }
 
+/** Writes bench/results.json with paths inside the project made relative to it (the file is committed). */
+function writeResults(file: string, results: unknown): void {
+  const root = projectRoot() + path.sep;
+  fs.writeFileSync(file, JSON.stringify(results, (_k, v: unknown) => (typeof v === "string" && v.startsWith(root) ? projectRelative(v) : v), 1) + "\n");
+}
+
 async function main(): Promise<void> {
   if (reexecWithoutForcedBlasCore()) return;
   const { values } = parseCli("npm run bench", { options: {
@@ -146,7 +152,7 @@ async function main(): Promise<void> {
     const previous = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, "utf8")) as Record<string, unknown> : {};
     console.log("pretrained LLM stage: SmolLM2-135M on every engine, 2 threads");
     previous.llm = { date: new Date().toISOString(), ...(await benchLlm()) };
-    fs.writeFileSync(out, JSON.stringify(previous, null, 1) + "\n");
+    writeResults(out, previous);
     console.log(`wrote the LLM stage into ${path.relative(process.cwd(), out)}`);
     return;
   }
@@ -154,14 +160,14 @@ async function main(): Promise<void> {
     const previous = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, "utf8")) as Record<string, unknown> : {};
     console.log("fine-tuning stage: SmolLM2-135M, LoRA and full fine-tuning steps, ftgen's native trainer and PyTorch, 2 threads");
     previous.finetune = { date: new Date().toISOString(), ...(await benchFinetune({ torch: !values["no-torch"] })) };
-    fs.writeFileSync(out, JSON.stringify(previous, null, 1) + "\n");
+    writeResults(out, previous);
     console.log(`wrote the fine-tuning stage into ${path.relative(process.cwd(), out)}`);
     return;
   }
   if (values["eval-only"]) {
     const previous = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, "utf8")) as Record<string, unknown> : {};
     previous.evaluation = await benchEvaluation();
-    fs.writeFileSync(out, JSON.stringify(previous, null, 1) + "\n");
+    writeResults(out, previous);
     console.log(`wrote the evaluation stage into ${path.relative(process.cwd(), out)}`);
     return;
   }
@@ -207,7 +213,7 @@ async function main(): Promise<void> {
     results.finetune = { date: new Date().toISOString(), ...(await benchFinetune({ torch: !values["no-torch"] })) };
   }
   results.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
-  fs.writeFileSync(out, JSON.stringify(results, null, 1) + "\n");
+  writeResults(out, results);
   console.log(`peak RSS ${results.peakRssMiB} MiB; wrote ${path.relative(process.cwd(), out)}`);
 }
 

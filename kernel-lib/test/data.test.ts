@@ -88,6 +88,9 @@ test("loading gives typed records; '-' labels and empty texts are counted and ke
   assert.equal(mnli.records[0].output, "neutral");
   assert.equal(loadDataset("sentiment", "amazon", "train").records.length, 1);
   assert.throws(() => loadDataset("sentiment", "yelp", "test"), /no file in the paper's data for sentiment\/yelp test/);
+  // A misspelt name is answered with the valid ones.
+  assert.throws(() => loadDataset("sentiment", "amazn", "test"), /no file in the paper's data for sentiment\/amazn test; sentiment's datasets: amazon(, |$)/);
+  assert.throws(() => loadDataset("sentiment", "amazon", "train", { size: 3000 }), /sentiment\/amazon train 3000; its train sizes: 2000/);
   assert.throws(() => loadDataset("summary", "xsum", "train", { size: 4000 }), /xsum_train_4000\.json is missing \(it is not in the reference mirror either\): run "npm run data" first/);
 });
 

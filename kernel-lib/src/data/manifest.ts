@@ -79,7 +79,14 @@ export function findEntry(task: TaskName, dataset: string, role: FileRole, nomin
   );
   if (hits.length === 0) {
     const what = `${task}/${dataset} ${role}${nominalSize ? ` ${nominalSize}` : ""}`;
-    throw new Error(`no file in the paper's data for ${what}`);
+    // Say what there is instead: the task's datasets, or the sizes of this one.
+    const files = loadManifest().files;
+    const datasets = [...new Set(files.filter((f) => f.task === task).map((f) => f.dataset))].sort();
+    const sizes = [...new Set(files.filter((f) => f.task === task && f.dataset === dataset && f.role === role).map((f) => f.nominalSize).filter((n): n is number => n !== null))].sort((a, b) => a - b);
+    const hint = !datasets.includes(dataset)
+      ? datasets.length ? `; ${task}'s datasets: ${datasets.join(", ")}` : `; tasks: ${[...new Set(files.map((f) => f.task))].sort().join(", ")}`
+      : sizes.length ? `; its ${role} sizes: ${sizes.join(", ")}` : `; ${dataset} has no ${role} file`;
+    throw new Error(`no file in the paper's data for ${what}${hint}`);
   }
   if (hits.length > 1 && role === "test") return hits[0];
   if (hits.length > 1) throw new Error(`several files match ${task}/${dataset} ${role}: give a size (${hits.map((h) => h.nominalSize).join(", ")})`);
