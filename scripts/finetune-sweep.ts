@@ -49,6 +49,8 @@ const SWEEP: Partial<Record<TaskName, SweepConfig[]>> = {
     { name: "lora-r16-all-lr1e-3", tuning: { kind: "lora", lora: { rank: 16, alpha: 32, dropout: 0.05, targetModules: ALL_LINEAR } }, records: 500, train: { epochs: 1, lr: 1e-3 } },
     { name: "lora-r8-qv-lr1e-3", tuning: { kind: "lora", lora: { rank: 8, alpha: 16, dropout: 0.05, targetModules: ["q_proj", "v_proj"] } }, records: 500, train: { epochs: 1, lr: 1e-3 } },
     { name: "full-lr5e-5", tuning: { kind: "full" }, records: 500, train: { epochs: 1, lr: 5e-5 } },
+    // The paper's amount: every record of the 2000-record file, 2 epochs, with the best 500-record setting.
+    { name: "lora-r8-qv-lr1e-3-2000x2", tuning: { kind: "lora", lora: { rank: 8, alpha: 16, dropout: 0.05, targetModules: ["q_proj", "v_proj"] } }, records: 2000, train: { epochs: 2, lr: 1e-3 } },
   ],
   summary: [
     { name: "lora-r16-all-lr3e-4", tuning: { kind: "lora", lora: { rank: 16, alpha: 32, dropout: 0.05, targetModules: ALL_LINEAR } }, records: 250, train: { epochs: 1, lr: 3e-4 } },
