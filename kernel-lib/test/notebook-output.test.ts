@@ -1,7 +1,7 @@
 /** HTML tables and plotly bundles, checked outside a kernel (where display falls back to text). */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { toDataFrame, tableHtml, tableText } from "../src/notebook/table";
+import { toDataFrame, tableHtml, tableText, formatNumber } from "../src/notebook/table";
 import { figureBundle, figureHtml, figureText } from "../src/plot/figure";
 import { escapeHtml, inKernel } from "../src/notebook/display";
 
@@ -13,15 +13,30 @@ test("tables render as HTML with escaping, number formatting, truncation and a r
   ]);
   const html = tableHtml(df, { maxRows: 2, maxChars: 10, digits: 2, caption: "T<1>" });
   assert.match(html, /<caption>T&lt;1&gt;<\/caption>/);
-  assert.match(html, /<th>name<\/th><th>score<\/th><th>n<\/th>/);
+  // Each header takes its column's alignment: text left, numbers right.
+  assert.match(html, /<th style="text-align:left;white-space:pre-wrap">name<\/th><th style="text-align:right;white-space:nowrap">score<\/th><th style="text-align:right;white-space:nowrap">n<\/th>/);
   assert.match(html, />&lt;b&gt;bold&lt;\/…</); // first 9 chars "<b>bold</", then an ellipsis, escaped
   assert.match(html, />0\.12</);
   assert.match(html, />xxxxxxxxx…</);
   assert.doesNotMatch(html, /third/);
   assert.match(html, /… 1 more rows \(3 × 3\)/);
+  assert.match(html, /^<div class="ftgen-table-wrap" style="overflow-x:auto;max-width:100%"><table/, "a wide table scrolls");
   const text = tableText(df, { maxRows: 3, digits: 1 });
   assert.equal(text.split("\n")[0].trim(), "name" + " ".repeat(38) + "score  n");
   assert.match(text, /2\.5/);
+});
+
+test("numbers have one format: fixed decimals, thousands separators, no negative zero", () => {
+  assert.equal(formatNumber(12152867, 3), "12,152,867");
+  assert.equal(formatNumber(0.12345, 3), "0.123");
+  assert.equal(formatNumber(-0.0004, 3), "0.000");
+  assert.equal(formatNumber(-0.0006, 3), "-0.001");
+  assert.equal(formatNumber(1234.5, 3), "1,234.500");
+  assert.equal(formatNumber(NaN, 3), "NaN");
+  // A column mixing 0.5 and 1 shows both with the table's decimals, not 0.5000 beside 1.
+  const df = toDataFrame([{ v: 0.5 }, { v: 1 }]);
+  assert.match(tableHtml(df), />0\.500</);
+  assert.match(tableHtml(df), />1\.000</);
 });
 
 test("escapeHtml escapes the characters that matter in text and attributes", () => {
