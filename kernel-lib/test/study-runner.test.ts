@@ -65,7 +65,8 @@ test("fine-tunes and scores; a rerun reuses everything; a changed setting recomp
   assert.ok(fewer.every((r) => !r.cached && r.n <= 2));
   // recordRows flattens for tables.
   const rows = recordRows(fewer, new ResultStore(path.join(work, "results")));
-  assert.deepEqual(Object.keys(rows[0]), ["model", "method", "trainTask", "scope", "testTask", "dataset", "kind", "k", "map", "metric", "score", "low", "high", "n", "balanced acc.", "top label", "baseline", "baseline is"]);
+  assert.deepEqual(Object.keys(rows[0]), ["model", "method", "trainTask", "scope", "testTask", "dataset", "kind", "k", "map", "metric", "score", "low", "high", "n", "balanced acc.", "top label", "baseline", "baseline is", "truncated"]);
+  assert.ok(rows.every((r) => r.truncated === "" || /^\d+ of \d+$/.test(String(r.truncated))), "truncated prompts as 'n of N', or blank");
   assert.match(String(rows[0]["baseline is"]), /^majority label \((positive|negative)\)$/);
   assert.match(String(rows[0]["top label"]), /^(positive|negative) \d+%/);
   assert.match(String(rows[2]["baseline is"]), /^(first \d+ words|best fixed output)$/, "xsum: a generation baseline");

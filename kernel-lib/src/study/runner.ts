@@ -252,6 +252,8 @@ export function recordRows(records: readonly StudyRecord[], store = new ResultSt
       "balanced acc.": classification ? balancedAccuracy(items) : "",
       "top label": top ? `${top.label} ${(100 * top.share).toFixed(0)}%${top.share >= COLLAPSE_SHARE ? " (collapsed)" : ""}` : "",
       baseline: b.value, "baseline is": b.name,
+      // Prompts that lost their oldest tokens (demonstrations first) to fit the model's context.
+      truncated: r.truncatedPrompts > 0 ? `${r.truncatedPrompts} of ${r.n}` : "",
     };
   });
 }
