@@ -11,7 +11,7 @@
  * Resumable: fine-tuned folders (.cache/sweep/smollm2-135m/<task>/<config>) are reused once their
  * training.json is written, and scores are records in results/sweeps/smollm2-135m/ (committed).
  * Stops starting new configurations past --max-minutes; run it again to go on. Writes the table
- * to results/sweeps/smollm2-135m/sweep.json.
+ * to results/sweeps/smollm2-135m.json.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -51,6 +51,7 @@ const SWEEP: Partial<Record<TaskName, SweepConfig[]>> = {
     { name: "full-lr5e-5", tuning: { kind: "full" }, records: 500, train: { epochs: 1, lr: 5e-5 } },
     // The paper's amount: every record of the 2000-record file, 2 epochs, with the best 500-record setting.
     { name: "lora-r8-qv-lr1e-3-2000x2", tuning: { kind: "lora", lora: { rank: 8, alpha: 16, dropout: 0.05, targetModules: ["q_proj", "v_proj"] } }, records: 2000, train: { epochs: 2, lr: 1e-3 } },
+    { name: "full-lr5e-5-2000x2", tuning: { kind: "full" }, records: 2000, train: { epochs: 2, lr: 5e-5 } },
   ],
   summary: [
     { name: "lora-r16-all-lr3e-4", tuning: { kind: "lora", lora: { rank: 16, alpha: 32, dropout: 0.05, targetModules: ALL_LINEAR } }, records: 250, train: { epochs: 1, lr: 3e-4 } },
@@ -99,7 +100,8 @@ async function main(): Promise<void> {
   await ensureRegistryModel(entry);
   const base = registryModelDir(entry), baseKey = registryModelKey(entry);
   const store = new ResultStore(path.join(projectRoot(), "results", "sweeps", "smollm2-135m"));
-  const out = path.join(store.dir, "sweep.json");
+  // The table beside the records' folder (a .json inside it would read as a record).
+  const out = path.join(path.dirname(store.dir), "smollm2-135m.json");
   const rows: SweepRow[] = fs.existsSync(out) ? (JSON.parse(fs.readFileSync(out, "utf8")) as { rows: SweepRow[] }).rows : [];
   for (const task of tasks) {
     const dataset = TASKS[task].inDomain;

@@ -55,7 +55,7 @@ export { train, FINETUNE_DEFAULTS, DivergedError, type TrainConfig, type Progres
 export { tokenizeTraining, collate, bucketBatches, type Encoder, type TokenizedExample, type Batch } from "./train/examples";
 export { progressBar, formatSeconds, trainingStatus, type ProgressBar, type ProgressBarOptions } from "./notebook/progress";
 export { TfjsCausalLM } from "./evaluate/tfjs-lm";
-export { finetune, finetuneEngine, TFJS_FULL_FT_MAX_PARAMS, type FinetuneSpec, type FinetuneResult, type Tuning } from "./train/recipes";
+export { finetune, finetuneEngine, TFJS_FULL_FT_MAX_PARAMS, LLM_FINETUNE_RECIPES, type FinetuneSpec, type FinetuneResult, type Tuning } from "./train/recipes";
 export { NativeTrainer, peftName } from "./train/native-trainer";
 export { tfjsEngine, type StepEngine, type EngineSnapshot } from "./train/engine";
 export { LORA_DEFAULTS, LORA_MODULES, checkLora, saveAdapter, readAdapter, mergeLora, mergeAdapterFolder, isAdapterFolder, type LoraConfig, type LoraModule, type LoadedAdapter } from "./model/lora";
