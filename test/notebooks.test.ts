@@ -44,7 +44,7 @@ test("the smoke notebook runs in tslab and its outputs are in the executed file"
 
   const table = tableCell.outputs?.find((o) => o.output_type === "display_data");
   assert.ok(table?.data, "table display");
-  assert.match(join(table.data["text/html"] as string[]), /<table class="ftgen-table dataframe"[\s\S]*<caption>sst2 test, first 8 rows<\/caption>[\s\S]*<th>input<\/th>/);
+  assert.match(join(table.data["text/html"] as string[]), /<table class="ftgen-table dataframe"[\s\S]*<caption>sst2 test, first 8 rows<\/caption>[\s\S]*<th style="text-align:left;white-space:pre-wrap">input<\/th>/);
   assert.equal((join(table.data["text/html"] as string[]).match(/<tr>/g) ?? []).length, 9, "header + 8 rows");
 
   const prompt = promptCell.outputs?.find((o) => o.output_type === "display_data");
