@@ -10,6 +10,7 @@
 // so that a shared prefix's keys are read once per group rather than once per row and head.
 // Compiled with -ffast-math (vectorized expf); masked scores are kept finite.
 #include "llm.h"
+#include "row_kernels.h"
 
 #include <cblas.h>
 
@@ -25,17 +26,6 @@ constexpr float kMasked = -1e30f;
 constexpr int64_t kQueryBlock = 64;
 // Steps with at most this many new tokens per row take the grouped (decoding) attention path.
 constexpr int64_t kFewQueries = 4;
-
-// Runs fn(r0, r1) over [0, n) in pieces of at least `minRows`, on the pool.
-template <typename F>
-void ForRows(ThreadPool& pool, int64_t n, int64_t minRows, F fn) {
-  const int64_t pieces = std::max<int64_t>(1, std::min<int64_t>(pool.size() * 4, n / std::max<int64_t>(1, minRows)));
-  const int64_t per = (n + pieces - 1) / pieces;
-  pool.Run(pieces, [&](int64_t p, int) {
-    const int64_t r0 = p * per, r1 = std::min(n, r0 + per);
-    if (r0 < r1) fn(r0, r1);
-  });
-}
 
 // y (n, m) = x (n, k) · W (k, m) + beta · y, rows of x and y with strides ldx, ldy; split over
 // column blocks (multiples of 16) on the pool, so that each worker streams its own part of the
@@ -60,20 +50,6 @@ inline void RmsNorm(const float* x, const float* w, float* out, int64_t C, float
   for (int64_t i = 0; i < C; i++) out[i] = x[i] * inv * w[i];
 }
 
-// `heads` vectors of width d at x rotated in place: x[i]·cos[i] + x[swap(i)]·sin[i] (llama.ts' rotate).
-inline void Rope(float* x, const float* cos, const float* sin, int64_t heads, int64_t d) {
-  const int64_t half = d / 2;
-  float tmp[512];
-  for (int64_t h = 0; h < heads; h++) {
-    float* v = x + h * d;
-    for (int64_t i = 0; i < d; i++) {
-      const int64_t j = i < half ? i + half : i - half;
-      tmp[i] = static_cast<float>(static_cast<double>(v[i]) * cos[i] + static_cast<double>(v[j]) * sin[i]);
-    }
-    std::memcpy(v, tmp, d * sizeof(float));
-  }
-}
-
 // Softmax of a row of scores in place; masked entries hold kMasked and come out 0.
 inline void SoftmaxRow(float* row, int64_t n) {
   float mx = kMasked;
@@ -94,11 +70,6 @@ struct Scratch {
   std::vector<float> a, b, c, d;
 };
 thread_local Scratch tScratch;
-
-float* Grow(std::vector<float>& v, size_t n) {
-  if (v.size() < n) v.resize(n);
-  return v.data();
-}
 
 }  // namespace
 

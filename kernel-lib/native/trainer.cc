@@ -13,6 +13,7 @@
 // OpenBLAS in each worker, as in llm.cc; each output element is written by one worker in a fixed
 // order, so a run is bit-identical for a given thread count and BLAS kernel.
 #include "trainer.h"
+#include "row_kernels.h"
 
 #include <cblas.h>
 
@@ -31,17 +32,6 @@ const char* const kPhaseNames[kPhases] = {"linear forward", "LoRA forward", "RMS
 namespace {
 
 constexpr float kMasked = -1e30f;
-
-// Runs fn(r0, r1) over [0, n) in fixed pieces of at least `minRows`, on the pool.
-template <typename F>
-void ForRows(ThreadPool& pool, int64_t n, int64_t minRows, F fn) {
-  const int64_t pieces = std::max<int64_t>(1, std::min<int64_t>(pool.size() * 4, n / std::max<int64_t>(1, minRows)));
-  const int64_t per = (n + pieces - 1) / pieces;
-  pool.Run(pieces, [&](int64_t p, int) {
-    const int64_t r0 = p * per, r1 = std::min(n, r0 + per);
-    if (r0 < r1) fn(r0, r1);
-  });
-}
 
 // C (M, N) = op(A) (M, K) · op(B) (K, N) · alpha + beta · C, row-major, split on the pool over
 // column blocks of C (multiples of 16) when N is wide, else over row blocks.
@@ -81,20 +71,6 @@ inline void RmsBackward(const float* x, float inv, const float* w, const float* 
   for (int64_t i = 0; i < C; i++) dx[i] += inv * w[i] * dy[i] - x[i] * k;
   if (gw)
     for (int64_t i = 0; i < C; i++) gw[i] += dy[i] * x[i] * inv;
-}
-
-// `heads` vectors of width d rotated in place: y[i] = x[i]·cos[i] + x[swap(i)]·sin[i] (signed sin).
-inline void Rope(float* x, const float* cos, const float* sin, int64_t heads, int64_t d) {
-  const int64_t half = d / 2;
-  float tmp[512];
-  for (int64_t h = 0; h < heads; h++) {
-    float* v = x + h * d;
-    for (int64_t i = 0; i < d; i++) {
-      const int64_t j = i < half ? i + half : i - half;
-      tmp[i] = static_cast<float>(static_cast<double>(v[i]) * cos[i] + static_cast<double>(v[j]) * sin[i]);
-    }
-    std::memcpy(v, tmp, d * sizeof(float));
-  }
 }
 
 // The transpose of Rope: dx[k] = dy[k]·cos[k] + dy[swap(k)]·sin[swap(k)].
@@ -151,11 +127,6 @@ struct Scratch {
   std::vector<float> a, b;
 };
 thread_local Scratch tScratch;
-
-float* Grow(std::vector<float>& v, size_t n) {
-  if (v.size() < n) v.resize(n);
-  return v.data();
-}
 
 }  // namespace
 
@@ -463,6 +434,20 @@ double LlmTrainer::Run(int64_t B, int64_t T, const int32_t* ids, const int32_t* 
     const float* xr = x.data() + rows[k] * C;
     RmsBackward(xr, invL[k], m_->norm.data(), dhl.data() + k * C, dx.data() + rows[k] * C, full_ ? gNorm_ : nullptr, C);
   }
+  // dx (N, C) += RMSNorm's backward given dh, for a layer's norm of x (N, C) with 1/rms `inv` and
+  // weights w; the weights' gradient (full fine-tuning: gw non-null) is summed per piece of rows,
+  // the pieces added in order, so it does not depend on which worker ran which piece.
+  auto normBackward = [&](const float* x, const float* inv, const float* w, float* gw) {
+    const int64_t pieces = std::max<int64_t>(1, std::min<int64_t>(pool.size() * 4, N / 64));
+    const int64_t per = (N + pieces - 1) / pieces;
+    std::vector<std::vector<float>> part(gw ? pieces : 0, std::vector<float>(C, 0.f));
+    pool.Run(pieces, [&](int64_t pc, int) {
+      for (int64_t i = pc * per; i < std::min(N, (pc + 1) * per); i++)
+        RmsBackward(x + i * C, inv[i], w, dh.data() + i * C, dx.data() + i * C, gw ? part[pc].data() : nullptr, C);
+    });
+    for (auto& v : part)
+      for (int64_t e = 0; e < C; e++) gw[e] += v[e];
+  };
   tick(kHead);
   for (int64_t l = L - 1; l >= 0; l--) {
     const auto& W = m_->layers[l];
@@ -504,18 +489,8 @@ double LlmTrainer::Run(int64_t B, int64_t T, const int32_t* ids, const int32_t* 
     tick(kGemmDw);
     for (int mod : {kGate, kUp}) loraBackward(l, mod, h.data(), C, dgu.data(), 2 * F, dh.data(), C);
     tick(kLoraB);
-    // dx (the gradient at xm) += RMSNorm₂'s backward; per-piece norm-weight sums, added in order
-    {
-      const int64_t pieces = std::max<int64_t>(1, std::min<int64_t>(pool.size() * 4, N / 64));
-      const int64_t per = (N + pieces - 1) / pieces;
-      std::vector<std::vector<float>> gw(full_ ? pieces : 0, std::vector<float>(C, 0.f));
-      pool.Run(pieces, [&](int64_t pc, int) {
-        for (int64_t i = pc * per; i < std::min(N, (pc + 1) * per); i++)
-          RmsBackward(xm + i * C, inv2[i], W.ln2.data(), dh.data() + i * C, dx.data() + i * C, full_ ? gw[pc].data() : nullptr, C);
-      });
-      for (auto& v : gw)
-        for (int64_t e = 0; e < C; e++) lg_[l].ln2[e] += v[e];
-    }
+    // dx (the gradient at xm) += RMSNorm₂'s backward
+    normBackward(xm, inv2, W.ln2.data(), full_ ? lg_[l].ln2 : nullptr);
     tick(kNorm);
     // Attention: xm = x + att·Wo (+ LoRA o)
     Gemm(pool, false, true, N, qd, C, 1.f, dx.data(), C, W.wo.data(), C, 0.f, datt.data(), qd);  // datt = dx·Woᵀ
@@ -573,17 +548,7 @@ double LlmTrainer::Run(int64_t B, int64_t T, const int32_t* ids, const int32_t* 
     tick(kGemmDw);
     for (int mod : {kQ, kK, kV}) loraBackward(l, mod, h.data(), C, dqkv.data(), ld, dh.data(), C);
     tick(kLoraB);
-    {
-      const int64_t pieces = std::max<int64_t>(1, std::min<int64_t>(pool.size() * 4, N / 64));
-      const int64_t per = (N + pieces - 1) / pieces;
-      std::vector<std::vector<float>> gw(full_ ? pieces : 0, std::vector<float>(C, 0.f));
-      pool.Run(pieces, [&](int64_t pc, int) {
-        for (int64_t i = pc * per; i < std::min(N, (pc + 1) * per); i++)
-          RmsBackward(sx + i * C, inv1[i], W.ln1.data(), dh.data() + i * C, dx.data() + i * C, full_ ? gw[pc].data() : nullptr, C);
-      });
-      for (auto& v : gw)
-        for (int64_t e = 0; e < C; e++) lg_[l].ln1[e] += v[e];
-    }
+    normBackward(sx, inv1, W.ln1.data(), full_ ? lg_[l].ln1 : nullptr);
     tick(kNorm);
   }
   if (full_)

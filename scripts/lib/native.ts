@@ -15,7 +15,7 @@ import path from "node:path";
 import { projectRoot } from "../../kernel-lib/src/util/paths";
 import { ensureAptPackages, SetupError } from "./setup";
 
-const SOURCES = ["ftgen_blas.cc", "napi_util.h", "attention.cc", "attention.h", "lm_head.cc", "lm_head.h", "llm.cc", "llm.h", "pool.h", "trainer.cc", "trainer.h", "trainer_napi.cc", "trainer_napi.h"];
+const SOURCES = ["ftgen_blas.cc", "napi_util.h", "row_kernels.h", "attention.cc", "attention.h", "lm_head.cc", "lm_head.h", "llm.cc", "llm.h", "pool.h", "trainer.cc", "trainer.h", "trainer_napi.cc", "trainer_napi.h"];
 
 function nodeIncludeDir(): string {
   return path.resolve(path.dirname(process.execPath), "..", "include", "node");
