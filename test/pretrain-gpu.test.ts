@@ -24,7 +24,7 @@ import { heldoutLoss } from "../kernel-lib/src/pretrain/heldout";
 import { packDocuments } from "../kernel-lib/src/pretrain/packing";
 import { readPretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";
 import type { ModelCard } from "../kernel-lib/src/pretrain/model-card";
-import type { TorchRun } from "../kernel-lib/src/pretrain/torch-import";
+import { portableArg, type TorchRun } from "../kernel-lib/src/pretrain/torch-import";
 
 const ROOT = path.resolve(__dirname, "..");
 const PYTHON = "/usr/bin/python3";
@@ -123,6 +123,9 @@ test("pretrain:gpu --import: the twin's run becomes a model folder whose card na
   const card = JSON.parse(fs.readFileSync(path.join(out, "model-card.json"), "utf8")) as ModelCard;
   assert.equal(card.trainer?.engine, "torch");
   assert.deepEqual(card.trainer?.argv, ["--stream", "s", "--recipe", "gpu.json", "--steps", "100"]);
+  // An absolute path of the training machine keeps only its last part in the committed card.
+  assert.equal(portableArg("/root/out/a"), "<…/a>");
+  assert.equal(portableArg(".gpu/stream"), ".gpu/stream");
   assert.equal(card.machine.gpu, "test GPU");
   assert.equal(card.status, "complete");
   assert.equal(card.training.tokensSeen, 12800);

@@ -106,7 +106,7 @@ export function importTorchRun(opts: TorchImportOptions): string {
       wallSeconds: run.wallSeconds ?? run.trainSeconds, tokens: run.tokens, ended: "complete", machine, backend,
     };
     const trainer: Trainer = {
-      engine: "torch", script: "bench/torch_pretrain.py", argv: run.argv ?? [], torch: run.torch, device: run.device,
+      engine: "torch", script: "bench/torch_pretrain.py", argv: (run.argv ?? []).map(portableArg), torch: run.torch, device: run.device,
       sampling: `windows of ${run.seqLen} + 1 tokens at seeded random offsets of the packed stream (${(run.tokens / run.stream.tokens).toFixed(1)} passes over it)`,
       tokensPerSecond: run.tokensPerSecond,
     };
@@ -119,4 +119,12 @@ export function importTorchRun(opts: TorchImportOptions): string {
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * A command-line argument as the committed card keeps it: an absolute path of the machine that
+ * trained (its run folder) would be that machine's, shown in every clone; it keeps only its last part.
+ */
+export function portableArg(a: string): string {
+  return path.isAbsolute(a) ? `<…/${path.basename(a)}>` : a;
 }
