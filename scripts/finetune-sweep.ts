@@ -2,11 +2,16 @@
  * `npm run finetune-sweep`: the small, stated sweep that picks SmolLM2-135M's fine-tuning recipe.
  * Each configuration fine-tunes SmolLM2 on the first N records of a task's in-domain train file
  * (the paper's FT format, loss on the target), is scored 0-shot on the in-domain test set (map 0,
- * the paper's 250 items, the grid's field cap), and is set beside the base model's record of the
+ * the grid's 250 items unless --items says otherwise, the grid's field cap), and is set beside the base model's record of the
  * same evaluation (the committed grid, results/) and the set's baseline. "beats base" means the
  * 95% CIs are apart (FT's low end above the base's high end).
  *
- *   npm run finetune-sweep [-- --tasks sentiment,summary] [--only NAME,...] [--max-minutes 55]
+ *   npm run finetune-sweep [-- --tasks sentiment,summary] [--only NAME,...] [--items 250] [--max-minutes 55]
+ *
+ * --items scores on the first N test items (default the grid's 250; the paper's sets hold 500). A
+ * row is kept per (task, setting, items), so a confirmation on the whole test set sits beside the
+ * 250-item row. Each row also carries the paired FT − base difference on the same items, with its
+ * bootstrap CI and one-sided p (study/contrast.ts), which is tighter than two CIs set apart.
  *
  * Resumable: fine-tuned folders (.cache/sweep/smollm2-135m/<task>/<config>) are reused once their
  * training.json is written, and scores are records in results/sweeps/smollm2-135m/ (committed).
@@ -30,6 +35,8 @@ import { ensureRegistryModel } from "./lib/get-model";
 import { ensureData } from "./lib/setup";
 import { parseCli } from "./lib/cli";
 import { ensureNativeAddon } from "./lib/native";
+import { contrastEffect } from "../kernel-lib/src/study/contrast";
+import { LLM_FINETUNE_RECIPES } from "../kernel-lib/src/train/recipes";
 
 interface SweepConfig {
   name: string;
@@ -39,7 +46,7 @@ interface SweepConfig {
   train: Partial<TrainConfig>;
 }
 
-const ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
+const ALL_LINEAR = LLM_FINETUNE_RECIPES.lora.tuning.lora.targetModules;
 
 /** The sweep, per task: LoRA's learning rate and rank (and PEFT's q/v default), against full fine-tuning. */
 const SWEEP: Partial<Record<TaskName, SweepConfig[]>> = {
@@ -77,6 +84,10 @@ export interface SweepRow {
   base: { score: number; low: number; high: number };
   baseline: { name: string; value: number };
   beatsBase: boolean;
+  /** Test items scored (the first N of the test file). */
+  items: number;
+  /** FT − base on the same items: the paired bootstrap's effect, 95% CI and one-sided p. */
+  paired: { effect: number; low: number; high: number; p: number };
   evalSeconds: number;
 }
 
@@ -88,11 +99,14 @@ function modelKeyOf(baseKey: string, dir: string): string {
 
 async function main(): Promise<void> {
   const { values } = parseCli("npm run finetune-sweep", { options: {
-    tasks: { type: "string", default: "sentiment,summary" }, only: { type: "string" }, "max-minutes": { type: "string", default: "55" },
+    tasks: { type: "string", default: "sentiment,summary" }, only: { type: "string" }, items: { type: "string", default: String(LLM_GRID.testItems) },
+    "max-minutes": { type: "string", default: "55" },
   } });
   const tasks = (values.tasks as string).split(",") as TaskName[];
   for (const t of tasks) if (!(t in SWEEP)) throw new Error(`--tasks: "${t}" has no sweep (one of ${Object.keys(SWEEP).join(", ")})`);
   const only = values.only ? new Set((values.only as string).split(",")) : undefined;
+  const items = Number(values.items);
+  if (!Number.isInteger(items) || items < 1) throw new Error(`--items: "${values.items}" is not a positive whole number`);
   const deadline = Date.now() + Number(values["max-minutes"]) * 60_000;
   if (!ensureNativeAddon()) throw new Error("npm run finetune-sweep needs the native trainer (kernel-lib/native), which could not be built");
   await ensureData();
@@ -103,16 +117,21 @@ async function main(): Promise<void> {
   // The table beside the records' folder (a .json inside it would read as a record).
   const out = path.join(path.dirname(store.dir), "smollm2-135m.json");
   const rows: SweepRow[] = fs.existsSync(out) ? (JSON.parse(fs.readFileSync(out, "utf8")) as { rows: SweepRow[] }).rows : [];
+  const note = "npm run finetune-sweep; scores 0-shot in-domain, map 0, on the first `items` test items; `paired` is FT − base on the same items";
   for (const task of tasks) {
     const dataset = TASKS[task].inDomain;
-    const spec = { task, dataset, k: 0, map: 0 as const, limit: LLM_GRID.testItems, fieldTokenCap: LLM_GRID.fieldTokenCap, batchSize: LLM_GRID.batchSize };
-    const baseRec = await evaluateCached(() => loadCausalLM(base, "native", { batchSize: LLM_GRID.batchSize }), baseKey, spec, llmStore());
+    const spec = { task, dataset, k: 0, map: 0 as const, limit: items, fieldTokenCap: LLM_GRID.fieldTokenCap, batchSize: LLM_GRID.batchSize };
+    // The grid's records hold the base at its 250 items; other sizes are kept with the sweep's.
+    const baseRec = await evaluateCached(() => loadCausalLM(base, "native", { batchSize: LLM_GRID.batchSize }), baseKey, spec, items === LLM_GRID.testItems ? llmStore() : store);
+    const baseItems = (items === LLM_GRID.testItems ? llmStore() : store).items(baseRec.key);
     const baseline = TASKS[task].kind === "classification"
       ? { name: "majority label", value: majorityBaseline(task, dataset, spec.limit).accuracy }
       : (({ name, value }) => ({ name, value }))(bestBaseline(task, dataset, spec.limit));
     for (const c of SWEEP[task] ?? []) {
       if (only && !only.has(c.name)) continue;
-      if (rows.some((r) => r.task === task && r.config === c.name)) continue;
+      // Rows from before `items` and `paired` existed are scored again from their cached records.
+      const at = rows.findIndex((r) => r.task === task && r.config === c.name && (r.items ?? LLM_GRID.testItems) === items);
+      if (at >= 0 && rows[at].paired) continue;
       if (Date.now() > deadline) {
         console.log(`--max-minutes reached: ${task}/${c.name} and later configurations are left for the next run`);
         break;
@@ -129,15 +148,21 @@ async function main(): Promise<void> {
       }
       const training = JSON.parse(fs.readFileSync(done, "utf8")) as { seconds: number; tokens: number; losses: number[] };
       const rec = await evaluateCached(() => loadCausalLM(dir, "native", { batchSize: LLM_GRID.batchSize }), modelKeyOf(baseKey, dir), spec, store);
+      const recItems = store.items(rec.key);
+      const paired = contrastEffect([{ label: `${task}/${c.name}`, task, terms: [
+        { weight: 1, records: [rec], group: "ft" }, { weight: -1, records: [baseRec], group: "base" },
+      ] }], (r) => (r.key === rec.key ? recItems : baseItems), { metric: rec.metric === "accuracy" ? "accuracy" : "primary", samples: 2000, seed: `${task}/${c.name}/${items}` });
       const row: SweepRow = {
         task, dataset, config: c.name, tuning: c.tuning, records: c.records, train: c.train,
         trainSeconds: Math.round(training.seconds), trainTokens: training.tokens, finalLoss: training.losses[training.losses.length - 1],
         metric: rec.metric, score: rec.value, low: rec.ci.low, high: rec.ci.high,
-        base: { score: baseRec.value, low: baseRec.ci.low, high: baseRec.ci.high }, baseline, beatsBase: rec.ci.low > baseRec.ci.high, evalSeconds: rec.seconds,
+        base: { score: baseRec.value, low: baseRec.ci.low, high: baseRec.ci.high }, baseline, beatsBase: rec.ci.low > baseRec.ci.high,
+        items, paired: { effect: paired.effect, low: paired.low, high: paired.high, p: paired.p }, evalSeconds: rec.seconds,
       };
-      rows.push(row);
-      writeFileAtomic(out, JSON.stringify({ model: entry.name, note: "npm run finetune-sweep; scores 0-shot in-domain, map 0, 250 items", rows }, null, 1) + "\n");
-      console.log(`${task}/${c.name}: ${rec.metric} ${rec.value.toFixed(3)} [${rec.ci.low.toFixed(3)}, ${rec.ci.high.toFixed(3)}] vs base ${baseRec.value.toFixed(3)} [${baseRec.ci.low.toFixed(3)}, ${baseRec.ci.high.toFixed(3)}], baseline ${baseline.value.toFixed(3)}; trained ${training.tokens} tokens in ${Math.round(training.seconds)} s${row.beatsBase ? "; beats the base" : ""}`);
+      if (at >= 0) rows[at] = row;
+      else rows.push(row);
+      writeFileAtomic(out, JSON.stringify({ model: entry.name, note, rows }, null, 1) + "\n");
+      console.log(`${task}/${c.name}: ${rec.metric} ${rec.value.toFixed(3)} [${rec.ci.low.toFixed(3)}, ${rec.ci.high.toFixed(3)}] vs base ${baseRec.value.toFixed(3)} [${baseRec.ci.low.toFixed(3)}, ${baseRec.ci.high.toFixed(3)}], baseline ${baseline.value.toFixed(3)}; paired ${paired.effect >= 0 ? "+" : ""}${paired.effect.toFixed(3)} [${paired.low.toFixed(3)}, ${paired.high.toFixed(3)}] p ${paired.p.toFixed(4)}; ${items} items; trained ${training.tokens} tokens in ${Math.round(training.seconds)} s${row.beatsBase ? "; beats the base" : ""}`);
     }
   }
 }
