@@ -1,5 +1,5 @@
 /**
- * `npm run study -- [notebook paths] [--profile quick|default|paper] [--out DIR] [--cached-only]`
+ * `npm run study -- [notebook paths] [--profile quick|default|paper|smollm2] [--out DIR] [--cached-only]`
  * Sets up what is missing, then executes notebooks through the real Jupyter protocol
  * (scripts/run_notebooks.py: nbclient and the project's tslab kernel), writing each executed
  * notebook with its outputs. A failing cell exits non-zero, naming the notebook and cell and quoting
@@ -13,6 +13,15 @@
  * --recompute executes no notebook: it trains and evaluates the profile's studies again into
  * .cache/recompute/<profile>/ and reports how far the new numbers are from the stored ones
  * (scripts/lib/recompute.ts).
+ *
+ * For clusters (scripts/lib/shard.ts; Slurm: scripts/slurm/, `npm run study:slurm`):
+ *   --shard i/n [--results DIR] [--models DIR] [--workers N] [--max-minutes M]
+ *       computes shard i of n of the profile's jobs, no notebooks, into DIR (default
+ *       .cache/shards/<profile>/<i>-of-<n>/results), reusing the profile's stored records, training
+ *       into --models (default .cache/models) in N processes (default 1); exits 0 when the shard is
+ *       complete, 3 when --max-minutes stopped it
+ *   --merge DIR... [--into DIR]                     merges results folders into the profile's
+ *       results folder (or --into), refusing a key whose contents differ
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -20,7 +29,9 @@ import path from "node:path";
 import { ensureBuilt, setupAll, SetupError } from "./lib/setup";
 import { parseCli, userPath } from "./lib/cli";
 import { jupyterEnv, jupyterPython } from "./lib/jupyter";
-import { PROFILES, type ProfileName } from "../kernel-lib/src/study/profile";
+import { PROFILE_NAMES, PROFILES, type ProfileName } from "../kernel-lib/src/study/profile";
+import { parseShard } from "../kernel-lib/src/study/shards";
+import { profileResultsDir, runMerge, runShard, shardResultsDir } from "./lib/shard";
 import { recompute } from "./lib/recompute";
 import { projectRoot } from "../kernel-lib/src/util/paths";
 
@@ -34,11 +45,49 @@ async function main(): Promise<number> {
       "no-setup": { type: "boolean" },
       "cached-only": { type: "boolean" },
       recompute: { type: "boolean" },
+      shard: { type: "string" },
+      results: { type: "string" },
+      "max-minutes": { type: "string" },
+      merge: { type: "boolean" },
+      models: { type: "string" },
+      workers: { type: "string" },
+      into: { type: "string" },
     },
   });
   const profile = values.profile as string;
-  if (!(profile in PROFILES)) throw new SetupError(`ftgen: unknown profile "${profile}" (quick, default, paper)`);
+  if (!(profile in PROFILES)) throw new SetupError(`ftgen: unknown profile "${profile}" (${PROFILE_NAMES.join(", ")})`);
   const root = projectRoot();
+  const p = PROFILES[profile as ProfileName];
+  if (values.merge) {
+    if (positionals.length === 0) throw new SetupError("ftgen: --merge needs the results folders to merge, e.g. --merge .cache/shards/quick/0-of-2/results .cache/shards/quick/1-of-2/results");
+    try {
+      runMerge(positionals.map((d) => userPath(d)), values.into ? userPath(values.into as string) : profileResultsDir(p));
+    } catch (e) {
+      throw new SetupError(`ftgen: ${(e as Error).message}`);
+    }
+    return 0;
+  }
+  if (values.shard !== undefined) {
+    let shard: { index: number; count: number };
+    try {
+      shard = parseShard(values.shard as string);
+    } catch (e) {
+      throw new SetupError(`ftgen: ${(e as Error).message}`);
+    }
+    const minutes = values["max-minutes"] === undefined ? undefined : Number(values["max-minutes"]);
+    if (minutes !== undefined && !(minutes > 0)) throw new SetupError(`ftgen: --max-minutes "${values["max-minutes"]}": expected a positive number of minutes`);
+    if (!values["no-setup"]) await setupAll();
+    else ensureBuilt();
+    const out = values.results ? userPath(values.results as string) : shardResultsDir(p, shard.index, shard.count);
+    const workers = values.workers === undefined ? 1 : Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 1) throw new SetupError(`ftgen: --workers "${values.workers}": expected a whole number ≥ 1`);
+    const r = await runShard(p, shard.index, shard.count, out, {
+      deadline: minutes === undefined ? undefined : Date.now() + minutes * 60_000, workers, ...(values.models ? { modelsDir: userPath(values.models as string) } : {}),
+    });
+    const complete = r.done === r.jobs;
+    console.log(`shard ${shard.index}/${shard.count}: ${r.done} of ${r.jobs} records (${r.computed} computed here) in ${r.seconds.toFixed(0)} s${complete ? "" : "; stopped by --max-minutes: run it again to go on"}`);
+    return complete ? 0 : 3;
+  }
   if (values.recompute) {
     if (!values["no-setup"]) await setupAll();
     const results = profile === "default" ? path.join(root, "results") : process.env.FTGEN_RESULTS_DIR ?? path.join(root, ".cache", "profiles", profile, "results");

@@ -11,8 +11,16 @@
  */
 import { TASKS, TASK_NAMES, type TaskName } from "../data/tasks";
 import type { PromptMapId } from "../prompts/maps";
+import type { TuningName } from "./profile";
 
-export type Method = { kind: "base" } | { kind: "ft" } | { kind: "fticl"; k: number };
+/**
+ * How a model comes to be. `tuning` names a recipe other than the study's own (a LoRA study's
+ * full-FT models: method "ft-full"); `scopes` narrows where such a model is scored.
+ */
+export type Method =
+  | { kind: "base" }
+  | { kind: "ft"; tuning?: TuningName; scopes?: readonly Scope[] }
+  | { kind: "fticl"; k: number; tuning?: TuningName; scopes?: readonly Scope[] };
 /** in: the train task's in-domain test set; out: its out-of-domain test sets; cross: other tasks' in-domain test sets. */
 export type Scope = "in" | "out" | "cross";
 
@@ -30,6 +38,8 @@ export interface StudySpec {
    * methods (to compare FT and FTICL with and without the demonstrations FTICL trained on); or fixed ks.
    */
   shots: "paper" | "fticl" | readonly number[];
+  /** Where "paper" lists are cut: the ks kept per test task (a profile's \`shots\`). */
+  shotsKept?: Partial<Record<TaskName, readonly number[]>>;
   maps: readonly PromptMapId[];
   seeds: readonly number[];
   /** Test items per set. */
@@ -67,7 +77,8 @@ export interface StudyPlan {
 }
 
 export function methodName(m: Method): string {
-  return m.kind === "fticl" ? `fticl${m.k}` : m.kind;
+  const name = m.kind === "fticl" ? `fticl${m.k}` : m.kind;
+  return m.kind !== "base" && m.tuning ? `${name}-${m.tuning}` : name;
 }
 
 /** The test sets a model of `trainTask` is scored on in `scope`. */
@@ -79,7 +90,7 @@ export function testSetsFor(trainTask: TaskName, scope: Scope): { task: TaskName
 }
 
 function shotsFor(spec: StudySpec, task: TaskName): readonly number[] {
-  if (spec.shots === "paper") return TASKS[task].shots;
+  if (spec.shots === "paper") return spec.shotsKept?.[task] ?? TASKS[task].shots;
   if (spec.shots === "fticl") {
     const ks = spec.methods.flatMap((m) => (m.kind === "fticl" && fticlShotsOf(spec, task).includes(m.k) ? [m.k] : []));
     return [0, ...new Set(ks)];
@@ -130,7 +141,7 @@ export function planStudy(spec: StudySpec): StudyPlan {
         for (const seed of spec.seeds) {
           const id = `${methodName(m)}/${task}/${size}/s${seed}`;
           models.push({ id, method: m, task, trainSize: size, seed });
-          scoreModel(id, task, spec.scopes);
+          scoreModel(id, task, m.scopes ? spec.scopes.filter((s) => m.scopes!.includes(s)) : spec.scopes);
         }
       }
     }

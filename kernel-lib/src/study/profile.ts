@@ -3,12 +3,41 @@
  * kernel; a notebook reads it with one call, `profile()`. Each profile is stated here and only here.
  */
 
-export type ProfileName = "quick" | "default" | "paper";
+import type { TaskName } from "../data/tasks";
+
+export type ProfileName = "quick" | "default" | "paper" | "smollm2";
+/** How a fine-tuned model's weights train (LLM_FINETUNE_RECIPES in train/recipes.ts). */
+export type TuningName = "lora" | "full";
 
 export interface Profile {
   name: ProfileName;
   /** What the profile is for. */
   description: string;
+  /**
+   * The pretrained model every study of the profile fine-tunes and scores: "ftgen-base" (the shipped
+   * data/base-model, fully fine-tuned on tfjs at the profile's lr) or a registry model
+   * (data/models/<name>.json), fine-tuned by the recipes of train/recipes.ts.
+   */
+  model: "ftgen-base" | "smollm2-135m";
+  /**
+   * A registry model's FT and FTICL recipe (LLM_FINETUNE_RECIPES: LoRA, or full fine-tuning); its
+   * learning rate is the recipe's. Absent for ftgen's base (full fine-tuning at \`lr\`).
+   */
+  tuning?: TuningName;
+  /**
+   * Also fine-tune each task's FT model fully (the paper's way) where \`tuning\` is LoRA, scored on its
+   * in-domain set, so notebook 01 can set full fine-tuning beside LoRA.
+   */
+  fullFtInDomain?: boolean;
+  /**
+   * k values scored per test task where the paper's shot list is cut (0 and the FTICL ks are always
+   * kept where a study needs them); absent: the paper's lists.
+   */
+  shots?: Partial<Record<TaskName, readonly number[]>>;
+  /** Prompts per forward pass in evaluation (part of each record's key). */
+  batchSize: number;
+  /** Steps between fine-tuning checkpoints (0: none), so a run killed mid-model resumes there. */
+  checkpointEvery: number;
   /** Test items scored per test set (the first N of each file; the paper uses 250). */
   testItems: number;
   /**
@@ -33,7 +62,7 @@ export interface Profile {
    * a 7B model; ours is ~3000× smaller. Measured on the shipped base model, amazon in-domain after FT
    * on sentiment: 500 records × 2 epochs: 0.53 at 3e-4, 0.74 at 1e-3; 2000 records: 0.85 at 3e-4, 0.81 at 1e-3.
    */
-  lr: number;
+  lr?: number;
   /** Cap on each input field of a prompt, in tokens, so that k-shot prompts fit the base model's context. */
   fieldTokenCap: number;
   /** FTICL models per task: the paper trains one per k of its list (1 and 2 for generation, …); "first" trains the first k only. */
@@ -44,22 +73,40 @@ export interface Profile {
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   quick: {
-    name: "quick", description: "CI: tiny slices, every notebook end to end in minutes",
+    name: "quick", description: "CI: tiny slices, every notebook end to end in minutes", model: "ftgen-base", batchSize: 16, checkpointEvery: 0,
     testItems: 8, trainFraction: 0.008, mainTrainSize: 2000, trainSizes: [2000, 4000], seeds: [0], epochs: 1, lr: 1e-3, fieldTokenCap: 32, fticlShots: "first", workers: 2,
   },
   default: {
-    name: "default", description: "the committed results: a quarter of each train file, the paper's 250 test items, on 2 cores",
+    name: "default", description: "the committed results: a quarter of each train file, the paper's 250 test items, on 2 cores", model: "ftgen-base", batchSize: 16, checkpointEvery: 0,
     testItems: 250, trainFraction: 0.25, mainTrainSize: 2000, trainSizes: [2000, 4000, 6000], seeds: [0, 1, 2], epochs: 2, lr: 1e-3, fieldTokenCap: 48, fticlShots: "first", workers: 2,
   },
   paper: {
-    name: "paper", description: "the paper's sizes: 2k/4k/6k training sets, 250 test items, both FTICL ks",
+    name: "paper", description: "the paper's sizes: 2k/4k/6k training sets, 250 test items, both FTICL ks", model: "ftgen-base", batchSize: 16, checkpointEvery: 0,
     testItems: 250, trainFraction: 1, mainTrainSize: 2000, trainSizes: [2000, 4000, 6000], seeds: [0, 1, 2], epochs: 2, lr: 3e-4, fieldTokenCap: 96, fticlShots: "paper", workers: 2,
+  },
+  smollm2: {
+    name: "smollm2",
+    description: "SmolLM2-135M, LoRA (and full FT in-domain): an eighth of each train file, 1 epoch, the paper's 250 test items, 3 seeds",
+    model: "smollm2-135m", tuning: "lora", fullFtInDomain: true,
+    testItems: 250, trainFraction: 0.125, mainTrainSize: 2000, trainSizes: [2000, 4000], seeds: [0, 1, 2], epochs: 1,
+    // The SmolLM2 grid's cap and batch (study/llm-grid.ts), so the base model's records are the grid's.
+    fieldTokenCap: 1024, batchSize: 16, fticlShots: "first", workers: 2, checkpointEvery: 10,
+    shots: { summary: [0, 1], question: [0, 1], sentiment: [0, 2], detection: [0, 2], inference: [0, 3] },
   },
 };
 
-/** The active profile: FTGEN_PROFILE (quick|default|paper), "default" when unset. */
+/** The profiles' names, for messages. */
+export const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[];
+
+/** The profile of a name, or one line listing the names. */
+export function profileNamed(name: string): Profile {
+  if (!(name in PROFILES)) throw new Error(`unknown profile "${name}" (one of ${PROFILE_NAMES.join(", ")})`);
+  return PROFILES[name as ProfileName];
+}
+
+/** The active profile: FTGEN_PROFILE, "default" when unset. */
 export function profile(): Profile {
   const name = (process.env.FTGEN_PROFILE ?? "default").trim();
-  if (!(name in PROFILES)) throw new Error(`FTGEN_PROFILE="${name}" is not a profile (quick, default, paper)`);
+  if (!(name in PROFILES)) throw new Error(`FTGEN_PROFILE="${name}" is not a profile (${PROFILE_NAMES.join(", ")})`);
   return PROFILES[name as ProfileName];
 }

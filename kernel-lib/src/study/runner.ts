@@ -23,7 +23,7 @@ import path from "node:path";
 import { TASKS } from "../data/tasks";
 import { findEntry } from "../data/manifest";
 import { FINETUNE_DEFAULTS, type TrainConfig, type Progress } from "../train/loop";
-import { finetune } from "../train/recipes";
+import { finetune, LLM_FINETUNE_RECIPES } from "../train/recipes";
 import { loadCausalLM, type EngineChoice } from "../evaluate/engines";
 import type { CausalLM } from "../evaluate/lm";
 import type { EvalSpec } from "../evaluate/evaluate";
@@ -35,10 +35,20 @@ import { groupBy } from "../util/group";
 import { COLLAPSE_SHARE, balancedAccuracy, bestBaseline, predictedLabelShare } from "./baselines";
 import { methodName, type EvalJob, type ModelJob, type StudyPlan } from "./plan";
 import type { WorkerMessage, WorkerRequest } from "./worker";
+import type { TuningName } from "./profile";
 
 export interface RunOptions {
   /** Base model folder (default: baseModelDir(), the shipped one). */
   base?: string;
+  /** The base weights' key, the modelKey of its records (default: folderHash(base); a registry model's is registryModelKey). */
+  baseKey?: string;
+  /**
+   * The study's fine-tuning recipe for FT and FTICL models (LLM_FINETUNE_RECIPES: its tuning and lr
+   * over \`train\`); a method's own \`tuning\` wins. Absent: every weight trains with \`train\` as it is (ftgen's base).
+   */
+  tuning?: TuningName;
+  /** Start no training or evaluation after this time (ms since epoch): the records so far are returned, and a rerun goes on. */
+  deadline?: number;
   /** Where fine-tuned model folders go (default .cache/models). */
   modelsDir?: string;
   store?: ResultStore;
@@ -92,13 +102,23 @@ export function trainRecordsFor(job: ModelJob, opts: RunOptions): number | undef
  */
 export const TRAIN_CODE_VERSION = 1;
 
+/** A job's tuning and training overrides: the recipe its method or the study names, else `train` as it is. */
+export function jobTraining(job: ModelJob, opts: RunOptions): { tuning?: (typeof LLM_FINETUNE_RECIPES)[TuningName]["tuning"]; train: Partial<TrainConfig> } {
+  const name = (job.method.kind !== "base" ? job.method.tuning : undefined) ?? opts.tuning;
+  const recipe = name ? LLM_FINETUNE_RECIPES[name] : undefined;
+  return { tuning: recipe?.tuning, train: { ...opts.train, ...recipe?.train, seed: job.seed ?? 0 } };
+}
+
 /** Everything that decides a fine-tuned model's weights (its key is the hash of this). */
 export function modelRecipe(job: ModelJob, plan: StudyPlan, baseKey: string, opts: RunOptions): Record<string, unknown> {
   const task = job.task as NonNullable<ModelJob["task"]>;
   const ds = TASKS[task].inDomain;
+  const { tuning, train } = jobTraining(job, opts);
   return {
     base: baseKey, method: methodName(job.method), task, trainSize: job.trainSize ?? null, records: trainRecordsFor(job, opts) ?? null,
-    seed: job.seed ?? 0, fieldTokenCap: plan.spec.fieldTokenCap, train: { ...FINETUNE_DEFAULTS, ...opts.train, seed: job.seed ?? 0 },
+    seed: job.seed ?? 0, fieldTokenCap: plan.spec.fieldTokenCap, train: { ...FINETUNE_DEFAULTS, ...train },
+    // Only where a recipe is named, so that the keys of ftgen's full fine-tuning stay as they were.
+    ...(tuning ? { tuning } : {}),
     data: { train: findEntry(task, ds, "train", job.trainSize).blob, fewShot: job.method.kind === "fticl" ? findEntry(task, ds, "few_shot").blob : null },
     code: TRAIN_CODE_VERSION,
   };
@@ -129,7 +149,8 @@ export function trainingMachine(): Record<string, string | number> {
 export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<StudyRecord[]> {
   if ((opts.workers ?? 1) > 1 && plan.models.length > 1) return runInWorkers(plan, opts);
   const base = path.resolve(opts.base ?? baseModelDir());
-  const baseKey = folderHash(base);
+  const baseKey = opts.baseKey ?? folderHash(base);
+  const late = (): boolean => opts.deadline !== undefined && Date.now() > opts.deadline;
   const store = opts.store ?? new ResultStore();
   store.removeStaleTemps(); // left by a run killed mid-write
   const evalsOf = groupBy(plan.evals, (e) => e.model);
@@ -156,13 +177,14 @@ export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<
       if (!indexed?.weightsHash) store.putModel(folderKey, { ...indexed, id: job.id, modelKey: key, recipe, weightsHash });
       else if (indexed.weightsHash !== weightsHash) opts.onProgress?.({ kind: "weights-differ", model: job.id, dir, recorded: indexed.weightsHash, found: weightsHash });
     } else if (missing.length > 0) {
+      if (late()) break; // its records and every later model's wait for the next run
       // A fresh clone has the records and the model index, not the fine-tuned folders.
       if (cachedOnly()) throw new Error(`${job.id}: not trained yet (no ${path.relative(projectRoot(), dir)}) and ${missing.length} of its records are missing from ${store.dir}; run npm run study first`);
       const t0 = Date.now();
       const r = await finetune({
         base, task: job.task as NonNullable<ModelJob["task"]>, method: job.method.kind, k: job.method.kind === "fticl" ? job.method.k : undefined,
         trainSize: job.trainSize, limit: trainRecordsFor(job, opts), fieldTokenCap: plan.spec.fieldTokenCap, out: dir,
-        train: { ...opts.train, seed: job.seed ?? 0 },
+        ...jobTraining(job, opts),
         onProgress: (p) => opts.onProgress?.({ kind: "train", model: job.id, progress: p }),
       });
       const weightsHash = folderHash(dir);
@@ -179,12 +201,14 @@ export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<
   }
   const records: StudyRecord[] = [];
   for (const [id, jobs] of evalsOf) {
+    if (!models.has(id)) continue; // not reached before the deadline
     const { dir, key: modelKey } = models.get(id) as { dir: string; key: string };
     const job = plan.models.find((m) => m.id === id) as ModelJob;
     let lm: Promise<CausalLM> | undefined; // loaded only when some record is missing
     try {
       for (const e of jobs) {
         const spec = evalSpec(e, plan, opts);
+        if (late() && !store.lookup(store.key(modelKey, spec)).record) continue;
         const r = await evaluateCached(() => (lm ??= loadCausalLM(dir, opts.engine ?? "auto", { batchSize: opts.batchSize })), modelKey, spec, store);
         const rec: StudyRecord = { ...r, model: id, method: methodName(job.method), scope: e.scope, trainTask: job.task, trainSize: job.trainSize, seed: job.seed };
         records.push(rec);
@@ -227,11 +251,12 @@ async function runInWorkers(plan: StudyPlan, opts: RunOptions): Promise<StudyRec
     });
     child.on("exit", (code, signal) => (records ? resolve(records) : reject(new Error(`study worker exited (${signal ?? code}) before finishing`))));
     const { store: _s, onProgress: _p, workers: _w, ...rest } = opts;
-    child.send({ plan: part, opts: { ...rest, storeDir: store.dir } } satisfies WorkerRequest);
+    child.send({ plan: part, opts: { ...rest, storeDir: store.dir, storeReadFrom: store.readFrom } } satisfies WorkerRequest);
   })));
   // Back in plan order.
   const byJob = new Map(results.flat().map((r) => [`${r.model}|${r.spec.dataset}|${r.spec.k}|${r.spec.map}`, r]));
-  return plan.evals.map((e) => byJob.get(`${e.model}|${e.dataset}|${e.k}|${e.map}`) as StudyRecord);
+  // (Jobs left past a deadline have no record.)
+  return plan.evals.flatMap((e) => byJob.get(`${e.model}|${e.dataset}|${e.k}|${e.map}`) ?? []);
 }
 
 /**

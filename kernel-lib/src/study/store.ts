@@ -75,8 +75,18 @@ export function itemsStamp(text: string): ItemsStamp {
 export type Lookup = { record: StoredResult; problem?: undefined } | { record?: undefined; problem: string } | { record?: undefined; problem?: undefined };
 
 export class ResultStore {
-  /** @param dir default: FTGEN_RESULTS_DIR, else results/ in the project (committed with the notebooks). */
-  constructor(readonly dir: string = process.env.FTGEN_RESULTS_DIR ?? path.join(projectRoot(), "results")) {}
+  /**
+   * @param dir default: FTGEN_RESULTS_DIR, else results/ in the project (committed with the notebooks).
+   * @param readFrom folders read where `dir` lacks a record or model entry, never written (a shard
+   *   writes its own folder and reuses the committed results/; merge.ts brings the shards together).
+   */
+  constructor(readonly dir: string = process.env.FTGEN_RESULTS_DIR ?? path.join(projectRoot(), "results"), readonly readFrom: readonly string[] = []) {}
+
+  /** The folder that holds `key`'s record: dir, else the first of readFrom that has it (dir when none does). */
+  private home(key: string): string {
+    if (fs.existsSync(path.join(this.dir, `${key}.json`))) return this.dir;
+    return this.readFrom.find((d) => fs.existsSync(path.join(d, `${key}.json`))) ?? this.dir;
+  }
 
   /**
    * The key of evaluating the model `modelKey` on `spec`: hashes the model, the spec, the blob ids
@@ -90,7 +100,7 @@ export class ResultStore {
   }
 
   private file(key: string, ext: string): string {
-    return path.join(this.dir, `${key}${ext}`);
+    return path.join(this.home(key), `${key}${ext}`);
   }
 
   /**
@@ -151,9 +161,9 @@ export class ResultStore {
   put(key: string, modelKey: string, result: EvalResult): StoredResult {
     const { items, ...rest } = result;
     const text = items.map((x) => JSON.stringify(x)).join("\n") + "\n";
-    writeFileAtomic(this.file(key, ".items.jsonl"), text);
+    writeFileAtomic(path.join(this.dir, `${key}.items.jsonl`), text);
     const stored: StoredResult = { ...rest, key, modelKey, itemsFile: itemsStamp(text) };
-    writeFileAtomic(this.file(key, ".json"), JSON.stringify(stored, null, 1) + "\n");
+    writeFileAtomic(path.join(this.dir, `${key}.json`), JSON.stringify(stored, null, 1) + "\n");
     return stored;
   }
 
@@ -170,8 +180,8 @@ export class ResultStore {
 
   /** The index entry of a fine-tuned model folder (by the folder's name), or undefined. */
   model(folderKey: string): ModelRecord | undefined {
-    const f = path.join(this.dir, "models", `${folderKey}.json`);
-    if (!fs.existsSync(f)) return undefined;
+    const f = [this.dir, ...this.readFrom].map((d) => path.join(d, "models", `${folderKey}.json`)).find((x) => fs.existsSync(x));
+    if (!f) return undefined;
     try {
       return JSON.parse(fs.readFileSync(f, "utf8")) as ModelRecord;
     } catch (e) {

@@ -15,11 +15,12 @@ import { isAvailable } from "../data/load";
 import type { Method, StudySpec } from "./plan";
 import type { Profile } from "./profile";
 import type { RunOptions } from "./runner";
+import { registryEntry, registryModelDir, registryModelKey } from "../model/registry";
 
 export type NotebookStudy = "generalization" | "icl" | "fticl" | "trainSize";
 
-function common(p: Profile): Pick<StudySpec, "seeds" | "testItems" | "fieldTokenCap"> {
-  return { seeds: p.seeds, testItems: p.testItems, fieldTokenCap: p.fieldTokenCap };
+function common(p: Profile): Pick<StudySpec, "seeds" | "testItems" | "fieldTokenCap" | "shotsKept"> {
+  return { seeds: p.seeds, testItems: p.testItems, fieldTokenCap: p.fieldTokenCap, ...(p.shots ? { shotsKept: p.shots } : {}) };
 }
 
 /** FTICL methods of a profile: one per k of the paper's lists (every task's k), or the first k of each. */
@@ -38,8 +39,11 @@ export function availableTrainSizes(task: TaskName, sizes: readonly number[]): n
 export function notebookStudy(name: NotebookStudy, p: Profile): StudySpec {
   const base: Method = { kind: "base" }, ft: Method = { kind: "ft" };
   switch (name) {
-    case "generalization":
-      return { name, trainTasks: TASK_NAMES, trainSizes: [p.mainTrainSize], methods: [base, ft], scopes: ["in", "out", "cross"], shots: [0], maps: [0, 1], ...common(p) };
+    case "generalization": {
+      // A LoRA profile's FT models again with every weight trained, scored in-domain: LoRA vs full FT.
+      const full: Method[] = p.fullFtInDomain && p.tuning !== "full" ? [{ kind: "ft", tuning: "full", scopes: ["in"] }] : [];
+      return { name, trainTasks: TASK_NAMES, trainSizes: [p.mainTrainSize], methods: [base, ft, ...full], scopes: ["in", "out", "cross"], shots: [0], maps: [0, 1], ...common(p) };
+    }
     case "icl":
       return { name, trainTasks: TASK_NAMES, trainSizes: [p.mainTrainSize], methods: [base, ft], scopes: ["in", "out"], shots: "paper", maps: [0, 1], ...common(p) };
     case "fticl":
@@ -52,7 +56,17 @@ export function notebookStudy(name: NotebookStudy, p: Profile): StudySpec {
   }
 }
 
-/** The runner's options under profile `p`: epochs, the share of each train file, workers. */
+/** The base model of profile `p`: its folder and, for a registry model, its key (known before it is fetched). */
+export function profileBase(p: Profile): Pick<RunOptions, "base" | "baseKey"> {
+  if (p.model === "ftgen-base") return {};
+  const e = registryEntry(p.model);
+  return { base: registryModelDir(e), baseKey: registryModelKey(e) };
+}
+
+/** The runner's options under profile `p`: its base model and recipe, epochs, the share of each train file, workers. */
 export function runOptions(p: Profile, extra: Partial<RunOptions> = {}): RunOptions {
-  return { train: { epochs: p.epochs, lr: p.lr }, trainFraction: p.trainFraction, workers: p.workers, batchSize: 16, ...extra };
+  const train = { epochs: p.epochs, ...(p.lr !== undefined ? { lr: p.lr } : {}), ...(p.checkpointEvery ? { checkpointEvery: p.checkpointEvery } : {}) };
+  // A registry model evaluates on the native runtime (its adapters apply there without a merged copy).
+  const engine = p.model === "ftgen-base" ? {} : { engine: "native" as const };
+  return { ...profileBase(p), ...engine, ...(p.tuning ? { tuning: p.tuning } : {}), train, trainFraction: p.trainFraction, workers: p.workers, batchSize: p.batchSize, ...extra };
 }

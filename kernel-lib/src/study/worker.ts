@@ -10,7 +10,7 @@ import type { StudyPlan } from "./plan";
 
 export interface WorkerRequest {
   plan: StudyPlan;
-  opts: Omit<RunOptions, "store" | "onProgress" | "workers"> & { storeDir: string };
+  opts: Omit<RunOptions, "store" | "onProgress" | "workers"> & { storeDir: string; storeReadFrom: readonly string[] };
 }
 
 export type WorkerMessage = { kind: "event"; event: RunEvent } | { kind: "done"; records: StudyRecord[] } | { kind: "error"; message: string };
@@ -27,8 +27,8 @@ process.on("message", (req: WorkerRequest) => {
   };
   (async () => {
     await initBackend({ quiet: true });
-    const { storeDir, ...rest } = req.opts;
-    const records = await runStudy(req.plan, { ...rest, store: new ResultStore(storeDir), onProgress: (event) => send({ kind: "event", event }) });
+    const { storeDir, storeReadFrom, ...rest } = req.opts;
+    const records = await runStudy(req.plan, { ...rest, store: new ResultStore(storeDir, storeReadFrom), onProgress: (event) => send({ kind: "event", event }) });
     finish({ kind: "done", records });
   })().catch((e: Error) => finish({ kind: "error", message: e.message }));
 });
