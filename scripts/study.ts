@@ -20,6 +20,8 @@
  *       .cache/shards/<profile>/<i>-of-<n>/results), reusing the profile's stored records, training
  *       into --models (default .cache/models) in N processes (default 1); exits 0 when the shard is
  *       complete, 3 when --max-minutes stopped it
+ *   --plan                                           what the profile's whole study holds, how much is
+ *       stored, and the time the rest should take (scripts/lib/plan-report.ts)
  *   --merge DIR... [--into DIR]                     merges results folders into the profile's
  *       results folder (or --into), refusing a key whose contents differ
  */
@@ -32,6 +34,8 @@ import { jupyterEnv, jupyterPython } from "./lib/jupyter";
 import { PROFILE_NAMES, PROFILES, type ProfileName } from "../kernel-lib/src/study/profile";
 import { parseShard } from "../kernel-lib/src/study/shards";
 import { profileResultsDir, runMerge, runShard, shardResultsDir } from "./lib/shard";
+import { printPlanReport } from "./lib/plan-report";
+import { ResultStore } from "../kernel-lib/src/study/store";
 import { recompute } from "./lib/recompute";
 import { projectRoot } from "../kernel-lib/src/util/paths";
 
@@ -49,6 +53,7 @@ async function main(): Promise<number> {
       results: { type: "string" },
       "max-minutes": { type: "string" },
       merge: { type: "boolean" },
+      plan: { type: "boolean" },
       models: { type: "string" },
       workers: { type: "string" },
       into: { type: "string" },
@@ -58,6 +63,11 @@ async function main(): Promise<number> {
   if (!(profile in PROFILES)) throw new SetupError(`ftgen: unknown profile "${profile}" (${PROFILE_NAMES.join(", ")})`);
   const root = projectRoot();
   const p = PROFILES[profile as ProfileName];
+  if (values.plan) {
+    const dir = values.results ? userPath(values.results as string) : profileResultsDir(p);
+    printPlanReport(p, new ResultStore(dir, dir === profileResultsDir(p) ? [] : [profileResultsDir(p)]));
+    return 0;
+  }
   if (values.merge) {
     if (positionals.length === 0) throw new SetupError("ftgen: --merge needs the results folders to merge, e.g. --merge .cache/shards/quick/0-of-2/results .cache/shards/quick/1-of-2/results");
     try {

@@ -90,6 +90,9 @@ export { recomputeStudy, type RecomputeReport, type RecomputedRecord, type Recom
 export { deltasVsBase, pivot, pivotRows, deltaHeatmap, mapDeltaPivot, iclGains, type DeltaRow, type Pivot } from "./study/results";
 export { notebookStudy, runOptions, fticlMethods, availableTrainSizes, type NotebookStudy } from "./study/studies";
 export { runNotebookStudy, notebookPlan, verdicts, showVerdicts, type NotebookRunOptions } from "./study/notebook-run";
+export { subjects, runSubjects, storedRecords, showVerdictComparison, verdictComparisonRows, type Subject, type SubjectRun } from "./study/subjects";
+export { profilePlan, unionPlan, shardPlan, parseShard, NOTEBOOK_STUDIES } from "./study/shards";
+export { mergeResults, type MergeReport } from "./study/merge";
 export { CLAIMS, MIN_EFFECT, claimCells, claimVerdicts, judge, judgePerCell, verdictOf, verdictRows, partRows, familyOf, cellCollapsed, type ClaimId, type ClaimResult, type ClaimPart, type CellTest, type Verdict } from "./study/claims";
 export { contrastEffect, holm, metricName, type Cell, type Term, type Effect, type ItemsOf, type ItemLike, type ContrastMetric } from "./study/contrast";
 export { scoreBars, scoreVsKPanels, trainSizeChart } from "./study/charts";

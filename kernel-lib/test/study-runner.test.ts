@@ -229,3 +229,25 @@ test("weights that differ from the recorded ones are reported; the recorded hash
   await runStudy(plan, opts);
   assert.equal(events.filter((e) => e.kind === "weights-differ").length, 1);
 });
+
+test("a deadline starts nothing new: past it, the runner trains and evaluates nothing and returns what is stored", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-deadline-"));
+  const opts: RunOptions = {
+    base, modelsDir: path.join(dir, "models"), store: new ResultStore(path.join(dir, "results")), trainLimit: 4,
+    train: { epochs: 1, batchSize: 2, microBatchSize: 2 },
+  };
+  const plan = tinyPlan(spec);
+  // Only the base model's record is stored first.
+  const baseOnly = { ...plan, models: plan.models.filter((m) => m.id === "base"), evals: plan.evals.filter((e) => e.model === "base") };
+  assert.equal((await runStudy(baseOnly, opts)).length, 1);
+  const events: RunEvent[] = [];
+  const got = await runStudy(plan, { ...opts, deadline: 0, onProgress: (e) => events.push(e) });
+  assert.deepEqual(got.map((r) => r.model), ["base"], "the stored record, and nothing computed");
+  assert.ok(got[0].cached);
+  assert.ok(!events.some((e) => e.kind === "train"));
+  assert.equal(fs.existsSync(path.join(dir, "models")), false, "no model folder started");
+  // Without the deadline the same call goes on where it stopped.
+  const all = await runStudy(plan, opts);
+  assert.equal(all.length, plan.evals.length);
+  assert.deepEqual(all.filter((r) => !r.cached).map((r) => r.model), plan.evals.slice(1).map((e) => e.model));
+});

@@ -177,7 +177,8 @@ export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<
       if (!indexed?.weightsHash) store.putModel(folderKey, { ...indexed, id: job.id, modelKey: key, recipe, weightsHash });
       else if (indexed.weightsHash !== weightsHash) opts.onProgress?.({ kind: "weights-differ", model: job.id, dir, recorded: indexed.weightsHash, found: weightsHash });
     } else if (missing.length > 0) {
-      if (late()) break; // its records and every later model's wait for the next run
+      // Past the deadline nothing new starts: its stored records (and later models') are still read.
+      if (late()) continue;
       // A fresh clone has the records and the model index, not the fine-tuned folders.
       if (cachedOnly()) throw new Error(`${job.id}: not trained yet (no ${path.relative(projectRoot(), dir)}) and ${missing.length} of its records are missing from ${store.dir}; run npm run study first`);
       const t0 = Date.now();
