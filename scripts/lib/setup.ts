@@ -11,6 +11,7 @@ import { jupyterPython, kernelDir, kernelPreload, kernelSpec, tslabBin } from ".
 import { projectRoot } from "../../kernel-lib/src/util/paths";
 import { FetchFailures, fetchPaperData, type FetchOptions, type FileResult } from "../../kernel-lib/src/data/fetch";
 import { ensureNativeAddon } from "./native";
+import { ensureLab } from "./lab";
 
 export class SetupError extends Error {}
 
@@ -117,8 +118,11 @@ export async function ensureData(opts: Omit<FetchOptions, "log" | "dataDir"> = {
   }
 }
 
-/** Everything the notebooks need (Chromium included unless `chromium: false`). */
-export async function setupAll(opts: { chromium?: boolean; data?: boolean } = {}): Promise<void> {
+/**
+ * Everything the notebooks need (Chromium included unless `chromium: false`), and JupyterLab for
+ * `npm run notebook` unless `lab: false` (optional: where pip cannot install it, one line says so).
+ */
+export async function setupAll(opts: { chromium?: boolean; data?: boolean; lab?: boolean } = {}): Promise<void> {
   ensureAptPackages(JUPYTER_PACKAGES);
   if (opts.chromium !== false) ensureAptPackages(CHROMIUM_PACKAGES);
   try {
@@ -129,6 +133,7 @@ export async function setupAll(opts: { chromium?: boolean; data?: boolean } = {}
   ensureKernel();
   ensureBuilt();
   ensureNativeAddon();
+  if (opts.lab !== false) ensureLab();
   if (opts.data !== false) {
     const results = await ensureData();
     const unavailable = results.filter((r) => r.status === "unavailable");
