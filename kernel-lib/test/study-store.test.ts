@@ -161,3 +161,17 @@ test("model ids in records name folders inside the project relative to it, so a 
   assert.equal(lm.id, `tfjs:${modelDir}`, "a folder outside the project keeps its absolute path");
   lm.dispose();
 });
+
+test("folderHash of a LoRA adapter folder: its weights and settings, not where its base lay", () => {
+  const mk = (base: string, weights: string): string => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-adapter-hash-"));
+    fs.writeFileSync(path.join(d, "adapter_config.json"), JSON.stringify({ peft_type: "LORA", r: 16, lora_alpha: 32, base_model_name_or_path: base }));
+    fs.writeFileSync(path.join(d, "adapter_model.safetensors"), weights);
+    return d;
+  };
+  assert.equal(folderHash(mk("../smollm2-135m", "w")), folderHash(mk("/scratch/node7/models/smollm2-135m", "w")));
+  assert.notEqual(folderHash(mk("../smollm2-135m", "w")), folderHash(mk("../smollm2-135m", "x")));
+  const noWeights = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-adapter-hash-"));
+  fs.writeFileSync(path.join(noWeights, "adapter_config.json"), "{}");
+  assert.throws(() => folderHash(noWeights), /not an adapter folder \(no adapter_model\.safetensors\)/);
+});

@@ -76,7 +76,7 @@ export async function runShard(p: Profile, index: number, count: number, out: st
   const part = shardPlan(plan, index, count, (m) => trainRecordsFor(m, run) ?? m.trainSize ?? 0, p.epochs);
   log(`shard ${index}/${count} of profile "${p.name}": ${part.models.filter((m) => m.method.kind !== "base").length} models to fine-tune, ${part.evals.length} evaluations (${(100 * part.cost / Math.max(1, part.totalCost)).toFixed(0)}% of the plan's estimated work); results in ${path.relative(process.cwd(), out) || "."}`);
   const t0 = Date.now();
-  let computed = 0, last = 0, done = 0;
+  let computed = 0, last = 0, done = 0, lastTrain = 0;
   const status = (state: ShardStatus["state"]): void => writeFileAtomic(shardStatusFile(out), JSON.stringify({
     shard: `${index}/${count}`, profile: p.name, state, jobs: part.evals.length, done, host: os.hostname(), updated: new Date().toISOString(),
   } satisfies ShardStatus) + "\n");
@@ -84,7 +84,13 @@ export async function runShard(p: Profile, index: number, count: number, out: st
   const records = await runStudy(part, {
     ...run,
     onProgress: (e) => {
-      if (e.kind === "model" && e.model !== "base") log(`  ${e.cached ? "reused" : "trained"} ${e.model}`);
+      if (e.kind === "train") {
+        // A line a minute while a model trains (a SmolLM2 model takes tens of minutes).
+        if (Date.now() - lastTrain > 60_000 || e.progress.step === e.progress.totalSteps) {
+          lastTrain = Date.now();
+          log(`  training ${e.model}: step ${e.progress.step}/${e.progress.totalSteps}, loss ${e.progress.loss.toFixed(3)}, ${e.progress.tokensPerSecond.toFixed(0)} tokens/s`);
+        }
+      } else if (e.kind === "model" && e.model !== "base") log(`  ${e.cached ? "reused" : "trained"} ${e.model}`);
       else if (e.kind === "weights-differ") log(`  ${e.model}: trained here with weights that differ from the recorded ones (another CPU or thread count)`);
       else if (e.kind === "eval") {
         done++;

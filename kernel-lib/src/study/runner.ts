@@ -174,7 +174,14 @@ export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<
     models.set(job.id, { dir, key });
     if (finished) {
       const weightsHash = folderHash(dir);
-      if (!indexed?.weightsHash) store.putModel(folderKey, { ...indexed, id: job.id, modelKey: key, recipe, weightsHash });
+      if (!indexed?.weightsHash) {
+        // Trained by a run that stopped before indexing it (killed after training.json): its summary from training.json.
+        const t = JSON.parse(fs.readFileSync(path.join(dir, "training.json"), "utf8")) as { examples?: number; steps?: number; seconds?: number; losses?: number[] };
+        store.putModel(folderKey, {
+          ...indexed, id: job.id, modelKey: key, recipe, weightsHash,
+          ...(indexed ? {} : { examples: t.examples, steps: t.steps, finalLoss: t.losses?.[t.losses.length - 1], seconds: t.seconds }),
+        });
+      }
       else if (indexed.weightsHash !== weightsHash) opts.onProgress?.({ kind: "weights-differ", model: job.id, dir, recorded: indexed.weightsHash, found: weightsHash });
     } else if (missing.length > 0) {
       // Past the deadline nothing new starts: its stored records (and later models') are still read.

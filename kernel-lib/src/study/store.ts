@@ -41,10 +41,20 @@ export function sha1(text: string | Uint8Array): string {
 
 /**
  * A model folder's identity: the hash of its weights, config and tokenizer files. A transformers.js
- * folder without model.safetensors (a Hub model in ONNX) is identified by its onnx/ files instead.
+ * folder without model.safetensors (a Hub model in ONNX) is identified by its onnx/ files instead,
+ * and a LoRA adapter folder by its adapter weights and settings.
  */
 export function folderHash(dir: string): string {
   const h = createHash("sha1");
+  // A LoRA adapter folder (PEFT's files): its weights and its settings, not the path to its base
+  // (which names where the base lay; the base's identity is in the model's recipe key).
+  const adapterConfig = path.join(dir, "adapter_config.json");
+  if (fs.existsSync(adapterConfig)) {
+    const weights = path.join(dir, "adapter_model.safetensors");
+    if (!fs.existsSync(weights)) throw new Error(`${dir}: not an adapter folder (no adapter_model.safetensors)`);
+    const { base_model_name_or_path: _base, ...config } = JSON.parse(fs.readFileSync(adapterConfig, "utf8")) as Record<string, unknown>;
+    return h.update("adapter_config.json").update(stableJson(config)).update("adapter_model.safetensors").update(fs.readFileSync(weights)).digest("hex");
+  }
   const onnxOnly = !fs.existsSync(path.join(dir, "model.safetensors")) && fs.existsSync(path.join(dir, "onnx"));
   const files = onnxOnly
     ? ["config.json", "tokenizer.json", ...fs.readdirSync(path.join(dir, "onnx")).sort().map((f) => path.join("onnx", f))]
