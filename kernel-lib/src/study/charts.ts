@@ -68,9 +68,9 @@ function whiskers(rs: readonly ({ value: number; ci: { low: number; high: number
   };
 }
 
-/** Category labels wrapped to `px` (at spaces, "·" and "→"). */
+/** A category label wrapped at spaces to `px` (a separator such as "·" or "→" ends its line). */
 function wrapCategory(label: string, px: number): string {
-  return textWidth(label) <= px ? label : wrapLines(label.replace(/ (·|→) /g, " $1\u00a0").replace(/\u00a0/g, " "), px).join("<br>");
+  return textWidth(label) <= px ? label : wrapLines(label, px).join("<br>");
 }
 
 /** Keys in order of first appearance. */
@@ -93,6 +93,8 @@ export interface ScoreBarsOptions {
   panelHeight?: number;
   /** Lines under the figure (what a label means). */
   notes?: readonly string[];
+  /** Panels a row (default: all in one row, or one a row when a column is too narrow for them). */
+  cols?: number;
 }
 
 /**
@@ -161,7 +163,7 @@ export function scoreBars(records: readonly StudyRecord[], opts: ScoreBarsOption
   panels[0].traces.push(legendOnly(`baseline: ${baselineName(kinds)}`, { line: { color: "#000", width: 2 } }, "lines"));
   return panelFigure(panels, {
     title: opts.title, width, panelHeight: opts.panelHeight ?? 170,
-    cols: width === "column" && groups.length > 1 && need > PRINT.column ? 1 : undefined,
+    cols: opts.cols ?? (width === "column" && groups.length > 1 && need > PRINT.column ? 1 : undefined),
     notes: [...(opts.notes ?? []), ...(truncatedAny ? [TRUNCATED_NOTE.bars] : [])],
     layout: { barmode: "group", bargap: 0.16, bargroupgap: 0.04, uniformtext: { minsize: MIN_FONT_PX, mode: "show" } },
   });
@@ -370,7 +372,8 @@ export function deltaHeatmap(p: Pivot, opts: DeltaHeatmapOptions = {}): Figure {
       // Transparent ticks keep the rotated labels off the cells.
       xaxis: { side: "top", type: "category", tickangle: -90, showgrid: false, showline: false, ticks: "outside", ticklen: 4, tickcolor: "rgba(0,0,0,0)", ...(gi === 0 ? {} : { showticklabels: false }) },
       yaxis: { type: "category", autorange: "reversed", showgrid: false, showline: false, ticks: "" },
-      yTitle: g.kind ? `${g.kind} sets` : "test sets",
+      // The block's name down its side, where it fits (the colour bar's title names the metric anyway).
+      yTitle: [g.kind ? `${g.kind} sets` : "test sets", g.kind ?? ""].find((t) => t && textWidth(t) <= g.cols.length * ROW_PX),
       xLabelLines: gi === 0 ? 1 : 0,
       belowSpace: last ? colorbarH : 0,
     };
