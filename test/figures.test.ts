@@ -26,7 +26,8 @@ test("every committed figure has its three files, a print width, and a PDF page 
     const pdf = fs.readFileSync(path.join(dir, `${name}.pdf`));
     const box = /\/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]/.exec(pdf.toString("latin1"));
     assert.ok(box && Math.abs(Number(box[1]) - w * PT_PER_PX) < 1 && Math.abs(Number(box[2]) - h * PT_PER_PX) < 1, `${name}: PDF page ${box?.[1]} × ${box?.[2]} pt for ${w} × ${h} px`);
-    const title = [...svg.matchAll(/<text class="gtitle"[^>]*>(.*?)<\/text>/g)].map((m) => m[1].replace(/<[^>]+>/g, " ")).join(" ").replace(/&gt;/g, ">").replace(/&lt;/g, "<").replace(/&amp;/g, "&").replace(/\s+/g, " ").trim();
+    const title = [...svg.matchAll(/<text class="gtitle"[^>]*>(.*?)<\/text>/g)].map((m) => m[1].replace(/<[^>]+>/g, " ")).join(" ").replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n))).replace(/&#x([0-9a-f]+);/gi, (_, n: string) => String.fromCodePoint(parseInt(n, 16)))
+      .replace(/&gt;/g, ">").replace(/&lt;/g, "<").replace(/&quot;/g, '"').replace(/&amp;/g, "&").replace(/\s+/g, " ").trim();
     assert.equal(pdfInfoTitle(pdf), title || name, `${name}: the PDF's title`);
     assert.ok(!svg.includes("/work/") && !svg.includes("/root/") && !svg.includes("trainFraction"), `${name}: no path or internal name`);
   }

@@ -48,11 +48,17 @@ export function barChart(opts: BarChartOptions): Figure {
   const ends = opts.series.flatMap((s) => [...s.y, ...(s.ci ?? []).flat()]).filter(Number.isFinite);
   const range = opts.yRange ? [...opts.yRange] : [Math.min(0, ...ends), Math.max(0, ...ends) * 1.08 || 1];
   const need = opts.categories.reduce((a, c) => a + Math.max(textWidth(c) + 10, opts.series.length * 12 + 14), 70);
+  const width = need <= PRINT.column ? "column" : "page";
+  // Category labels wider than their category stand upright.
+  const perCat = (PRINT[width] - 80) / Math.max(1, opts.categories.length);
+  const widest = Math.max(0, ...opts.categories.map((c) => textWidth(c)));
+  const upright = widest > perCat - 4;
   return panelFigure([{
     traces: data.map((t) => ({ ...t, showlegend: opts.series.length > 1 })), xTitle: opts.xTitle, yTitle: opts.yTitle,
-    xaxis: { type: "category", showgrid: false }, yaxis: { range },
+    xaxis: { type: "category", showgrid: false, tickangle: upright ? -90 : 0 }, yaxis: { range },
+    ...(upright ? { xLabelHeight: widest + 4 } : {}),
   }], {
-    title: opts.title, width: need <= PRINT.column ? "column" : "page", panelHeight: opts.height ? Math.max(120, opts.height - 160) : 180,
+    title: opts.title, width, panelHeight: opts.height ? Math.max(120, opts.height - 160) : 180,
     layout: { barmode: opts.barmode ?? "group" },
   });
 }
