@@ -251,3 +251,20 @@ test("a second subject goes into panels of its own (facet): scoreBars side by si
   assert.equal(rows.size, 2, "a row of panels a subject");
   await assertPrintable(panels, "scoreVsKPanels by subject");
 });
+
+test("scoreBars: bars too short to see are outlined in their colour, and labelled only where the label fits", async () => {
+  const series = ["FT · 0-shot", "FT · k-shot", "FTICL · 0-shot", "FTICL · k-shot"];
+  // Narrow bars (4 series in each of 12 categories): no labels, which would run into each other.
+  const narrow = Array.from({ length: 12 }, (_, c) => series.map((s) => amazon(`ft/${s}`, c === 3 ? 0 : 10, { seed: c }))).flat();
+  const cat = (r: StudyRecord): string => `set ${r.seed}`;
+  const fig = scoreBars(narrow, { title: "Narrow bars", category: cat, series: (r) => r.model.slice(3) });
+  for (const t of fig.data.filter((d) => d.type === "bar")) {
+    assert.deepEqual((t.text as string[]).filter(Boolean), [], `${t.name}: no value labels on narrow bars`);
+    assert.equal((t.marker as { line: { width: number; color: string } }).line.color, (t.marker as { color: string }).color, "outlined in its own colour");
+  }
+  await assertPrintable(fig, "scoreBars, narrow bars");
+  // Wide bars: the zero ones say so.
+  const wide = scoreBars([amazon("base", 10), amazon("ft/x", 0)], { title: "Wide bars", category: (r) => r.spec.dataset, series: (r) => r.model });
+  assert.deepEqual(wide.data.filter((d) => d.type === "bar").map((t) => (t.text as string[])[0]), ["", "0.00"]);
+  await assertPrintable(wide, "scoreBars, wide bars");
+});

@@ -131,15 +131,18 @@ export function scoreBars(records: readonly StudyRecord[], opts: ScoreBarsOption
     const labels = upright ? [...g.cats] : wrapped;
     const traces: Record<string, unknown>[] = g.names.map((name) => {
       const rs = g.cats.map((c) => at(name, c));
-      const tiny = rs.map((r) => (r ? r.value < 0.03 * (range[1] - range[0]) : false));
+      // Bars too short to see say their value, where a bar is wide enough for an upright label (else
+      // the outline in its colour still draws a zero-height bar as a line).
+      const barPx = (perCat * 0.84 * 0.96) / g.names.length;
+      const tiny = rs.map((r) => (r && barPx >= MIN_FONT_PX * 1.25 ? r.value < 0.03 * (range[1] - range[0]) : false));
+      const color = seriesColor(names.indexOf(name), `scoreBars "${opts.title}"`);
       const trace: Record<string, unknown> = {
         type: "bar", name, legendgroup: name, showlegend: !shown.has(name), x: labels, y: rs.map((r) => r?.value ?? null),
         marker: {
-          color: seriesColor(names.indexOf(name), `scoreBars "${opts.title}"`), line: { width: 0 },
+          color, line: { width: 1, color },
           ...(truncatedAny ? { pattern: { shape: rs.map((r) => (r && r.truncatedPrompts > 0 ? "/" : "")), fillmode: "overlay", fgcolor: "#fff", size: 6, solidity: 0.35 } } : {}),
         },
         error_y: whiskers(rs),
-        // Bars too short to see say their value.
         text: rs.map((r, i) => (r && tiny[i] ? r.value.toFixed(2) : "")), textposition: "outside", textangle: -90, cliponaxis: false,
         textfont: { size: MIN_FONT_PX, color: "#222" }, constraintext: "none",
         customdata: rs.map((r) => (r ? `${r.ci.low.toFixed(3)}–${r.ci.high.toFixed(3)}${truncText(r)}` : "")),
