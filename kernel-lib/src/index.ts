@@ -24,7 +24,7 @@ export * from "./study/profile";
 export { displayBundle, showText, LiveDisplay, inKernel, type MimeBundle } from "./notebook/display";
 export { toDataFrame, tableHtml, tableText, showTable, danfo, type TableOptions } from "./notebook/table";
 export { showFigure, figureBundle, renderFigureBundle, type Figure, type BundleOptions } from "./plot/figure";
-export { exportFigure, closeRenderer, renderStatic, renderPng, renderSvg, figureSize, chromiumAvailable, type ExportOptions, type ExportedFigure, type StaticFigure } from "./plot/export";
+export { exportFigure, closeRenderer, renderStatic, renderPng, renderSvg, figureSize, chromiumAvailable, pdfTitle, pdfInfoTitle, svgTextBoxes, textProblems, type TextBox, type TextProblems, type ExportOptions, type ExportedFigure, type StaticFigure } from "./plot/export";
 
 // utilities
 export { makeRng, shuffled, sampleIndices, type Rng } from "./util/random";
@@ -87,7 +87,7 @@ export { planStudy, testSetsFor, methodName, trainSizesFor, type StudySpec, type
 export { runStudy, recordRows, modelFolder, modelRecipe, modelKeyOf, trainRecordsFor, TRAIN_CODE_VERSION, type RunOptions, type RunEvent, type StudyRecord } from "./study/runner";
 export { poolSeeds, type PooledRecord } from "./study/seeds";
 export { recomputeStudy, type RecomputeReport, type RecomputedRecord, type RecomputedModel } from "./study/recompute";
-export { deltasVsBase, pivot, pivotRows, deltaHeatmap, mapDeltaPivot, iclGains, type DeltaRow, type Pivot } from "./study/results";
+export { deltasVsBase, pivot, pivotRows, mapDeltaPivot, iclGains, seedRecords, differenceCI, type DeltaRow, type Pivot, type IclGain } from "./study/results";
 export { notebookStudy, runOptions, fticlMethods, availableTrainSizes, type NotebookStudy } from "./study/studies";
 export { runNotebookStudy, notebookPlan, verdicts, showVerdicts, type NotebookRunOptions } from "./study/notebook-run";
 export { subjects, runSubjects, storedRecords, showVerdictComparison, verdictComparisonRows, type Subject, type SubjectRun } from "./study/subjects";
@@ -95,7 +95,9 @@ export { profilePlan, unionPlan, shardPlan, parseShard, NOTEBOOK_STUDIES } from 
 export { mergeResults, type MergeReport } from "./study/merge";
 export { CLAIMS, MIN_EFFECT, claimCells, claimVerdicts, judge, judgePerCell, verdictOf, verdictRows, partRows, familyOf, cellCollapsed, type ClaimId, type ClaimResult, type ClaimPart, type CellTest, type Verdict } from "./study/claims";
 export { contrastEffect, holm, metricName, type Cell, type Term, type Effect, type ItemsOf, type ItemLike, type ContrastMetric } from "./study/contrast";
-export { scoreBars, scoreVsKPanels, trainSizeChart } from "./study/charts";
+export { scoreBars, scoreVsKPanels, trainSizeChart, deltaHeatmap, iclGainChart, scoreAxisTitle, metricTitle, DIVERGING, type ScoreBarsOptions, type DeltaHeatmapOptions } from "./study/charts";
+export { panelFigure, legendRows, type Panel, type PanelFigureOptions } from "./plot/panels";
+export { PRINT, MIN_FONT_PX, PT_PER_PX, PALETTE, FONT_FAMILY, textWidth, wrapText, fittedRange, type PrintWidth } from "./plot/style";
 export { TransformersCausalLM } from "./evaluate/transformers-lm";
 export { exportOnnx, buildOnnxModel, ONNX_FILE, ONNX_OPSET } from "./model/onnx-export";
 export { loadCausalLM, resolveEngine, resolveModelFolder, ensureOnnx, onnxRuntimeAvailable, type EngineChoice } from "./evaluate/engines";

@@ -10,7 +10,9 @@ import os from "node:os";
 import path from "node:path";
 import { barChart } from "../src/plot/charts";
 import { figureBundle, renderFigureBundle } from "../src/plot/figure";
-import { exportFigure, closeRenderer, chromiumAvailable, chromiumPath, canonicalRootTag } from "../src/plot/export";
+import { exportFigure, closeRenderer, chromiumAvailable, chromiumPath, canonicalRootTag, figureSize, pdfTitle, pdfInfoTitle, textProblems, renderSvg } from "../src/plot/export";
+import { panelFigure } from "../src/plot/panels";
+import { PRINT, PT_PER_PX } from "../src/plot/style";
 
 const fig = barChart({
   title: "Accuracy by model",
@@ -19,8 +21,8 @@ const fig = barChart({
   yRange: [0, 1],
   height: 420,
 });
-const WIDTH = 700; // plotly's default width: the layout sets none
-const HEIGHT = 420;
+// barChart draws at print size: a column (320 px) when its categories fit.
+const { width: WIDTH, height: HEIGHT } = figureSize(fig);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ftgen-export-"));
 after(async () => {
@@ -74,6 +76,8 @@ test("exportFigure writes a PNG at twice the figure's size, an SVG with the titl
   assert.ok(box, "a MediaBox");
   // CSS pixels are 0.75 pt.
   assert.ok(Math.abs(Number(box[1]) - WIDTH * 0.75) < 1 && Math.abs(Number(box[2]) - HEIGHT * 0.75) < 1, `page ${box[1]} × ${box[2]} pt`);
+  assert.equal(WIDTH, PRINT.column, "a column wide: 240 pt");
+  assert.equal(pdfInfoTitle(pdf), "Accuracy by model", "the PDF's title is the figure's (not about:blank)");
 
   // The second export reuses the page that holds plotly.js: overwritten in place, and no browser start.
   const t1 = Date.now();
@@ -164,4 +168,35 @@ test("the root <svg> tag comes out with its attributes in one order, whichever o
   assert.equal(a, b);
   assert.equal(a, `<svg class="main-svg" height="420" style="" viewBox="0 0 700 420" width="700">${tail}`);
   assert.equal(canonicalRootTag("not an svg"), "not an svg");
+});
+
+test("a PDF's title is the figure's title (Unicode too), else the export's name, never about:blank", async () => {
+  needChromium();
+  assert.equal(pdfTitle({ data: [], layout: { title: { text: "Δ vs base<br>0-shot" } } }, "n"), "Δ vs base 0-shot");
+  assert.equal(pdfTitle({ data: [] }, "my-figure"), "my-figure");
+  const a = await exportFigure({ data: [{ type: "bar", x: ["a"], y: [1] }], layout: { title: { text: "Δ accuracy <b>by</b> set" }, width: 320, height: 200 } }, "titled", { dir: tmp });
+  assert.equal(pdfInfoTitle(fs.readFileSync(a.pdf)), "Δ accuracy by set");
+  const b = await exportFigure({ data: [{ type: "bar", x: ["a"], y: [1] }], layout: { width: 320, height: 200 } }, "untitled-figure", { dir: tmp });
+  assert.equal(pdfInfoTitle(fs.readFileSync(b.pdf)), "untitled-figure");
+});
+
+test("textProblems finds text under 9 pt, text cut off at the edge and text over text; a panelFigure has none", async () => {
+  needChromium();
+  const bad = {
+    data: [{ type: "bar", x: ["a long category name", "another long category name", "third"], y: [1, 2, 3] }],
+    layout: { width: 320, height: 200, title: { text: "A title far too long to fit in one column of a two-column paper", font: { size: 14 } }, font: { size: 9 }, xaxis: { tickangle: 0 }, margin: { t: 20, l: 20, r: 0, b: 30 } },
+  };
+  const p = await textProblems(await renderSvg(bad), { minSize: 12 });
+  assert.ok(p.small.length > 0, "9 px ticks are under 12 px (9 pt)");
+  assert.ok(p.clipped.some((b) => b.text.startsWith("A title")), "the title runs off the figure");
+  assert.ok(p.overlapping.length > 0, "the category labels run into each other");
+
+  const good = panelFigure([0, 1].map((i) => ({
+    title: `panel ${i}: a title that wraps to the width of its panel`, traces: [{ type: "scatter", mode: "lines+markers", name: `series ${i}`, x: [0, 2, 4], y: [0.1, 0.5, 0.3] }],
+    xTitle: "k (demonstrations)", yTitle: i === 0 ? "accuracy" : undefined, yaxis: { range: [0, 0.6] },
+  })), { title: "A title far too long to fit in one column of a two-column paper, wrapped", width: "column", panelHeight: 120, notes: ["A note under the figure that is long enough to need two lines at this width."] });
+  const svg = await renderSvg(good);
+  assert.deepEqual(await textProblems(svg, { minSize: 12 }), { small: [], clipped: [], overlapping: [] });
+  // 12 px is 9 pt in the PDF: the page is the figure at 0.75 pt a px.
+  assert.equal(12 * PT_PER_PX, 9);
 });

@@ -35,14 +35,22 @@ test("majorityBaseline counts the scored rows' labels", () => {
   assert.equal(majorityBaseline("sentiment", "amazon", 3).accuracy, 0.5);
 });
 
-test("scoreVsKChart: one line per (task, map), sorted by k, with asymmetric whiskers", () => {
+test("scoreVsKChart: one line per test set in a panel per map, sorted by k, with asymmetric whiskers and the set's baseline", () => {
   const fig = scoreVsKChart([rec("sentiment", "amazon", 0, 4, 0.9, 0.85, 0.93), rec("sentiment", "amazon", 0, 0, 0.6, 0.5, 0.7), rec("sentiment", "amazon", 1, 0, 0.5, 0.4, 0.6)]);
-  assert.equal(fig.data.length, 2);
-  const t = fig.data[0] as { x: number[]; y: number[]; error_y: { array: number[]; arrayminus: number[] } };
+  const lines = fig.data.filter((d) => d.mode === "lines+markers");
+  assert.deepEqual(lines.map((d) => [d.name, d.xaxis]), [["amazon", "x"], ["amazon", "x2"]]);
+  const t = lines[0] as { x: number[]; y: number[]; error_y: { array: number[]; arrayminus: number[] } };
   assert.deepEqual(t.x, [0, 4]);
   assert.deepEqual(t.y, [0.6, 0.9]);
   assert.deepEqual(t.error_y.array.map((v) => +v.toFixed(6)), [0.1, 0.03]);
   assert.deepEqual(t.error_y.arrayminus.map((v) => +v.toFixed(6)), [0.1, 0.05]);
+  // The majority label of the fixture's amazon items (0.75), dotted in the set's colour, in both panels.
+  const bases = fig.data.filter((d) => d.mode === "lines" && d.showlegend === false) as { y: number[]; line: { color: string } }[];
+  assert.deepEqual(bases.map((b) => b.y), [[0.75, 0.75], [0.75, 0.75]]);
+  assert.equal(bases[0].line.color, (lines[0] as { line: { color: string } }).line.color);
+  const layout = fig.layout as Record<string, { title?: { text: string }; range?: number[] }>;
+  assert.equal(layout.yaxis.title?.text, "accuracy");
+  assert.ok(layout.yaxis.range![0] <= 0.4 && layout.yaxis.range![1] >= 0.93, `the range holds every CI: ${layout.yaxis.range}`);
 });
 
 test("iclBar: map 0 and in-domain sets only; at least 3 k-shot wins and 2 tasks above majority", () => {

@@ -1,7 +1,8 @@
 /** Δ vs base and pivots on hand-made records, checked against hand-computed values. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { deltasVsBase, pivot, pivotRows, deltaHeatmap, mapDeltaPivot, iclGains } from "../src/study/results";
+import { deltasVsBase, pivot, pivotRows, mapDeltaPivot, iclGains } from "../src/study/results";
+import { deltaHeatmap } from "../src/study/charts";
 import type { StudyRecord } from "../src/study/runner";
 import type { TaskName } from "../src/data/tasks";
 
@@ -34,10 +35,15 @@ test("pivot: train task × test set at k = 0, averaging seeds; raw scores too", 
   assert.deepEqual(s.rows, ["sentiment", "detection"]);
   assert.deepEqual(s.values.map((r) => r.map((v) => (v === null ? null : +v.toFixed(6)))), [[0.85, 0.55, null], [null, null, 0.5]]);
   assert.deepEqual(pivotRows(s)[1], { "train task": "detection", amazon: "", sst2: "", yelp: 0.5 });
+  // Records built by hand have no stored items: no CI, and the cell's metric is its test set's.
+  assert.deepEqual(p.ci, [[null, null]]);
+  assert.deepEqual(p.kinds, [["classification", "classification"]]);
   const fig = deltaHeatmap(p);
-  const h = fig.data[0] as { z: unknown; zmin: number; zmax: number; text: string[][] };
-  assert.deepEqual(h.text, [["+0.350", "-0.050"]]);
-  assert.ok(Math.abs(h.zmax - 0.35) < 1e-12 && h.zmin === -h.zmax, "a symmetric colour range around 0, as wide as the largest |Δ|");
+  // Test sets down the side, models across; whole points.
+  const h = fig.data[0] as { x: string[]; y: string[]; z: unknown; zmin: number; zmax: number; text: string[][] };
+  assert.deepEqual([h.x, h.y], [["sentiment"], ["amazon", "sst2"]]);
+  assert.deepEqual(h.text, [["35"], ["−5"]]);
+  assert.ok(Math.abs(h.zmax - 35) < 1e-9 && h.zmin === -h.zmax, "a symmetric colour range around 0, as wide as the largest |Δ|");
   // A loss is red, a gain blue, no change white.
   const scale = (fig.data[0] as { colorscale: [number, string][] }).colorscale;
   assert.deepEqual([scale[0], scale[Math.floor(scale.length / 2)], scale[scale.length - 1]], [[0, "#b2182b"], [0.5, "#f7f7f7"], [1, "#2166ac"]]);
@@ -49,13 +55,13 @@ test("pivot: train task × test set at k = 0, averaging seeds; raw scores too", 
 
 test("mapDeltaPivot: map 1 − map 0 per model and set; iclGains: mean over k > 0 minus 0-shot", () => {
   const mk = (model: string, method: string, dataset: string, k: number, map: 0 | 1, value: number) => ({
-    model, method, trainTask: method === "base" ? undefined : "sentiment", scope: method === "base" ? "base" : "in", value,
+    model, method, trainTask: method === "base" ? undefined : "sentiment", scope: method === "base" ? "base" : "in", value, truncatedPrompts: 0, key: `${model}${dataset}${k}${map}`,
     spec: { task: "sentiment", dataset, k, map, limit: 10, fieldTokenCap: 32 },
   }) as unknown as StudyRecord;
   const rs = [mk("base", "base", "amazon", 0, 0, 0.5), mk("base", "base", "amazon", 0, 1, 0.6), mk("ft", "ft", "amazon", 0, 0, 0.9), mk("ft", "ft", "amazon", 0, 1, 0.7),
     mk("base", "base", "amazon", 2, 0, 0.8), mk("base", "base", "amazon", 4, 0, 0.6)];
-  const m = mapDeltaPivot(rs);
-  assert.deepEqual(m.rows, ["base", "ft sentiment"]);
+  const m = mapDeltaPivot(rs, { ci: false });
+  assert.deepEqual(m.rows, ["base", "FT sentiment"]);
   assert.deepEqual(m.values.map((r) => r.map((v) => +(v as number).toFixed(6))), [[0.1], [-0.2]]);
   const g = iclGains(rs);
   assert.deepEqual(g.map((x) => [x.model, x.map, +x.gain.toFixed(6)]), [["base", 0, 0.2]]); // (0.8 + 0.6) / 2 − 0.5

@@ -63,10 +63,11 @@ ftgen.showTable(ftgen.toDataFrame(kinds), { caption: \`Training tokens by kind (
 ftgen.showTable(ftgen.toDataFrame(card.corpus.sources.map((s) => ({ source: s.title, package: s.package, licence: s.licence, documents: s.docs, tokens: s.tokens }))), { caption: "By source" });` },
   { md: `## The loss curve` },
   { code: `const curve = JSON.parse(fs.readFileSync(path.join(baseDir, "loss-curve.json"), "utf8"));
-const lossFig: ftgen.Figure = {
-  data: [{ type: "scatter", mode: "lines", name: "train loss", x: curve.tokens.map((x: number) => x / 1e6), y: curve.loss }],
-  layout: { title: { text: "Pretraining loss" }, xaxis: { title: { text: "tokens seen (millions)" } }, yaxis: { title: { text: "cross-entropy (nats/token)" } }, height: 380 },
-};
+// A column wide, at print size (ftgen.panelFigure: the layout every exported figure shares)
+const lossFig = ftgen.panelFigure([{
+  traces: [{ type: "scatter", mode: "lines", name: "train loss", showlegend: false, x: curve.tokens.map((x: number) => x / 1e6), y: curve.loss, line: { width: 1.2, color: ftgen.PALETTE[0] } }],
+  xTitle: "tokens seen (millions)", yTitle: "cross-entropy (nats/token)", yaxis: { rangemode: "tozero" },
+}], { title: "Pretraining loss", width: "column", panelHeight: 170 });
 await ftgen.showFigure(lossFig);
 const exported = await ftgen.exportFigure(lossFig, "00-base-loss-curve"); // figures/00-base-loss-curve.png, .svg, .pdf (a declaration: the cell prints no paths of this machine)` },
   { md: `## Held-out perplexity

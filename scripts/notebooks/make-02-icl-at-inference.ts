@@ -18,20 +18,16 @@ own task's sets only (cross-task ICL is not part of this claim).` },
   ...openingCells("icl"),
   { md: `## Score vs k, in-domain
 
-One panel per task: the base model (blue) and that task's FT model (red), map 0 solid and map 1 dotted,
-with 95% CIs. The paper's picture: the blue lines rise with k, the red ones stay flat (and high).` },
-  { code: `const panels = ftgen.scoreVsKPanels(pooled, { title: "In-domain score vs k: base (blue) and FT (red); map 0 solid, map 1 dotted" });
+One panel per task: the base model (blue) and that task's FT model (orange), map 0 solid and map 1 dotted,
+with 95% CIs. The paper's picture: the blue lines rise with k, the orange ones stay flat (and high).` },
+  { code: `const panels = ftgen.scoreVsKPanels(pooled, { title: "In-domain score vs k: base (blue) and FT (orange); map 0 solid, map 1 dotted" });
 await ftgen.exportFigure(panels, "02-score-vs-k"); // figures/02-score-vs-k.png, .svg, .pdf
 await ftgen.showFigure(panels);` },
   { md: `## The gain from demonstrations, on every test set
 
 For each model and test set: the mean score over the k > 0 of the shot list minus the 0-shot score
 (map 0). Bars above zero mean the demonstrations helped.` },
-  { code: `const gains = ftgen.iclGains(pooled).filter((g) => g.map === 0);
-const gainFig = ftgen.barChart({
-  title: "ICL gain (mean over k > 0 − 0-shot), map 0", categories: [...new Set(gains.map((g) => g.dataset))], yTitle: "gain",
-  series: ["base", "ft"].map((m) => ({ name: m === "base" ? "base" : "FT (own task)", y: [...new Set(gains.map((g) => g.dataset))].map((d) => gains.find((g) => g.method === m && g.dataset === d)?.gain ?? NaN) })),
-});
+  { code: `const gainFig = ftgen.iclGainChart(pooled, { title: "ICL gain (mean over k > 0 − 0-shot), map 0", map: 0 });
 await ftgen.exportFigure(gainFig, "02-icl-gain"); // figures/02-icl-gain.png, .svg, .pdf
 await ftgen.showFigure(gainFig);
 ftgen.showTable(ftgen.toDataFrame(ftgen.iclGains(pooled).map((g) => ({ model: g.model, dataset: g.dataset, map: g.map, "0-shot": g.zeroShot, "mean k-shot": g.kShotMean, gain: g.gain }))), { caption: "ICL gain per model, test set and map", maxRows: 40, digits: 3 });` },

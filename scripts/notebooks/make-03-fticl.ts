@@ -19,13 +19,15 @@ in map 0 (the training format).` },
 
 FT and FTICL side by side on each test set, evaluated with and without the demonstrations. The claim
 is about the out-of-domain sets (everything but xsum and socialqa).` },
-  { code: `const label = (r: ftgen.StudyRecord) => \`\${r.method === "ft" ? "FT" : "FTICL k=" + r.method.slice(5)} · \${r.spec.k}-shot\`;
+  { code: `// k: the demonstrations an FTICL model was trained with (per task); FT is scored with the same k
+const label = (r: ftgen.StudyRecord) => \`\${r.method === "ft" ? "FT" : prof.fticlShots === "paper" ? "FTICL k=" + r.method.slice(5) : "FTICL"} · \${r.spec.k === 0 ? "0" : "k"}-shot\`;
+const kNote = (k: ftgen.TaskKind) => [\`k-shot: with the k demonstrations FTICL was trained with (\${ftgen.TASK_NAMES.filter((t) => ftgen.TASKS[t].kind === k).map((t) => \`\${t} \${[...new Set(pooled.filter((r) => r.trainTask === t && r.method !== "ft").map((r) => r.method.slice(5)))].join(", ")}\`).join("; ")}).\`];
 const kind = (r: ftgen.StudyRecord) => ftgen.TASKS[r.spec.task].kind;
-const genFig = ftgen.scoreBars(pooled.filter((r) => kind(r) === "generation"), { title: "Generation: FT vs FTICL (ROUGE-L), map 0", category: (r) => \`\${r.spec.dataset}\${r.scope === "in" ? " (in)" : ""}\`, series: label });
+const genFig = ftgen.scoreBars(pooled.filter((r) => kind(r) === "generation"), { title: "Generation: FT vs FTICL (ROUGE-L), map 0", category: (r) => \`\${r.spec.dataset}\${r.scope === "in" ? " (in)" : ""}\`, series: label, notes: kNote("generation") });
 await ftgen.exportFigure(genFig, "03-fticl-generation"); // figures/03-fticl-generation.png, .svg, .pdf
 await ftgen.showFigure(genFig);` },
   { md: `## Classification tasks` },
-  { code: `const clsFig = ftgen.scoreBars(pooled.filter((r) => kind(r) === "classification"), { title: "Classification: FT vs FTICL (accuracy), map 0", category: (r) => \`\${r.spec.dataset}\${r.scope === "in" ? " (in)" : ""}\`, series: label });
+  { code: `const clsFig = ftgen.scoreBars(pooled.filter((r) => kind(r) === "classification"), { title: "Classification: FT vs FTICL (accuracy), map 0", category: (r) => \`\${r.spec.dataset}\${r.scope === "in" ? " (in)" : ""}\`, series: label, notes: kNote("classification") });
 await ftgen.exportFigure(clsFig, "03-fticl-classification"); // figures/03-fticl-classification.png, .svg, .pdf
 await ftgen.showFigure(clsFig);` },
   { md: `## FTICL − FT, set by set

@@ -21,7 +21,7 @@ summarization has one size only. 0-shot, map 0, in-domain and out-of-domain.` },
   { md: `## Score vs train size
 
 Solid lines are in-domain test sets, dashed ones out-of-domain.` },
-  { code: `const sizeFig = ftgen.trainSizeChart(pooled);
+  { code: `const sizeFig = ftgen.trainSizeChart(pooled, { trainFraction: prof.trainFraction });
 await ftgen.exportFigure(sizeFig, "04-train-size"); // figures/04-train-size.png, .svg, .pdf
 await ftgen.showFigure(sizeFig);
 const sizes = ftgen.pivot(pooled.filter((r) => r.method === "ft"), { rows: (r) => \`\${r.trainTask} → \${r.spec.dataset}\`, cols: (r) => \`\${r.trainSize} records\`, value: "score", title: "score" });

@@ -19,7 +19,7 @@ P1 is measured on the generation-FT models' classification test sets, with map 1
 Blue where the natural-language prompt scores higher, red where the training format does. The base
 model's row shows how much the wording matters before any fine-tuning.` },
   { code: `const columns = ftgen.TASK_NAMES.flatMap((t) => ftgen.testSets(t));
-const mapFig = ftgen.deltaHeatmap(ftgen.mapDeltaPivot(pooled, { cols: columns }), { yTitle: "model" });
+const mapFig = ftgen.deltaHeatmap(ftgen.mapDeltaPivot(pooled, { cols: columns, blank: "not tested (a model meets other tasks on their in-domain sets only)" }), { modelTitle: "model (base, or fine-tuned on)" });
 await ftgen.exportFigure(mapFig, "05-map-delta"); // figures/05-map-delta.png, .svg, .pdf
 await ftgen.showFigure(mapFig);` },
   { md: `## Generation-FT models on classification tasks

@@ -198,8 +198,33 @@ function svgOf(url: string): string {
   return head.endsWith(";base64") ? Buffer.from(body, "base64").toString("utf8") : decodeURIComponent(body);
 }
 
-async function printPdf(page: Page, svg: string, width: number, height: number): Promise<Buffer> {
-  const html = `<!doctype html><html><head><meta charset="utf-8"><style>@page { size: ${width}px ${height}px; margin: 0 }
+/** The title a figure's PDF carries: its layout title as plain text, else `fallback`. */
+export function pdfTitle(fig: Figure, fallback: string): string {
+  const title = fig.layout?.title;
+  const text = typeof title === "string" ? title : (title as { text?: string } | undefined)?.text;
+  const plain = (text ?? "").replace(/<br\s*\/?>/gi, " ").replace(/<[^>]+>/g, "").replace(/\s+/g, " ").trim();
+  return plain || fallback;
+}
+
+/** The /Title of a PDF's info dictionary: a literal string, or UTF-16BE hex as Chromium writes non-ASCII. */
+export function pdfInfoTitle(pdf: Buffer): string | undefined {
+  const text = pdf.toString("latin1");
+  const lit = /\/Title\s*\(((?:\\.|[^\\)])*)\)/.exec(text);
+  if (lit) return lit[1].replace(/\\([()\\])/g, "$1");
+  const hex = /\/Title\s*<([0-9A-Fa-f\s]+)>/.exec(text);
+  if (!hex) return undefined;
+  const bytes = Buffer.from(hex[1].replace(/\s+/g, ""), "hex");
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) { const b = Buffer.from(bytes.subarray(2)); b.swap16(); return b.toString("utf16le"); }
+  return bytes.toString("latin1");
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+async function printPdf(page: Page, svg: string, width: number, height: number, title: string): Promise<Buffer> {
+  // Chromium writes the document's <title> as the PDF's /Title (without one, "about:blank").
+  const html = `<!doctype html><html><head><meta charset="utf-8"><title>${escapeXml(title)}</title><style>@page { size: ${width}px ${height}px; margin: 0 }
 html, body { margin: 0; padding: 0; width: ${width}px; height: ${height}px; overflow: hidden } svg { display: block }</style></head><body>${svg}</body></html>`;
   await page.setContent(html);
   return withTimeout(page.pdf({ width: `${width}px`, height: `${height}px`, printBackground: true, pageRanges: "1", preferCSSPageSize: true }), 60_000, "printing the PDF");
@@ -247,6 +272,71 @@ export function stablePdfDates(pdf: Buffer): Buffer {
   return Buffer.from(text, "latin1");
 }
 
+/** A text of a drawn figure: its string, font size (px) and box (px, from the figure's top left). */
+export interface TextBox {
+  text: string;
+  size: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** The class of the nearest group with one (plotly's: "xtick", "legendtext", "annotation-text-g"…). */
+  group: string;
+}
+
+/** Every non-empty text of an SVG (as exportFigure writes it), measured where Chromium draws it. */
+export function svgTextBoxes(svg: string): Promise<TextBox[]> {
+  return withRenderer(async (r) => {
+    await r.printPage.setContent(`<!doctype html><html><head><meta charset="utf-8"><style>html, body { margin: 0; padding: 0 } svg { display: block }</style></head><body>${svg}</body></html>`);
+    // Runs in the page (a string: the library is compiled without the DOM's types).
+    return r.printPage.evaluate(`(() => {
+      const root = document.querySelector("svg");
+      const origin = root.getBoundingClientRect();
+      return [...root.querySelectorAll("text")].flatMap((el) => {
+        const text = (el.textContent || "").trim();
+        const box = el.getBoundingClientRect();
+        if (!text || box.width === 0 || box.height === 0) return [];
+        const style = getComputedStyle(el);
+        if (style.visibility === "hidden" || style.display === "none" || Number(style.opacity) === 0) return [];
+        let g = el.parentElement, group = "";
+        while (g && g !== root && !group) { group = g.getAttribute("class") || ""; g = g.parentElement; }
+        return [{ text, size: parseFloat(style.fontSize), x: box.x - origin.x, y: box.y - origin.y, width: box.width, height: box.height, group }];
+      });
+    })()`) as Promise<TextBox[]>;
+  });
+}
+
+/** What is wrong with a drawn figure's text: too small, outside the figure, or over other text. */
+export interface TextProblems {
+  small: TextBox[];
+  clipped: TextBox[];
+  overlapping: [TextBox, TextBox][];
+}
+
+/**
+ * The text problems of an SVG of `width` × `height` px: texts under `minSize` px, texts not wholly
+ * inside the figure, and pairs of texts whose boxes overlap by more than `tolerance` px each way.
+ */
+export async function textProblems(svg: string, opts: { minSize: number; tolerance?: number }): Promise<TextProblems> {
+  const boxes = await svgTextBoxes(svg);
+  const w = Number(/^<svg[^>]*\swidth="([\d.]+)"/.exec(svg)?.[1]), h = Number(/^<svg[^>]*\sheight="([\d.]+)"/.exec(svg)?.[1]);
+  const tol = opts.tolerance ?? 1;
+  const overlapping: [TextBox, TextBox][] = [];
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i], b = boxes[j];
+      const dx = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+      const dy = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+      if (dx > tol && dy > tol) overlapping.push([a, b]);
+    }
+  }
+  return {
+    small: boxes.filter((b) => b.size < opts.minSize),
+    clipped: boxes.filter((b) => b.x < -0.5 || b.y < -0.5 || b.x + b.width > w + 0.5 || b.y + b.height > h + 0.5),
+    overlapping,
+  };
+}
+
 /** The three static renderings of one figure. */
 export interface StaticFigure {
   png: Buffer;
@@ -254,13 +344,16 @@ export interface StaticFigure {
   pdf: Buffer;
 }
 
-/** Render a figure as PNG (at `scale`), SVG and PDF (vector, the SVG printed at the figure's size). */
-export function renderStatic(fig: Figure, opts: { scale?: number } = {}): Promise<StaticFigure> {
+/**
+ * Render a figure as PNG (at `scale`), SVG and PDF (vector, the SVG printed at the figure's size, 1 px =
+ * 0.75 pt; its /Title the figure's title, else `title`, else "figure").
+ */
+export function renderStatic(fig: Figure, opts: { scale?: number; title?: string } = {}): Promise<StaticFigure> {
   return withRenderer(async (r) => {
     const pngUrl = await toImage(r.plotPage, fig, "png", opts.scale ?? 2);
     const svg = stableSvgIds(svgOf(await toImage(r.plotPage, fig, "svg", 1)));
     const { width, height } = figureSize(fig);
-    const pdf = stablePdfDates(await printPdf(r.printPage, svg, width, height));
+    const pdf = stablePdfDates(await printPdf(r.printPage, svg, width, height, pdfTitle(fig, opts.title ?? "figure")));
     return { png: Buffer.from(pngUrl.slice(pngUrl.indexOf(",") + 1), "base64"), svg, pdf };
   });
 }
@@ -298,7 +391,7 @@ export async function exportFigure(fig: Figure, name: string, opts: ExportOption
   const dir = path.resolve(opts.dir ?? process.env.FTGEN_FIGURES_DIR ?? path.join(projectRoot(), "figures"));
   let out: StaticFigure;
   try {
-    out = await renderStatic(fig, { scale: opts.scale });
+    out = await renderStatic(fig, { scale: opts.scale, title: name });
   } catch (e) {
     throw new Error(`exportFigure "${name}": ${(e as Error).message.split("\n")[0]}`);
   }

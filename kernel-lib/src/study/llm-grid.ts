@@ -119,11 +119,11 @@ export function gridRows(results: readonly StoredResult[], store = llmStore()): 
 }
 
 /**
- * One task's score vs k on each of its test sets (map 0 solid, map 1 dotted), with each set's
- * baseline as a dashed line, the y axis fitted and named after the metric.
+ * One task's score vs k on each of its test sets (a panel per prompt map), with each set's baseline
+ * dotted in its colour, the y axis fitted and named after the metric.
  */
 export function taskChart(results: readonly StoredResult[], rows: readonly GridRow[], task: TaskName, title: string): Figure {
   const rs = results.filter((r) => r.spec.task === task);
-  const baselines = [...new Map(rows.filter((r) => r.task === task).map((r) => [r.dataset, { name: `${r.dataset}: ${r.baselineName}`, y: r.baseline }])).values()];
-  return scoreVsKChart(rs, title, { baselines, yTitle: TASKS[task].kind === "classification" ? "accuracy" : "ROUGE-L (F)", fitted: true });
+  const baselines = [...new Map(rows.filter((r) => r.task === task).map((r) => [r.dataset, { name: `${r.dataset}: ${r.baselineName}`, y: r.baseline, set: `${task}/${r.dataset}` }])).values()];
+  return scoreVsKChart(rs, title, { baselines });
 }
