@@ -71,6 +71,6 @@ test("study:slurm runs the quick profile as a 2-task array; the merge equals a o
   for (const nb of ["01-generation-vs-classification", "02-icl-at-inference", "03-fticl", "04-train-size", "05-prompt-format"]) {
     const file = path.join(work, "notebooks", `${nb}.ipynb`);
     assert.ok(fs.existsSync(file), `${nb} executed`);
-    assert.match(fs.readFileSync(file, "utf8"), /Verdicts at this scale/);
+    assert.match(fs.readFileSync(file, "utf8"), /Verdicts by subject/);
   }
 });

@@ -59,12 +59,14 @@ test("npm run study -- --profile quick: every notebook, claims first, verdicts l
     assert.equal(all[0].cell_type, "markdown");
     assert.match(join(all[0].source), /\*\*The paper's (claim|claims|remark|remarks)/, `${name} opens with the paper's claim`);
     const code = all.filter((c) => c.cell_type === "code");
-    // The last cell is the verdict table, one row per claim.
-    const last = code[code.length - 1].outputs?.find((o) => o.output_type === "display_data");
-    const html = join(last?.data?.["text/html"]);
-    assert.match(html, /Verdicts at this scale/, `${name} ends with its verdict table`);
+    // The last cell is the verdict table, one row per claim and one column per subject, then each subject's full table.
+    const outs = (code[code.length - 1].outputs ?? []).filter((o) => o.output_type === "display_data").map((o) => join(o.data?.["text/html"]));
+    const html = outs.find((h) => /Verdicts by subject/.test(h)) ?? "";
+    assert.ok(html, `${name} ends with its verdict table`);
+    for (const subject of ["ftgen base (2M)", "SmolLM2-135M"]) assert.match(html, new RegExp(`<th[^>]*>${subject.replace(/[()]/g, "\\$&")}</th>`), `${name}: a column for ${subject}`);
     for (const c of want.claims) assert.match(html, new RegExp(`<td[^>]*>${c}: `), `${name}: claim ${c}`);
-    assert.equal((html.match(/<td[^>]*>(reproduced|not reproduced|inconclusive at this scale)<\/td>/g) ?? []).length, want.claims.length);
+    const ftgenTable = outs.find((h) => /ftgen base \(2M\): verdicts with their checks/.test(h)) ?? "";
+    assert.equal((ftgenTable.match(/<td[^>]*>(reproduced|not reproduced|inconclusive at this scale)<\/td>/g) ?? []).length, want.claims.length);
     // Plots are one bundle each: plotly JSON, offline HTML, PNG, text.
     const plots = code.flatMap((c) => c.outputs ?? []).filter((o) => o.data?.["application/vnd.plotly.v1+json"]);
     assert.ok(plots.length >= want.figures.length, `${name}: ${plots.length} plots`);

@@ -22,41 +22,51 @@ the label-restricted first-token logits, generation by ROUGE-L after greedy deco
   ...openingCells("generalization"),
   { md: `## In-domain (C1)
 
-Each task's FT model against the base model on that task's own test set. Whiskers are 95% bootstrap
-CIs over test items.` },
-  { code: `const zero = pooled.filter((r) => r.spec.k === 0 && r.spec.map === 0);
-const inDomain = zero.filter((r) => r.spec.dataset === ftgen.TASKS[r.spec.task].inDomain && (r.method === "base" || r.trainTask === r.spec.task));
-const inFig = ftgen.scoreBars(inDomain, { title: "In-domain, 0-shot, map 0: base vs FT", category: (r) => \`\${r.spec.task} · \${r.spec.dataset}\`, series: (r) => (r.method === "base" ? "base" : "FT") });
+Each task's FT model against the base model on that task's own test set, for each subject. Whiskers
+are 95% bootstrap CIs over test items and seeds. For SmolLM2 two FT models per task: LoRA (the study's
+recipe: rank 16 on all seven projections) and full fine-tuning (every weight, the paper's way), so
+the two can be compared on the question the paper asks first.` },
+  { code: `// SmolLM2's FT models are LoRA; its "ft-full" models (every weight trained) are scored in-domain only, below.
+const zeroAll = pooled.filter((r) => r.spec.k === 0 && r.spec.map === 0);
+const zero = zeroAll.filter((r) => r.method !== "ft-full");
+const inDomain = zeroAll.filter((r) => r.spec.dataset === ftgen.TASKS[r.spec.task].inDomain && (r.method === "base" || r.trainTask === r.spec.task));
+const inFig = ftgen.scoreBars(inDomain, { title: "In-domain, 0-shot, map 0: base vs FT", category: (r) => \`\${r.spec.task} · \${r.spec.dataset}\`,
+  series: (r) => (r.method === "base" ? "base" : r.method === "ft-full" ? "FT (full)" : r.subject === "SmolLM2-135M" ? "FT (LoRA)" : "FT"), facet: subject });
 await ftgen.exportFigure(inFig, "01-in-domain"); // figures/01-in-domain.png, .svg, .pdf
 await ftgen.showFigure(inFig);` },
   { md: `## Every model on every test set (C2, C3, C4)
 
-Rows are the task a model was fine-tuned on, columns the test sets grouped by task (in-domain first).
+One heatmap per subject. Columns are the task a model was fine-tuned on, rows the test sets grouped
+by task (in-domain first).
 Each cell is the FT model's score minus the base model's on the same items, prompt and k: blue where
 fine-tuning helped, red where it hurt. The paper's picture: blue on the diagonal blocks of the
 classification tasks, red in the out-of-domain columns of the generation tasks, and red where
 classification models meet generation test sets.` },
   { code: `const columns = ftgen.TASK_NAMES.flatMap((t) => ftgen.testSets(t));
-const deltas = ftgen.pivot(zero, { rows: (r) => r.trainTask as string, cols: (r) => r.spec.dataset, order: { rows: ftgen.TASK_NAMES, cols: columns },
-  title: "Δ vs base, 0-shot, map 0", blank: "not tested (a model meets other tasks on their in-domain sets only)" });
-const heat = ftgen.deltaHeatmap(deltas);
-await ftgen.exportFigure(heat, "01-delta-vs-base"); // figures/01-delta-vs-base.png, .svg, .pdf
-await ftgen.showFigure(heat);
-const scores = ftgen.pivot(zero, { rows: (r) => r.trainTask as string, cols: (r) => r.spec.dataset, value: "score", order: { rows: ftgen.TASK_NAMES, cols: columns }, title: "score" });
-const baseRow = Object.fromEntries(zero.filter((r) => r.method === "base").map((r) => [r.spec.dataset, r.value]));
-ftgen.showTable(ftgen.toDataFrame([{ "train task": "(base)", ...Object.fromEntries(scores.cols.map((c) => [c, baseRow[c] ?? ""])) }, ...ftgen.pivotRows(scores)]),
-  { caption: "Scores, 0-shot, map 0 (accuracy for classification sets, ROUGE-L for generation sets)", digits: 3 });` },
+for (const run of runs) {
+  const mine = zero.filter((r) => r.subject === run.subject.title);
+  if (!mine.some((r) => r.method !== "base")) continue; // no fine-tuned model of this subject stored yet
+  const deltas = ftgen.pivot(mine, { rows: (r) => r.trainTask as string, cols: (r) => r.spec.dataset, order: { rows: ftgen.TASK_NAMES, cols: columns },
+    title: \`\${run.subject.title}: Δ vs base, 0-shot, map 0\`, blank: "not tested (a model meets other tasks on their in-domain sets only)" });
+  const heat = ftgen.deltaHeatmap(deltas);
+  await ftgen.exportFigure(heat, run.subject.id === "ftgen" ? "01-delta-vs-base" : \`01-delta-vs-base-\${run.subject.id}\`); // figures/01-delta-vs-base[-smollm2].png, .svg, .pdf
+  await ftgen.showFigure(heat);
+  const scores = ftgen.pivot(mine, { rows: (r) => r.trainTask as string, cols: (r) => r.spec.dataset, value: "score", order: { rows: ftgen.TASK_NAMES, cols: columns }, title: "score" });
+  const baseRow = Object.fromEntries(mine.filter((r) => r.method === "base").map((r) => [r.spec.dataset, r.value]));
+  ftgen.showTable(ftgen.toDataFrame([{ "train task": "(base)", ...Object.fromEntries(scores.cols.map((c) => [c, baseRow[c] ?? ""])) }, ...ftgen.pivotRows(scores)]),
+    { caption: \`\${run.subject.title}: scores, 0-shot, map 0 (accuracy for classification sets, ROUGE-L for generation sets)\`, digits: 3 });
+}` },
   { md: `## Classification models asked to generate (C4)
 
 The generation tasks' in-domain test sets, scored for every model. The paper's reading: fine-tuning on
 a classification task narrows the output space (a label word and an end of text), so asked to write a
 summary or a question the model writes little, or a label.` },
   { code: `const genSets = zero.filter((r) => ftgen.TASKS[r.spec.task].kind === "generation" && r.spec.dataset === ftgen.TASKS[r.spec.task].inDomain);
-const genFig = ftgen.scoreBars(genSets, { title: "Generation test sets (ROUGE-L), 0-shot, map 0, by model", category: (r) => r.spec.dataset, series: (r) => (r.method === "base" ? "base" : \`FT \${r.trainTask}\`) });
+const genFig = ftgen.scoreBars(genSets, { title: "Generation test sets (ROUGE-L), 0-shot, map 0, by model", category: (r) => r.spec.dataset, series: (r) => (r.method === "base" ? "base" : \`FT \${r.trainTask}\`), facet: subject });
 await ftgen.exportFigure(genFig, "01-cross-task-generation"); // figures/01-cross-task-generation.png, .svg, .pdf
 await ftgen.showFigure(genFig);
 const outputs = (r: ftgen.StudyRecord) => new ftgen.ResultStore().items(r.key).slice(0, 2).map((it) => it.output);
-ftgen.showTable(ftgen.toDataFrame(genSets.filter((r) => r.spec.dataset === "xsum").map((r) => ({ model: r.model, "first output": outputs(r)[0], "second output": outputs(r)[1] }))),
+ftgen.showTable(ftgen.toDataFrame(genSets.filter((r) => r.spec.dataset === "xsum").map((r) => ({ subject: subject(r), model: r.model, "first output": outputs(r)[0], "second output": outputs(r)[1] }))),
   { caption: "What each model writes for the first two xsum items", maxChars: 200 });` },
   { md: `## Reading C2 at our scale
 
@@ -70,10 +80,10 @@ how much more often that label is right on one set than another, not a transfer 
 below reads it from the records.` },
   { code: `const para = records.filter((r) => r.spec.k === 0 && r.spec.map === 0).filter((r) => r.spec.task === "detection" && (r.method === "base" || r.trainTask === "detection"));
 const paraStore = new ftgen.ResultStore();
-const shareRows = para.map((r) => { const t = ftgen.predictedLabelShare(paraStore.items(r.key)); return { model: r.model, "test set": r.spec.dataset, "most frequent answer": t.label, share: t.share }; });
+const shareRows = para.filter((r) => r.method !== "ft-full").map((r) => { const t = ftgen.predictedLabelShare(paraStore.items(r.key)); return { subject: subject(r), model: r.model, "test set": r.spec.dataset, "most frequent answer": t.label, share: t.share }; });
 ftgen.showTable(ftgen.toDataFrame(shareRows), { caption: "Paraphrase sets: each model's most frequent answer and its share (0-shot, map 0)", digits: 3 });
 const lo = Math.min(...shareRows.map((r) => r.share)), hi = Math.max(...shareRows.map((r) => r.share));
-ftgen.showText(\`On the paraphrase sets the base model and the paraphrase-FT model give their most frequent answer to \${(100 * lo).toFixed(0)}–\${(100 * hi).toFixed(0)}% of the pairs. \${hi >= ftgen.COLLAPSE_SHARE ? "Some of these records have collapsed onto one label: their cells are flagged in the verdict table below, which also gives C2 without them." : "None has collapsed onto one label."}\`, "Paraphrase cells, read from the records");` },
+ftgen.showText(\`On the paraphrase sets the base models and the paraphrase-FT models give their most frequent answer to \${(100 * lo).toFixed(0)}–\${(100 * hi).toFixed(0)}% of the pairs. \${hi >= ftgen.COLLAPSE_SHARE ? "Some of these records have collapsed onto one label: their cells are flagged in the verdict table below, which also gives C2 without them." : "None has collapsed onto one label."}\`, "Paraphrase cells, read from the records");` },
   { md: verdictIntro("C1–C4") },
-  { code: `const verdict = ftgen.showVerdicts(records, ["C1", "C2", "C3", "C4"]);` },
+  { code: `const verdict = ftgen.showVerdictComparison(runs, ["C1", "C2", "C3", "C4"]);` },
 ]);

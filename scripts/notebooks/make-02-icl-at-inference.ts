@@ -20,17 +20,17 @@ own task's sets only (cross-task ICL is not part of this claim).` },
 
 One panel per task: the base model (blue) and that task's FT model (orange), map 0 solid and map 1 dotted,
 with 95% CIs. The paper's picture: the blue lines rise with k, the orange ones stay flat (and high).` },
-  { code: `const panels = ftgen.scoreVsKPanels(pooled, { title: "In-domain score vs k: base (blue) and FT (orange); map 0 solid, map 1 dotted" });
+  { code: `const panels = ftgen.scoreVsKPanels(pooled, { facet: subject, title: "In-domain score vs k: base (blue) and FT (orange); map 0 solid, map 1 dotted" });
 await ftgen.exportFigure(panels, "02-score-vs-k"); // figures/02-score-vs-k.png, .svg, .pdf
 await ftgen.showFigure(panels);` },
   { md: `## The gain from demonstrations, on every test set
 
 For each model and test set: the mean score over the k > 0 of the shot list minus the 0-shot score
 (map 0). Bars above zero mean the demonstrations helped.` },
-  { code: `const gainFig = ftgen.iclGainChart(pooled, { title: "ICL gain (mean over k > 0 − 0-shot), map 0", map: 0 });
+  { code: `const gainFig = ftgen.iclGainChart(pooled, { facet: subject, title: "ICL gain (mean over k > 0 − 0-shot), map 0", map: 0 });
 await ftgen.exportFigure(gainFig, "02-icl-gain"); // figures/02-icl-gain.png, .svg, .pdf
 await ftgen.showFigure(gainFig);
-ftgen.showTable(ftgen.toDataFrame(ftgen.iclGains(pooled).map((g) => ({ model: g.model, dataset: g.dataset, map: g.map, "0-shot": g.zeroShot, "mean k-shot": g.kShotMean, gain: g.gain }))), { caption: "ICL gain per model, test set and map", maxRows: 40, digits: 3 });` },
+ftgen.showTable(ftgen.toDataFrame(runs.flatMap((run) => ftgen.iclGains(pooled.filter((r) => r.subject === run.subject.title)).map((g) => ({ subject: run.subject.title, model: g.model, dataset: g.dataset, map: g.map, "0-shot": g.zeroShot, "mean k-shot": g.kShotMean, gain: g.gain })))), { caption: "ICL gain per model, test set and map", maxRows: 40, digits: 3 });` },
   { md: `## The same grid on a real pretrained LLM
 
 The paper's claim is about Llama-2. Notebook \`00-smollm2\` runs the base model's side of this
@@ -58,5 +58,5 @@ if (!llmDir) {
     { caption: \`\${llmDir}: in-domain ICL grid\`, maxRows: 30, digits: 3 });
 }` },
   { md: verdictIntro("C5") },
-  { code: `const verdict = ftgen.showVerdicts(records, ["C5"]);` },
+  { code: `const verdict = ftgen.showVerdictComparison(runs, ["C5"]);` },
 ]);

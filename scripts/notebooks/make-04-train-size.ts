@@ -21,11 +21,15 @@ summarization has one size only. 0-shot, map 0, in-domain and out-of-domain.` },
   { md: `## Score vs train size
 
 Solid lines are in-domain test sets, dashed ones out-of-domain.` },
-  { code: `const sizeFig = ftgen.trainSizeChart(pooled, { trainFraction: prof.trainFraction });
-await ftgen.exportFigure(sizeFig, "04-train-size"); // figures/04-train-size.png, .svg, .pdf
-await ftgen.showFigure(sizeFig);
-const sizes = ftgen.pivot(pooled.filter((r) => r.method === "ft"), { rows: (r) => \`\${r.trainTask} → \${r.spec.dataset}\`, cols: (r) => \`\${r.trainSize} records\`, value: "score", title: "score" });
-ftgen.showTable(ftgen.toDataFrame(ftgen.pivotRows(sizes, "model → test set")), { caption: "FT scores by train-file size (0-shot, map 0)", maxRows: 40, digits: 3 });` },
+  { code: `for (const run of runs) {
+  const mine = pooled.filter((r) => r.subject === run.subject.title);
+  if (!mine.some((r) => r.method === "ft")) continue; // no fine-tuned model of this subject stored yet
+  const sizeFig = ftgen.trainSizeChart(mine, { title: \`\${run.subject.title}: score vs train-file size\`, trainFraction: run.subject.profile.trainFraction });
+  await ftgen.exportFigure(sizeFig, run.subject.id === "ftgen" ? "04-train-size" : \`04-train-size-\${run.subject.id}\`); // figures/04-train-size[-smollm2].png, .svg, .pdf
+  await ftgen.showFigure(sizeFig);
+  const sizes = ftgen.pivot(mine.filter((r) => r.method === "ft"), { rows: (r) => \`\${r.trainTask} → \${r.spec.dataset}\`, cols: (r) => \`\${r.trainSize} records\`, value: "score", title: "score" });
+  ftgen.showTable(ftgen.toDataFrame(ftgen.pivotRows(sizes, "model → test set")), { caption: \`\${run.subject.title}: FT scores by train-file size (0-shot, map 0)\`, maxRows: 40, digits: 3 });
+}` },
   { md: verdictIntro("S1 and S2 (S2 is judged set by set: one set with a significant drop is enough, after Holm's correction over the sets)") },
-  { code: `const verdict = ftgen.showVerdicts(records, ["S1", "S2"]);` },
+  { code: `const verdict = ftgen.showVerdictComparison(runs, ["S1", "S2"]);` },
 ]);

@@ -19,16 +19,21 @@ P1 is measured on the generation-FT models' classification test sets, with map 1
 Blue where the natural-language prompt scores higher, red where the training format does. The base
 model's row shows how much the wording matters before any fine-tuning.` },
   { code: `const columns = ftgen.TASK_NAMES.flatMap((t) => ftgen.testSets(t));
-const mapFig = ftgen.deltaHeatmap(ftgen.mapDeltaPivot(pooled, { cols: columns, blank: "not tested (a model meets other tasks on their in-domain sets only)" }), { modelTitle: "model (base, or fine-tuned on)" });
-await ftgen.exportFigure(mapFig, "05-map-delta"); // figures/05-map-delta.png, .svg, .pdf
-await ftgen.showFigure(mapFig);` },
+for (const run of runs) {
+  const mine = pooled.filter((r) => r.subject === run.subject.title && r.method !== "ft-full");
+  if (!mine.some((r) => r.method !== "base")) continue; // no fine-tuned model of this subject stored yet
+  const pv = ftgen.mapDeltaPivot(mine, { cols: columns, blank: "not tested (a model meets other tasks on their in-domain sets only)" });
+  const mapFig = ftgen.deltaHeatmap({ ...pv, title: \`\${run.subject.title}: \${pv.title}\` }, { modelTitle: "model (base, or fine-tuned on)" });
+  await ftgen.exportFigure(mapFig, run.subject.id === "ftgen" ? "05-map-delta" : \`05-map-delta-\${run.subject.id}\`); // figures/05-map-delta[-smollm2].png, .svg, .pdf
+  await ftgen.showFigure(mapFig);
+}` },
   { md: `## Generation-FT models on classification tasks
 
 The cells of P1, with both maps' scores side by side.` },
   { code: `const p1 = pooled.filter((r) => r.spec.k === 0 && r.method === "ft" && ftgen.TASKS[r.trainTask as ftgen.TaskName].kind === "generation" && ftgen.TASKS[r.spec.task].kind === "classification");
-const p1Fig = ftgen.scoreBars(p1, { title: "Generation-FT models on classification sets: map 0 vs map 1 (accuracy)", category: (r) => \`\${r.trainTask} → \${r.spec.dataset}\`, series: (r) => \`map \${r.spec.map}\` });
+const p1Fig = ftgen.scoreBars(p1, { facet: subject, title: "Generation-FT models on classification sets: map 0 vs map 1 (accuracy)", category: (r) => \`\${r.trainTask} → \${r.spec.dataset}\`, series: (r) => \`map \${r.spec.map}\` });
 await ftgen.exportFigure(p1Fig, "05-generation-ft-on-classification"); // figures/05-generation-ft-on-classification.png, .svg, .pdf
 await ftgen.showFigure(p1Fig);` },
   { md: verdictIntro("P1") },
-  { code: `const verdict = ftgen.showVerdicts(records, ["P1"]);` },
+  { code: `const verdict = ftgen.showVerdictComparison(runs, ["P1"]);` },
 ]);

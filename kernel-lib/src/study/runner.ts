@@ -87,6 +87,8 @@ export type StudyRecord = StoredResult & {
   trainTask?: string;
   trainSize?: number;
   seed?: number;
+  /** The subject (base model) it belongs to, where a notebook sets two side by side (subjects.ts). */
+  subject?: string;
 };
 
 /** Train records a job fine-tunes on: trainLimit, else its share of the train file, else all (undefined). */
@@ -280,6 +282,7 @@ export function recordRows(records: readonly StudyRecord[], store = new ResultSt
     const top = classification ? predictedLabelShare(items) : undefined;
     const b = bestBaseline(r.spec.task, r.spec.dataset, r.spec.limit);
     return {
+      ...(r.subject ? { subject: r.subject } : {}),
       model: r.model, method: r.method, trainTask: r.trainTask ?? "", scope: r.scope, testTask: r.spec.task, dataset: r.spec.dataset,
       kind: TASKS[r.spec.task].kind, k: r.spec.k, map: r.spec.map, metric: r.metric, score: r.value, low: r.ci.low, high: r.ci.high, n: r.n,
       "balanced acc.": classification ? balancedAccuracy(items) : "",

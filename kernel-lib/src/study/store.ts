@@ -84,13 +84,29 @@ export function itemsStamp(text: string): ItemsStamp {
 /** A stored record, or why it cannot be used (its items file is missing, cut or changed). */
 export type Lookup = { record: StoredResult; problem?: undefined } | { record?: undefined; problem: string } | { record?: undefined; problem?: undefined };
 
+/** FTGEN_RESULTS_DIR, else the project's committed results/. */
+function defaultResultsDir(): string {
+  return process.env.FTGEN_RESULTS_DIR ?? path.join(projectRoot(), "results");
+}
+
+/**
+ * A store of the default folder reads the committed results/ too where FTGEN_RESULTS_DIR points
+ * elsewhere (a quick profile's folder): a notebook there still finds the committed records of the
+ * other subject (SmolLM2's study). Keys are content hashes, so a record found there is the one the
+ * folder itself would hold.
+ */
+function defaultReadFrom(dir: string): string[] {
+  const committed = path.join(projectRoot(), "results");
+  return dir === defaultResultsDir() && path.resolve(dir) !== path.resolve(committed) ? [committed] : [];
+}
+
 export class ResultStore {
   /**
    * @param dir default: FTGEN_RESULTS_DIR, else results/ in the project (committed with the notebooks).
    * @param readFrom folders read where `dir` lacks a record or model entry, never written (a shard
    *   writes its own folder and reuses the committed results/; merge.ts brings the shards together).
    */
-  constructor(readonly dir: string = process.env.FTGEN_RESULTS_DIR ?? path.join(projectRoot(), "results"), readonly readFrom: readonly string[] = []) {}
+  constructor(readonly dir: string = defaultResultsDir(), readonly readFrom: readonly string[] = defaultReadFrom(dir)) {}
 
   /** The folder that holds `key`'s record: dir, else the first of readFrom that has it (dir when none does). */
   private home(key: string): string {

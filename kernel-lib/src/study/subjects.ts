@@ -18,7 +18,7 @@ import { runStudy, type StudyRecord } from "./runner";
 import { ResultStore, cachedOnly } from "./store";
 import { notebookPlan, runNotebookStudy, verdicts } from "./notebook-run";
 import { runOptions, type NotebookStudy } from "./studies";
-import { CLAIMS, type ClaimId, type ClaimResult } from "./claims";
+import { CLAIMS, partRows, verdictRows, type ClaimId, type ClaimResult } from "./claims";
 import { projectRoot } from "../util/paths";
 
 export interface Subject {
@@ -43,7 +43,7 @@ function storeFor(p: Profile, active: Profile): ResultStore {
 export function subjects(active: Profile = activeProfile()): Subject[] {
   const ftgenProfile = active.model === "ftgen-base" ? active : PROFILES.default;
   return [
-    { id: "ftgen", title: "ftgen base (5M)", profile: ftgenProfile, store: storeFor(ftgenProfile, active), compute: active.model === "ftgen-base" && !cachedOnly() },
+    { id: "ftgen", title: "ftgen base (2M)", profile: ftgenProfile, store: storeFor(ftgenProfile, active), compute: active.model === "ftgen-base" && !cachedOnly() },
     { id: "smollm2", title: "SmolLM2-135M", profile: PROFILES.smollm2, store: storeFor(PROFILES.smollm2, active), compute: active.name === "smollm2" && !cachedOnly() },
   ];
 }
@@ -74,22 +74,22 @@ export async function runSubjects(name: NotebookStudy, list: readonly Subject[] 
   const runs: SubjectRun[] = [];
   for (const s of list) {
     if (s.compute) {
-      const records = await runNotebookStudy(name, { profile: s.profile, store: s.store });
+      const records = (await runNotebookStudy(name, { profile: s.profile, store: s.store })).map((r) => ({ ...r, subject: s.title }));
       runs.push({ subject: s, records, missing: notebookPlan(name, s.profile).evals.length - records.length, total: records.length });
     } else {
       const { records, total } = await storedRecords(name, s);
-      runs.push({ subject: s, records, missing: total - records.length, total });
+      runs.push({ subject: s, records: records.map((r) => ({ ...r, subject: s.title })), missing: total - records.length, total });
     }
   }
   const lines = runs.map((r) => `${r.subject.title} (profile "${r.subject.profile.name}"): ${r.records.length} of ${r.total} records${r.subject.compute ? "" : " stored"}${r.missing
-    ? `; ${r.missing} not computed yet (npm run study -- --profile ${r.subject.profile.name}${r.subject.profile.model === "ftgen-base" ? "" : " --shard 0/1, or npm run study:slurm"}), so its plots and verdicts below use what there is`
+    ? `; ${r.missing} not computed yet (npm run study -- --profile ${r.subject.profile.name}${r.subject.profile.model === "ftgen-base" ? "" : " --shard 0/1, or npm run study:slurm"}): its plots below show the records there are, and it gets no verdict until its study is complete`
     : ""}`);
   showText(lines.join("\n"), "Subjects");
   return runs;
 }
 
 /** Rows of a verdict table with one column per subject: the claim, the paper's finding, each subject's verdict and effect. */
-export function verdictComparisonRows(results: readonly { subject: Subject; verdicts: readonly ClaimResult[] }[], claims: readonly ClaimId[]): Record<string, string>[] {
+export function verdictComparisonRows(results: readonly { subject: Subject; verdicts: readonly ClaimResult[] }[], claims: readonly ClaimId[], runs: readonly SubjectRun[] = []): Record<string, string>[] {
   const signed = (x: number): string => (x >= 0 ? "+" : "−") + Math.abs(x).toFixed(3);
   return claims.map((c) => {
     const row: Record<string, string> = { claim: `${c}: ${CLAIMS[c].text}` };
@@ -97,7 +97,7 @@ export function verdictComparisonRows(results: readonly { subject: Subject; verd
       const v = r.verdicts.find((x) => x.claim === c);
       row[r.subject.title] = v
         ? `${v.verdict}: ${signed(v.effect)} [${signed(v.low)}, ${signed(v.high)}]${v.collapsed.length ? ` (${v.collapsed.length} of ${v.cells.length} cells collapsed${v.withoutCollapsed ? `; without them ${v.withoutCollapsed.verdict}` : ""})` : ""}`
-        : "no records yet";
+        : `not judged yet: ${runs.find((x) => x.subject === r.subject)?.missing ?? "some"} records of its study are not computed`;
     }
     return row;
   });
@@ -108,17 +108,30 @@ export function verdictComparisonRows(results: readonly { subject: Subject; verd
  * subject's full table below it); returns them.
  */
 export function showVerdictComparison(runs: readonly SubjectRun[], claims: readonly ClaimId[]): { subject: Subject; verdicts: ClaimResult[] }[] {
-  const out = runs.map((r) => {
-    let v: ClaimResult[] = [];
-    try {
-      v = r.records.length ? verdicts(r.records, claims, r.subject.store) : [];
-    } catch (e) {
-      // Some claim's records are missing (a study still being computed): judge the claims one by one.
-      v = claims.flatMap((c) => { try { return verdicts(r.records, [c], r.subject.store); } catch { return []; } });
-      void e;
-    }
-    return { subject: r.subject, verdicts: v };
-  });
-  showTable(toDataFrame(verdictComparisonRows(out, claims)), { caption: "Verdicts by subject (95% CIs of a bootstrap over seeds and items; classification in balanced accuracy)", maxChars: 400 });
+  // A subject whose study is not complete gets no verdict: a claim judged on part of its cells
+  // (some tasks, some seeds) could read as a finding.
+  const out = runs.map((r) => ({ subject: r.subject, verdicts: r.missing === 0 && r.records.length ? verdicts(r.records, claims, r.subject.store) : [] }));
+  showTable(toDataFrame(verdictComparisonRows(out, claims, runs)), { caption: "Verdicts by subject (95% CIs of a bootstrap over seeds and items; classification in balanced accuracy)", maxChars: 400 });
+  showText(agreementLines(out, claims).join("\n"), "Where the two subjects agree");
+  for (const r of out) {
+    if (r.verdicts.length === 0) continue;
+    showTable(toDataFrame(verdictRows(r.verdicts)), { caption: `${r.subject.title}: verdicts with their checks`, maxChars: 400 });
+    const parts = partRows(r.verdicts);
+    if (parts.length) showTable(toDataFrame(parts), { caption: `${r.subject.title}: each claim by fine-tuning task (C5: its two halves first; S2: each set's test, Holm-corrected)`, maxRows: 60 });
+  }
   return out;
+}
+
+/** One line per claim: the subjects' verdicts side by side, and whether they agree with each other and with the paper. */
+export function agreementLines(results: readonly { subject: Subject; verdicts: readonly ClaimResult[] }[], claims: readonly ClaimId[]): string[] {
+  return claims.map((c) => {
+    const vs = results.map((r) => ({ who: r.subject.title, v: r.verdicts.find((x) => x.claim === c)?.verdict }));
+    const known = vs.filter((x) => x.v);
+    const list = vs.map((x) => `${x.who} ${x.v ?? "not judged yet (its study is not complete)"}`).join("; ");
+    if (known.length < vs.length) return `${c}: ${list}.`;
+    const same = new Set(known.map((x) => x.v)).size === 1;
+    const paper = known.filter((x) => x.v === "reproduced").map((x) => x.who);
+    const tail = paper.length === known.length ? "both behave as the paper says" : paper.length ? `only ${paper.join(" and ")} behaves as the paper says` : "neither reproduces the paper's finding";
+    return `${c}: ${list}. ${same ? "They agree" : "They differ"}: ${tail}.`;
+  });
 }
