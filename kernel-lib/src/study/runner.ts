@@ -158,11 +158,36 @@ export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<
   const evalsOf = groupBy(plan.evals, (e) => e.model);
   // Each model's folder and key (the modelKey of its records).
   const models = new Map<string, { dir: string; key: string }>();
-  let modelsDone = 0;
+  let modelsDone = 0, evalsDone = 0;
+  /** Scores one model on its evaluation jobs (loading it only when some record is missing). */
+  const evaluateModel = async (id: string): Promise<StudyRecord[]> => {
+    const out: StudyRecord[] = [];
+    if (!models.has(id)) return out; // not reached before the deadline
+    const { dir, key: modelKey } = models.get(id) as { dir: string; key: string };
+    const job = plan.models.find((m) => m.id === id) as ModelJob;
+    let lm: Promise<CausalLM> | undefined; // loaded only when some record is missing
+    try {
+      for (const e of evalsOf.get(id) ?? []) {
+        const spec = evalSpec(e, plan, opts);
+        if (late() && !store.lookup(store.key(modelKey, spec)).record) continue;
+        const r = await evaluateCached(() => (lm ??= loadCausalLM(dir, opts.engine ?? "auto", { batchSize: opts.batchSize })), modelKey, spec, store);
+        const rec: StudyRecord = { ...r, model: id, method: methodName(job.method), scope: e.scope, trainTask: job.task, trainSize: job.trainSize, seed: job.seed };
+        out.push(rec);
+        opts.onProgress?.({ kind: "eval", record: rec, done: ++evalsDone, total: plan.evals.length });
+      }
+    } finally {
+      if (lm) (await lm).dispose();
+    }
+    return out;
+  };
+  // Each model is trained (where its records are missing) and then scored, so a run stopped between
+  // models leaves every model it reached with all of its records.
+  const byModel = new Map<string, StudyRecord[]>();
   for (const job of plan.models) {
     if (job.method.kind === "base") {
       models.set(job.id, { dir: base, key: baseKey });
       opts.onProgress?.({ kind: "model", model: job.id, dir: base, cached: true, done: ++modelsDone, total: plan.models.length });
+      byModel.set(job.id, await evaluateModel(job.id));
       continue;
     }
     const recipe = modelRecipe(job, plan, baseKey, opts);
@@ -187,7 +212,10 @@ export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<
       else if (indexed.weightsHash !== weightsHash) opts.onProgress?.({ kind: "weights-differ", model: job.id, dir, recorded: indexed.weightsHash, found: weightsHash });
     } else if (missing.length > 0) {
       // Past the deadline nothing new starts: its stored records (and later models') are still read.
-      if (late()) continue;
+      if (late()) {
+        byModel.set(job.id, await evaluateModel(job.id));
+        continue;
+      }
       // A fresh clone has the records and the model index, not the fine-tuned folders.
       if (cachedOnly()) throw new Error(`${job.id}: not trained yet (no ${path.relative(projectRoot(), dir)}) and ${missing.length} of its records are missing from ${store.dir}; run npm run study first`);
       const t0 = Date.now();
@@ -208,26 +236,10 @@ export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<
       });
     }
     opts.onProgress?.({ kind: "model", model: job.id, dir, cached: finished || missing.length === 0, done: ++modelsDone, total: plan.models.length });
+    byModel.set(job.id, await evaluateModel(job.id));
   }
-  const records: StudyRecord[] = [];
-  for (const [id, jobs] of evalsOf) {
-    if (!models.has(id)) continue; // not reached before the deadline
-    const { dir, key: modelKey } = models.get(id) as { dir: string; key: string };
-    const job = plan.models.find((m) => m.id === id) as ModelJob;
-    let lm: Promise<CausalLM> | undefined; // loaded only when some record is missing
-    try {
-      for (const e of jobs) {
-        const spec = evalSpec(e, plan, opts);
-        if (late() && !store.lookup(store.key(modelKey, spec)).record) continue;
-        const r = await evaluateCached(() => (lm ??= loadCausalLM(dir, opts.engine ?? "auto", { batchSize: opts.batchSize })), modelKey, spec, store);
-        const rec: StudyRecord = { ...r, model: id, method: methodName(job.method), scope: e.scope, trainTask: job.task, trainSize: job.trainSize, seed: job.seed };
-        records.push(rec);
-        opts.onProgress?.({ kind: "eval", record: rec, done: records.length, total: plan.evals.length });
-      }
-    } finally {
-      if (lm) (await lm).dispose();
-    }
-  }
+  // Records in the plan's order of models.
+  const records = [...evalsOf.keys()].flatMap((id) => byModel.get(id) ?? []);
   return records;
 }
 
