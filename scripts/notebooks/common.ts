@@ -31,8 +31,9 @@ seeds, and every CI below counts the seed-to-seed spread.` },
     { code: `const runs = await ftgen.runSubjects("${study}");
 const records = runs.flatMap((r) => r.records); // each record names its subject
 ftgen.showTable(ftgen.toDataFrame(ftgen.recordRows(records)), { caption: \`\${records.length} records\`, maxRows: 12 });
-// Plots and tables read each fine-tuned model as the mean over its seeds (CI over seeds and items), subject by subject; verdicts use every record.
-const pooled = runs.flatMap((r) => ftgen.poolSeeds(r.records));
+// Plots and tables read each fine-tuned model as the mean over its seeds (CI over seeds and items), subject by
+// subject, and only for a subject whose study is complete (part of a study could read as a finding); verdicts use every record.
+const pooled = runs.filter((r) => r.missing === 0).flatMap((r) => ftgen.poolSeeds(r.records));
 const subject = (r: ftgen.StudyRecord) => r.subject ?? "";` },
   ];
 }

@@ -82,7 +82,7 @@ export async function runSubjects(name: NotebookStudy, list: readonly Subject[] 
     }
   }
   const lines = runs.map((r) => `${r.subject.title} (profile "${r.subject.profile.name}"): ${r.records.length} of ${r.total} records${r.subject.compute ? "" : " stored"}${r.missing
-    ? `; ${r.missing} not computed yet (npm run study -- --profile ${r.subject.profile.name}${r.subject.profile.model === "ftgen-base" ? "" : " --shard 0/1, or npm run study:slurm"}): its plots below show the records there are, and it gets no verdict until its study is complete`
+    ? `; ${r.missing} not computed yet (npm run study -- --profile ${r.subject.profile.name}${r.subject.profile.model === "ftgen-base" ? "" : " --shard 0/1, or npm run study:slurm"}): its plots and verdicts appear once its study is complete (the table below lists the records there are)`
     : ""}`);
   showText(lines.join("\n"), "Subjects");
   return runs;
