@@ -10,45 +10,18 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
 import { chromium, type Locator, type Page } from "playwright-core";
+import { screenshot, startJupyter } from "./helpers/jupyter-server";
 import { jupyterEnv, jupyterPython } from "../scripts/lib/jupyter";
 import { chromiumAvailable, chromiumPath, CHROMIUM_ARGS } from "../kernel-lib/src/plot/export";
 
 const root = path.resolve(__dirname, "..");
 const NOTEBOOK = "01-generation-vs-classification.ipynb"; // a research notebook, executed with the default profile
 const artifacts = path.join(root, ".cache", "test-artifacts");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForServer(base: string, token: string, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`jupyter exited with ${child.exitCode}:\n${log()}`);
-    try {
-      const res = await fetch(`${base}/api/status?token=${token}`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`jupyter did not answer within 60 s:\n${log()}`);
-}
 
 /**
  * Serves a copy of notebooks/NOTEBOOK with Jupyter Notebook 6 (signed first when `trusted`) and runs
@@ -65,61 +38,26 @@ async function withServedNotebook(trusted: boolean, fn: (page: Page, t0: number)
   const plotOutputs = executed.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.data?.["application/vnd.plotly.v1+json"]);
   assert.ok(plotOutputs.length > 0, `${NOTEBOOK} has an executed plot`);
 
-  // Our kernel registration (JUPYTER_PATH), everything else in the throwaway folder.
-  const env = jupyterEnv({
-    JUPYTER_DATA_DIR: path.join(tmp, "data"),
-    JUPYTER_RUNTIME_DIR: path.join(tmp, "runtime"),
-    JUPYTER_CONFIG_DIR: path.join(tmp, "config"),
-  });
-  env.JUPYTER_PATH = `${env.JUPYTER_PATH}${path.delimiter}${path.join(tmp, "data")}`;
   if (trusted) {
+    // The notary's secret in the throwaway data dir, which the server below uses too (startJupyter's state folder).
+    const env = jupyterEnv({ JUPYTER_DATA_DIR: path.join(tmp, "data"), JUPYTER_RUNTIME_DIR: path.join(tmp, "runtime"), JUPYTER_CONFIG_DIR: path.join(tmp, "config") });
     const trust = spawnSync(jupyterPython(), ["-c", "from nbformat.sign import TrustNotebookApp; TrustNotebookApp.launch_instance()", path.join(nbDir, NOTEBOOK)], { env, encoding: "utf8" });
     assert.equal(trust.status, 0, trust.stderr);
     assert.match(trust.stdout + trust.stderr, /Signing notebook/);
   }
 
-  const port = await freePort();
-  const token = randomBytes(16).toString("hex");
-  const base = `http://127.0.0.1:${port}`;
-  const args = ["-m", "notebook", "--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0", `--NotebookApp.token=${token}`, `--notebook-dir=${nbDir}`];
-  if (typeof process.getuid === "function" && process.getuid() === 0) args.push("--allow-root");
-  const server = spawn(jupyterPython(), args, { env, stdio: ["ignore", "pipe", "pipe"] });
-  let serverLog = "";
-  server.stdout!.on("data", (b: Buffer) => { serverLog += b.toString(); });
-  server.stderr!.on("data", (b: Buffer) => { serverLog += b.toString(); });
-  const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: [...CHROMIUM_ARGS] });
+  // Our kernel registration (JUPYTER_PATH), everything else in the throwaway folder.
+  const server = await startJupyter("notebook", jupyterPython(), nbDir, tmp, [], 60_000);
+  const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: [...CHROMIUM_ARGS] }).catch(async (e: Error) => { await server.stop(); throw e; });
   try {
-    await waitForServer(base, token, server, () => serverLog);
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(`${base}/notebooks/${NOTEBOOK}?token=${token}`, { waitUntil: "domcontentloaded" });
+    await page.goto(`${server.base}/notebooks/${NOTEBOOK}?token=${server.token}`, { waitUntil: "domcontentloaded" });
     await fn(page, t0);
-    // Shut down the kernel the page started, then the server.
-    const sessions = (await (await fetch(`${base}/api/sessions?token=${token}`)).json()) as { id: string }[];
-    for (const s of sessions) await fetch(`${base}/api/sessions/${s.id}?token=${token}`, { method: "DELETE" });
   } finally {
     await browser.close();
-    if (server.exitCode === null) {
-      const exited = new Promise((r) => server.once("exit", r));
-      server.kill("SIGTERM");
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 10_000); })]);
-      clearTimeout(timer);
-      if (server.exitCode === null) server.kill("SIGKILL");
-    }
+    await server.stop(); // the kernel the page started, then the server
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-}
-
-/** Saves a screenshot of `el` to the test artifacts and checks it is a real image. */
-async function screenshot(el: Locator, name: string): Promise<string> {
-  fs.mkdirSync(artifacts, { recursive: true });
-  const shot = path.join(artifacts, name);
-  await el.scrollIntoViewIfNeeded();
-  await el.screenshot({ path: shot });
-  const png = fs.readFileSync(shot);
-  assert.equal(png.subarray(1, 4).toString("latin1"), "PNG");
-  assert.ok(png.length > 5_000, `screenshot of ${png.length} bytes`);
-  return shot;
 }
 
 /** The first plot output's picture where no script ran: its <img>, loaded and laid out. */
@@ -158,7 +96,7 @@ test("an executed notebook served by Jupyter Notebook shows its plotly plot in h
     assert.ok(drawn.width > 300 && drawn.height > 200, `plot laid out at ${drawn.width}×${drawn.height}`);
     assert.equal(await page.locator(".output_html .ftgen-plot", { hasText: "plotly.js did not load" }).count(), 0);
     assert.deepEqual(pageErrors.filter((e) => /plotly/i.test(e)), [], "no plotly errors");
-    const shot = await screenshot(plot, "browser-notebook-plot.png");
+    const shot = await screenshot(plot, artifacts, "browser-notebook-plot.png");
     console.log(`browser test: plot rendered ${tRendered} ms after start; screenshot ${path.relative(root, shot)}`);
   });
 });
@@ -173,7 +111,7 @@ test("an untrusted notebook in Jupyter Notebook 6 (its scripts not run) still sh
     const plots = await page.locator(".output_html .ftgen-plot").count();
     const imgs = await page.locator(".output_html .ftgen-plot img").count();
     assert.equal(imgs, plots, `every plot has its picture (${imgs} of ${plots})`);
-    await screenshot(plot, "browser-untrusted-plot.png");
+    await screenshot(plot, artifacts, "browser-untrusted-plot.png");
   });
 });
 
@@ -195,7 +133,7 @@ test("nbconvert's HTML of an executed notebook, opened with JavaScript off, show
       assert.ok(still.loaded, "the PNG loaded");
       assert.ok(still.width > 300 && still.height > 200, `the PNG is laid out at ${still.width}×${still.height}`);
       assert.equal(await page.locator(".ftgen-plot img").count(), await page.locator(".ftgen-plot").count(), "every plot has its picture");
-      await screenshot(plot, "nbconvert-nojs-plot.png");
+      await screenshot(plot, artifacts, "nbconvert-nojs-plot.png");
     } finally {
       await browser.close();
     }

@@ -32,8 +32,8 @@ export interface JupyterServer {
   stop(): Promise<void>;
 }
 
-async function waitForServer(base: string, token: string, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 90_000;
+async function waitForServer(base: string, token: string, child: ChildProcess, log: () => string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`jupyter exited with ${child.exitCode}:\n${log()}`);
     try {
@@ -44,14 +44,15 @@ async function waitForServer(base: string, token: string, child: ChildProcess, l
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`jupyter did not answer within 90 s:\n${log()}`);
+  throw new Error(`jupyter did not answer within ${timeoutMs / 1000} s:\n${log()}`);
 }
 
 /**
  * Starts `app` (run by `python`) serving `dir`; its Jupyter state goes to `state` (a throwaway folder
  * the caller removes). The command line is npm run notebook's (jupyterServerArgs) plus `extra`.
+ * `timeoutMs`: how long it may take to answer (default 90 s).
  */
-export async function startJupyter(app: JupyterApp, python: string, dir: string, state: string, extra: readonly string[] = []): Promise<JupyterServer> {
+export async function startJupyter(app: JupyterApp, python: string, dir: string, state: string, extra: readonly string[] = [], timeoutMs = 90_000): Promise<JupyterServer> {
   const env = labEnv({
     JUPYTER_DATA_DIR: path.join(state, "data"),
     JUPYTER_RUNTIME_DIR: path.join(state, "runtime"),
@@ -86,7 +87,7 @@ export async function startJupyter(app: JupyterApp, python: string, dir: string,
     }
   };
   try {
-    await waitForServer(base, token, server, () => serverLog);
+    await waitForServer(base, token, server, () => serverLog, timeoutMs);
   } catch (e) {
     await stop();
     throw e;
