@@ -16,7 +16,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -246,24 +246,30 @@ test("where pip cannot reach PyPI, set-up says in one line that JupyterLab is no
   }
 });
 
+/** The URL `npm run notebook` (child) prints once its server answers; everything it printed collects in `log.out`. */
+function announcedUrl(child: ChildProcessWithoutNullStreams, log: { out: string }, timeoutMs: number): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL within ${timeoutMs / 1000} s:\n${log.out}`)), timeoutMs);
+    const take = (b: Buffer): void => {
+      log.out += b.toString();
+      const m = /ftgen: Jupyter is at (http:\/\/127\.0\.0\.1:\d+\/\S+)/.exec(log.out);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    };
+    child.stdout.on("data", take);
+    child.stderr.on("data", take);
+    child.on("exit", (code) => reject(new Error(`npm run notebook exited with ${code}:\n${log.out}`)));
+  });
+}
+
 test("npm run notebook falls back to Jupyter Notebook 6 where JupyterLab cannot be installed, saying why in one line", async () => {
   fs.mkdirSync(scratchRoot, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(scratchRoot, "fallback-"));
   const port = String(await freePort());
   const child = spawn(tsx, [path.join(root, "scripts", "notebook.ts"), "--port", port, "--dir", tmp], { cwd: root, detached: true, env: await noPypiEnv(path.join(tmp, "venv")) });
-  let out = "";
+  const log = { out: "" };
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL within 120 s:\n${out}`)), 120_000);
-      const take = (b: Buffer): void => {
-        out += b.toString();
-        const m = /ftgen: Jupyter is at (http:\/\/127\.0\.0\.1:\d+\/\S+)/.exec(out);
-        if (m) { clearTimeout(timer); resolve(m[1]); }
-      };
-      child.stdout.on("data", take);
-      child.stderr.on("data", take);
-      child.on("exit", (code) => reject(new Error(`npm run notebook exited with ${code}:\n${out}`)));
-    });
+    const url = await announcedUrl(child, log, 120_000);
+    const out = log.out;
     const lines = out.split("\n").filter((l) => /JupyterLab (is )?not/.test(l));
     assert.equal(lines.length, 1, out);
     assert.match(lines[0], /^ftgen: JupyterLab is not available \(pip: .+; npm run setup tries again\); opening Jupyter Notebook 6 instead$/);
@@ -287,19 +293,10 @@ test("npm run notebook opens JupyterLab 4, which loads plotly's mime extension",
   const tmp = fs.mkdtempSync(path.join(scratchRoot, "notebook-"));
   const port = String(await freePort());
   const child = spawn(tsx, [path.join(root, "scripts", "notebook.ts"), "--port", port, "--dir", tmp, "--no-setup"], { cwd: root, detached: true });
-  let out = "";
+  const log = { out: "" };
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL within 90 s:\n${out}`)), 90_000);
-      const take = (b: Buffer): void => {
-        out += b.toString();
-        const m = /ftgen: Jupyter is at (http:\/\/127\.0\.0\.1:\d+\/\S+)/.exec(out);
-        if (m) { clearTimeout(timer); resolve(m[1]); }
-      };
-      child.stdout.on("data", take);
-      child.stderr.on("data", take);
-      child.on("exit", (code) => reject(new Error(`npm run notebook exited with ${code}:\n${out}`)));
-    });
+    const url = await announcedUrl(child, log, 90_000);
+    const out = log.out;
     assert.match(out, /starting JupyterLab with the tslab kernel/);
     assert.doesNotMatch(out, /not available/);
     assert.match(new URL(url).pathname, /^\/lab/);
