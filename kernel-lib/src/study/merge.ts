@@ -32,15 +32,6 @@ function omit(x: object, fields: readonly string[]): Record<string, unknown> {
   return out;
 }
 
-/** What a record holds, without how it was computed. */
-function recordContents(r: StoredResult): string {
-  return stableJson(omit(r, VOLATILE_RECORD));
-}
-
-function modelContents(m: ModelRecord): string {
-  return stableJson(omit(m, VOLATILE_MODEL));
-}
-
 function readModel(file: string): ModelRecord {
   try {
     return JSON.parse(fs.readFileSync(file, "utf8")) as ModelRecord;
@@ -65,36 +56,27 @@ function firstDifference(a: Record<string, unknown>, b: Record<string, unknown>)
 export function mergeResults(sources: readonly string[], dest: string): MergeReport {
   for (const s of sources) if (!fs.existsSync(s)) throw new Error(`merge: ${s}: no such results folder`);
   const target = new ResultStore(dest);
-  // key → where it is first found, and its contents
-  const records = new Map<string, { store: ResultStore; record: StoredResult; contents: string }>();
-  const models = new Map<string, { file: string; entry: ModelRecord; contents: string }>();
   const report: MergeReport = { added: { records: 0, models: 0 }, identical: { records: 0, models: 0 } };
-  const seeRecord = (store: ResultStore, key: string): boolean => {
-    const record = store.get(key) as StoredResult; // refuses a record whose items file fails its check
-    const contents = recordContents(record);
-    const seen = records.get(key);
-    if (!seen) {
-      records.set(key, { store, record, contents });
+  // Per kind, key → the file it was first found in, and what it holds (without the volatile fields).
+  const seen = { record: new Map<string, { file: string; held: Record<string, unknown> }>(), model: new Map<string, { file: string; held: Record<string, unknown> }>() };
+  /** true the first time `key` is seen; false when seen before with the same contents; refused when they differ. */
+  const see = (kind: "record" | "model", key: string, file: string, value: object): boolean => {
+    const held = omit(value, kind === "record" ? VOLATILE_RECORD : VOLATILE_MODEL);
+    const first = seen[kind].get(key);
+    if (!first) {
+      seen[kind].set(key, { file, held });
       return true;
     }
-    if (seen.contents !== contents) {
-      throw new Error(`merge: record ${key} differs between ${path.join(seen.store.dir, key + ".json")} and ${path.join(store.dir, key + ".json")} (${firstDifference(omit(seen.record, VOLATILE_RECORD), omit(record, VOLATILE_RECORD))}); nothing was merged`);
+    if (stableJson(first.held) !== stableJson(held)) {
+      throw new Error(`merge: ${kind} ${key} differs between ${first.file} and ${file} (${firstDifference(first.held, held)}); nothing was merged`);
     }
     return false;
   };
+  // A record must pass its items check (get() refuses one whose items file is missing or changed).
+  const seeRecord = (store: ResultStore, key: string): boolean => see("record", key, path.join(store.dir, `${key}.json`), store.get(key) as StoredResult);
   const seeModel = (dir: string, folderKey: string): boolean => {
     const file = path.join(dir, "models", `${folderKey}.json`);
-    const entry = readModel(file);
-    const contents = modelContents(entry);
-    const seen = models.get(folderKey);
-    if (!seen) {
-      models.set(folderKey, { file, entry, contents });
-      return true;
-    }
-    if (seen.contents !== contents) {
-      throw new Error(`merge: model ${folderKey} differs between ${seen.file} and ${file} (${firstDifference(omit(seen.entry, VOLATILE_MODEL), omit(entry, VOLATILE_MODEL))}); nothing was merged`);
-    }
-    return false;
+    return see("model", folderKey, file, readModel(file));
   };
   const keysOf = (dir: string): string[] => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort().map((f) => f.slice(0, -5)) : []);
   // What the destination holds first: a source may repeat it, never change it.
