@@ -24,7 +24,7 @@ import { parseCli, userPath } from "./lib/cli";
 import { ensureBuilt, setupAll, SetupError } from "./lib/setup";
 import { PROFILE_NAMES, PROFILES, type ProfileName } from "../kernel-lib/src/study/profile";
 import { registryEntry } from "../kernel-lib/src/model/registry";
-import { profileResultsDir, runMerge, shardStatusFile, type ShardStatus } from "./lib/shard";
+import { defaultShardRoot, profileResultsDir, runMerge, shardResultsDir, shardStatusFile, type ShardStatus } from "./lib/shard";
 import { ensureRegistryModel } from "./lib/get-model";
 import { projectRoot } from "../kernel-lib/src/util/paths";
 
@@ -59,14 +59,14 @@ async function main(): Promise<number> {
   if (!Number.isInteger(count) || count < 1) throw new SetupError(`ftgen: --shards "${values.shards ?? ""}": expected the number of array tasks, e.g. --shards 8`);
   const rounds = Number(values.rounds);
   const root = projectRoot();
-  const shared = values.shared ? userPath(values.shared as string) : path.join(root, ".cache", "shards", p.name);
+  const shared = values.shared ? userPath(values.shared as string) : defaultShardRoot(p);
   const dest = values.into ? userPath(values.into as string) : profileResultsDir(p);
   if (!values["no-setup"]) await setupAll();
   else ensureBuilt();
   if (p.model !== "ftgen-base") await ensureRegistryModel(registryEntry(p.model));
   fs.mkdirSync(shared, { recursive: true });
 
-  const resultsOf = (i: number): string => path.join(shared, `${i}-of-${count}`, "results");
+  const resultsOf = (i: number): string => shardResultsDir(shared, i, count);
   const statusOf = (i: number): ShardStatus | undefined => readStatus(shardStatusFile(resultsOf(i)));
   let todo = Array.from({ length: count }, (_, i) => i).filter((i) => statusOf(i)?.state !== "complete");
   if (todo.length < count) console.log(`ftgen: ${count - todo.length} of ${count} shards already complete in ${path.relative(process.cwd(), shared) || "."}`);

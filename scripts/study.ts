@@ -33,7 +33,7 @@ import { parseCli, userPath } from "./lib/cli";
 import { jupyterEnv, jupyterPython } from "./lib/jupyter";
 import { PROFILE_NAMES, PROFILES, type ProfileName } from "../kernel-lib/src/study/profile";
 import { parseShard } from "../kernel-lib/src/study/shards";
-import { profileResultsDir, runMerge, runShard, shardResultsDir } from "./lib/shard";
+import { defaultShardRoot, profileResultsDir, runMerge, runShard, shardResultsDir } from "./lib/shard";
 import { printPlanReport } from "./lib/plan-report";
 import { ResultStore } from "../kernel-lib/src/study/store";
 import { recompute } from "./lib/recompute";
@@ -88,7 +88,7 @@ async function main(): Promise<number> {
     if (minutes !== undefined && !(minutes > 0)) throw new SetupError(`ftgen: --max-minutes "${values["max-minutes"]}": expected a positive number of minutes`);
     if (!values["no-setup"]) await setupAll();
     else ensureBuilt();
-    const out = values.results ? userPath(values.results as string) : shardResultsDir(p, shard.index, shard.count);
+    const out = values.results ? userPath(values.results as string) : shardResultsDir(defaultShardRoot(p), shard.index, shard.count);
     const workers = values.workers === undefined ? 1 : Number(values.workers);
     if (!Number.isInteger(workers) || workers < 1) throw new SetupError(`ftgen: --workers "${values.workers}": expected a whole number ≥ 1`);
     const r = await runShard(p, shard.index, shard.count, out, {
@@ -100,7 +100,7 @@ async function main(): Promise<number> {
   }
   if (values.recompute) {
     if (!values["no-setup"]) await setupAll();
-    const results = profile === "default" ? path.join(root, "results") : process.env.FTGEN_RESULTS_DIR ?? path.join(root, ".cache", "profiles", profile, "results");
+    const results = profileResultsDir(p);
     return recompute(profile as ProfileName, results);
   }
   const notebooks = positionals.length > 0
@@ -116,7 +116,7 @@ async function main(): Promise<number> {
   if (profile !== "default") {
     const dir = path.join(root, ".cache", "profiles", profile);
     out ??= path.join(dir, "notebooks");
-    env.FTGEN_RESULTS_DIR = process.env.FTGEN_RESULTS_DIR ?? path.join(dir, "results");
+    env.FTGEN_RESULTS_DIR = profileResultsDir(p); // the committed results/ for smollm2, whose records are committed
     env.FTGEN_FIGURES_DIR = process.env.FTGEN_FIGURES_DIR ?? path.join(dir, "figures");
   }
   if (values["cached-only"]) {

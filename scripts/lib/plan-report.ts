@@ -12,8 +12,7 @@ import { profilePlan } from "../../kernel-lib/src/study/shards";
 import { runOptions } from "../../kernel-lib/src/study/studies";
 import { methodName, type ModelJob, type StudyPlan } from "../../kernel-lib/src/study/plan";
 import { modelFolder, modelKeyOf, type RunOptions } from "../../kernel-lib/src/study/runner";
-import { ResultStore, type StoredResult } from "../../kernel-lib/src/study/store";
-import { folderHash } from "../../kernel-lib/src/study/store";
+import { ResultStore, folderHash, type StoredResult } from "../../kernel-lib/src/study/store";
 import { baseModelDir } from "../../kernel-lib/src/util/paths";
 
 const mean = (xs: readonly number[]): number | undefined => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);

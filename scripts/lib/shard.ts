@@ -6,7 +6,6 @@
  * its unfinished models' checkpoints; `--max-minutes` stops starting jobs past a time, so a run fits
  * a scheduler's time limit or a session.
  */
-import fs from "node:fs";
 import os from "node:os";
 import { writeFileAtomic } from "../../kernel-lib/src/util/atomic";
 import path from "node:path";
@@ -27,9 +26,14 @@ export function profileResultsDir(p: Profile): string {
   return p.name === "default" || p.name === "smollm2" ? path.join(projectRoot(), "results") : path.join(projectRoot(), ".cache", "profiles", p.name, "results");
 }
 
-/** A shard's own results folder, unless --results names one. */
-export function shardResultsDir(p: Profile, index: number, count: number): string {
-  return path.join(projectRoot(), ".cache", "shards", p.name, `${index}-of-${count}`, "results");
+/** Where a profile's shards keep their results by default (study:slurm's --shared). */
+export function defaultShardRoot(p: Profile): string {
+  return path.join(projectRoot(), ".cache", "shards", p.name);
+}
+
+/** Shard `index` of `count`'s own results folder under `root`: <root>/<i>-of-<n>/results (the layout study-array.sbatch writes). */
+export function shardResultsDir(root: string, index: number, count: number): string {
+  return path.join(root, `${index}-of-${count}`, "results");
 }
 
 /** Where a shard run reports its progress: a file beside its results folder (<out>.status.json), read by study:slurm. */
@@ -112,9 +116,4 @@ export async function runShard(p: Profile, index: number, count: number, out: st
 export function runMerge(sources: readonly string[], dest: string): void {
   const r = mergeResults(sources, dest);
   console.log(`merged ${sources.length} folder(s) into ${path.relative(process.cwd(), dest) || "."}: ${r.added.records} records and ${r.added.models} model entries added, ${r.identical.records} records and ${r.identical.models} model entries already there with the same contents`);
-}
-
-/** The shard folders of a profile under .cache/shards/<profile>/ for a count (what study:slurm merges). */
-export function shardFolders(p: Profile, count: number): string[] {
-  return Array.from({ length: count }, (_, i) => shardResultsDir(p, i, count)).filter((d) => fs.existsSync(d));
 }
