@@ -32,6 +32,19 @@ test("the paper's shot lists and both maps multiply the evaluations; FTICL only 
   assert.deepEqual(testSetsFor("inference", "out").map((s) => s.dataset), ["multinli2", "rte", "gptnli"]);
 });
 
+test("cuts: a skipped test set is scored nowhere; map 1 only at its ks and scopes, map 0 untouched", () => {
+  const full = planStudy({ ...spec, shots: "paper", maps: [0, 1] });
+  const cut = planStudy({ ...spec, shots: "paper", maps: [0, 1], skipSets: ["cnn", "sst2"], map1Only: { k: [0], scopes: ["base", "in"] } });
+  assert.deepEqual(cut.models, full.models, "a cut drops evaluations, never models");
+  assert.ok(!cut.evals.some((e) => e.dataset === "cnn" || e.dataset === "sst2"));
+  const map0 = (p: typeof full) => p.evals.filter((e) => e.map === 0 && !["cnn", "sst2"].includes(e.dataset));
+  assert.deepEqual(map0(cut), map0(full));
+  const map1 = cut.evals.filter((e) => e.map === 1);
+  assert.deepEqual([...new Set(map1.map((e) => `${e.scope}:${e.k}`))].sort(), ["base:0", "in:0"]);
+  // by hand: base 6 sets (amazon, amazonfood, yelp; xsum, xlsum, pdfs) + per FT model 1 in-domain set, 4 models
+  assert.equal(map1.length, 6 + 4);
+});
+
 test("an unknown task is refused by name", () => {
   assert.throws(() => planStudy({ ...spec, trainTasks: ["sentiment", "poetry" as never] }), /study "t": unknown task "poetry"/);
 });

@@ -135,6 +135,11 @@ test("the SmolLM2 profile: LoRA FT/FTICL, full FT scored in-domain, cut shot lis
   const ks = (task: string) => [...new Set(plan.evals.filter((e) => e.task === task).map((e) => e.k))].sort();
   assert.deepEqual(ks("summary"), [0, 1]);
   assert.deepEqual(ks("inference"), [0, 3]);
+  // The time cuts: one train size, no CNN, SciQA or PDFS, map 1 only zero-shot and not cross-task.
+  assert.deepEqual([...new Set(plan.models.flatMap((m) => (m.trainSize ? [m.trainSize] : [])))], [2000]);
+  assert.ok(!plan.evals.some((e) => ["cnn", "sciqa", "pdfs"].includes(e.dataset)));
+  assert.ok(plan.evals.filter((e) => e.map === 1).every((e) => e.k === 0 && e.scope !== "cross"));
+  assert.ok(plan.evals.some((e) => e.map === 1 && e.scope === "out") && plan.evals.some((e) => e.map === 0 && e.k > 0 && e.scope === "out"));
   assert.deepEqual(plan.models.filter((m) => m.method.kind === "fticl" && m.seed === 0).map((m) => m.id).sort(),
     ["fticl1/question/2000/s0", "fticl1/summary/2000/s0", "fticl2/detection/2000/s0", "fticl2/sentiment/2000/s0", "fticl3/inference/2000/s0"]);
   // The recipes: LoRA (its lr) for FT, full (its lr) for ft-full; the tuning is in the key.

@@ -24,6 +24,10 @@ Solid lines are in-domain test sets, dashed ones out-of-domain.` },
   { code: `for (const run of runs) {
   const mine = pooled.filter((r) => r.subject === run.subject.title);
   if (!mine.some((r) => r.method === "ft")) continue; // no fine-tuned model of this subject stored yet
+  if (run.subject.profile.trainSizes.length < 2) {
+    console.log(\`\${run.subject.title}: its profile fine-tunes at one train size (\${run.subject.profile.trainSizes.join(", ")}), so it has no train-size contrast\`);
+    continue;
+  }
   const sizeFig = ftgen.trainSizeChart(mine, { title: \`\${run.subject.title}: score vs train-file size\`, trainFraction: run.subject.profile.trainFraction });
   await ftgen.exportFigure(sizeFig, run.subject.id === "ftgen" ? "04-train-size" : \`04-train-size-\${run.subject.id}\`); // figures/04-train-size[-smollm2].png, .svg, .pdf
   await ftgen.showFigure(sizeFig);

@@ -11,7 +11,7 @@
  */
 import { TASKS, TASK_NAMES, type TaskName } from "../data/tasks";
 import type { PromptMapId } from "../prompts/maps";
-import type { TuningName } from "./profile";
+import type { MapCut, TuningName } from "./profile";
 
 /**
  * How a model comes to be. `tuning` names a recipe other than the study's own (a LoRA study's
@@ -40,6 +40,10 @@ export interface StudySpec {
   shots: "paper" | "fticl" | readonly number[];
   /** Where "paper" lists are cut: the ks kept per test task (a profile's \`shots\`). */
   shotsKept?: Partial<Record<TaskName, readonly number[]>>;
+  /** Test sets left out of every scope, by dataset name (a profile's \`cut\`). */
+  skipSets?: readonly string[];
+  /** Where map 1 is scored when not wherever map 0 is (a profile's \`cut\`): only at these ks, in these scopes. */
+  map1Only?: MapCut;
   maps: readonly PromptMapId[];
   seeds: readonly number[];
   /** Test items per set. */
@@ -116,6 +120,8 @@ export function planStudy(spec: StudySpec): StudyPlan {
   const evals: EvalJob[] = [];
   const seen = new Set<string>();
   const addEval = (e: EvalJob): void => {
+    if (spec.skipSets?.includes(e.dataset)) return;
+    if (e.map === 1 && spec.map1Only && !(spec.map1Only.k.includes(e.k) && spec.map1Only.scopes.includes(e.scope))) return;
     const key = `${e.model}|${e.dataset}|${e.k}|${e.map}`;
     if (seen.has(key)) return;
     seen.add(key);

@@ -9,6 +9,12 @@ export type ProfileName = "quick" | "default" | "paper" | "smollm2";
 /** How a fine-tuned model's weights train (LLM_FINETUNE_RECIPES in train/recipes.ts). */
 export type TuningName = "lora" | "full";
 
+/** Where a prompt map is scored: at these ks, in these scopes (plan.ts's Scope, or the base model's "base"). */
+export interface MapCut {
+  readonly k: readonly number[];
+  readonly scopes: readonly ("base" | "in" | "out" | "cross")[];
+}
+
 export interface Profile {
   name: ProfileName;
   /** What the profile is for. */
@@ -34,6 +40,11 @@ export interface Profile {
    * kept where a study needs them); absent: the paper's lists.
    */
   shots?: Partial<Record<TaskName, readonly number[]>>;
+  /**
+   * What the profile leaves out to fit its time (no record's key changes, so a cut can be undone):
+   * test sets dropped from every study, and map 1 scored only at these ks and in these scopes.
+   */
+  cut?: { testSets?: readonly string[]; map1?: MapCut };
   /** Prompts per forward pass in evaluation (part of each record's key). */
   batchSize: number;
   /** Steps between fine-tuning checkpoints (0: none), so a run killed mid-model resumes there. */
@@ -88,7 +99,12 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     name: "smollm2",
     description: "SmolLM2-135M, LoRA (and full FT in-domain): an eighth of each train file, 1 epoch, the paper's 250 test items, 3 seeds",
     model: "smollm2-135m", tuning: "lora", fullFtInDomain: true,
-    testItems: 250, trainFraction: 0.125, mainTrainSize: 2000, trainSizes: [2000, 4000], seeds: [0, 1, 2], epochs: 1,
+    testItems: 250, trainFraction: 0.125, mainTrainSize: 2000, seeds: [0, 1, 2], epochs: 1,
+    // Cut to approach 8 hours of worker time (npm run study -- --profile smollm2 --plan), in this order
+    // and before seeds: the 4000 train size (so notebook 04 has no SmolLM2 contrast), the CNN, SciQA and
+    // PDFS out-of-domain sets (the longest prompts), and map 1 outside zero-shot in- and out-of-domain.
+    trainSizes: [2000],
+    cut: { testSets: ["cnn", "sciqa", "pdfs"], map1: { k: [0], scopes: ["base", "in", "out"] } },
     // The SmolLM2 grid's cap and batch (study/llm-grid.ts), so the base model's records are the grid's.
     fieldTokenCap: 1024, batchSize: 16, fticlShots: "first", workers: 2, checkpointEvery: 10,
     shots: { summary: [0, 1], question: [0, 1], sentiment: [0, 2], detection: [0, 2], inference: [0, 3] },

@@ -19,8 +19,11 @@ import { registryEntry, registryModelDir, registryModelKey } from "../model/regi
 
 export type NotebookStudy = "generalization" | "icl" | "fticl" | "trainSize";
 
-function common(p: Profile): Pick<StudySpec, "seeds" | "testItems" | "fieldTokenCap" | "shotsKept"> {
-  return { seeds: p.seeds, testItems: p.testItems, fieldTokenCap: p.fieldTokenCap, ...(p.shots ? { shotsKept: p.shots } : {}) };
+function common(p: Profile): Pick<StudySpec, "seeds" | "testItems" | "fieldTokenCap" | "shotsKept" | "skipSets" | "map1Only"> {
+  return {
+    seeds: p.seeds, testItems: p.testItems, fieldTokenCap: p.fieldTokenCap, ...(p.shots ? { shotsKept: p.shots } : {}),
+    ...(p.cut?.testSets ? { skipSets: p.cut.testSets } : {}), ...(p.cut?.map1 ? { map1Only: p.cut.map1 } : {}),
+  };
 }
 
 /** FTICL methods of a profile: one per k of the paper's lists (every task's k), or the first k of each. */
