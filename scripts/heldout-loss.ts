@@ -11,7 +11,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "../kernel-lib/src/model/backend";
 import { loadModelFolder } from "../kernel-lib/src/model/folder";
-import { BpeTokenizer } from "../kernel-lib/src/model/tokenizer";
+import { BpeTokenizer } from "../kernel-lib/src/tokenizer/tokenizer";
 import { readCorpusJsonl } from "../kernel-lib/src/pretrain/corpus";
 import { heldoutLoss } from "../kernel-lib/src/pretrain/heldout";
 

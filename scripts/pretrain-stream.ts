@@ -18,7 +18,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { BpeTokenizer } from "../kernel-lib/src/model/tokenizer";
+import { BpeTokenizer } from "../kernel-lib/src/tokenizer/tokenizer";
 import { readCorpusJsonl } from "../kernel-lib/src/pretrain/corpus";
 import { heldoutCells } from "../kernel-lib/src/pretrain/heldout";
 import { documentStream, packingOrder } from "../kernel-lib/src/pretrain/packing";

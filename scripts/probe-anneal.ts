@@ -15,7 +15,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "../kernel-lib/src/model/backend";
 import { loadModelFolder, saveModelFolder } from "../kernel-lib/src/model/folder";
-import { BpeTokenizer } from "../kernel-lib/src/model/tokenizer";
+import { BpeTokenizer } from "../kernel-lib/src/tokenizer/tokenizer";
 import { FINETUNE_DEFAULTS, train } from "../kernel-lib/src/train/loop";
 import type { TokenizedExample } from "../kernel-lib/src/train/examples";
 import { makeRng, shuffled } from "../kernel-lib/src/util/random";

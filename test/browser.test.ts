@@ -6,7 +6,7 @@
  * Notebook 6 runs an output's scripts only when the notebook is trusted, so the copy it serves is
  * signed first (`jupyter trust`), with a throwaway Jupyter data dir holding the notary's secret.
  * Where no script runs (an untrusted copy; nbconvert's HTML opened with JavaScript off) every plot
- * must still show: its HTML holds the PNG until the script replaces it (plot/figure.ts).
+ * must still show: its HTML holds the PNG until the script replaces it (plot/show.ts).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";

@@ -27,7 +27,7 @@ import { registryEntry, registryModelDir } from "../kernel-lib/src/model/registr
 import { ensureRegistryModel } from "../scripts/lib/get-model";
 import { venvPython, venvStatus } from "../scripts/lib/venv";
 import { initBackend } from "../kernel-lib/src/model/backend";
-import { loadTokenizer } from "../kernel-lib/src/model/hf-tokenizer";
+import { loadTokenizer } from "../kernel-lib/src/tokenizer/hf-tokenizer";
 import { loadModelFolder, readModelTensors } from "../kernel-lib/src/model/folder";
 import { NativeLlm } from "../kernel-lib/src/model/native-lm";
 import { nativeGenerate } from "../kernel-lib/src/model/native-inference";
@@ -36,7 +36,7 @@ import type { LlamaModel } from "../kernel-lib/src/model/llama";
 import { loadCausalLM } from "../kernel-lib/src/evaluate/engines";
 import { buildPrompts, promptIds } from "../kernel-lib/src/evaluate/evaluate";
 import type { CausalLM } from "../kernel-lib/src/evaluate/lm";
-import { stopIdsOf, type Encoder } from "../kernel-lib/src/train/examples";
+import { stopIdsOf, type Encoder } from "../kernel-lib/src/tokenizer/encoder";
 import type { TaskName } from "../kernel-lib/src/data/tasks";
 import type { PromptMapId } from "../kernel-lib/src/prompts/maps";
 

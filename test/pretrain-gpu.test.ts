@@ -16,7 +16,7 @@ import path from "node:path";
 import { fixtureCorpus, recipe } from "./helpers/pretrain-fixture";
 import { writeTokenStream } from "../scripts/pretrain-stream";
 import { pretrainGpu } from "../scripts/pretrain-gpu";
-import { BpeTokenizer } from "../kernel-lib/src/model/tokenizer";
+import { BpeTokenizer } from "../kernel-lib/src/tokenizer/tokenizer";
 import { LlamaModel } from "../kernel-lib/src/model/llama";
 import { loadModelFolder, saveModelFolder } from "../kernel-lib/src/model/folder";
 import { readCorpusJsonl } from "../kernel-lib/src/pretrain/corpus";

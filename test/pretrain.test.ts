@@ -12,7 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { pretrain } from "../scripts/pretrain";
 import { fixtureCorpus, recipe } from "./helpers/pretrain-fixture";
-import { BpeTokenizer } from "../kernel-lib/src/model/tokenizer";
+import { BpeTokenizer } from "../kernel-lib/src/tokenizer/tokenizer";
 import { loadModelFolder } from "../kernel-lib/src/model/folder";
 import { SOURCES } from "../kernel-lib/src/pretrain/sources";
 import { exportDir, parsePretrainConfig, readPretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";

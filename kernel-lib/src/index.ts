@@ -23,7 +23,8 @@ export * from "./study/profile";
 // notebook output: tables, text, figures
 export { displayBundle, showText, LiveDisplay, inKernel, type MimeBundle } from "./notebook/display";
 export { toDataFrame, tableHtml, tableText, showTable, danfo, type TableOptions } from "./notebook/table";
-export { showFigure, figureBundle, renderFigureBundle, type Figure, type BundleOptions } from "./plot/figure";
+export { showFigure, figureBundle, renderFigureBundle, type BundleOptions } from "./plot/show";
+export type { Figure } from "./plot/figure";
 export { exportFigure, closeRenderer, renderStatic, renderPng, renderSvg, figureSize, chromiumAvailable, pdfTitle, pdfInfoTitle, svgTextBoxes, textProblems, type TextBox, type TextProblems, type ExportOptions, type ExportedFigure, type StaticFigure } from "./plot/export";
 
 // utilities
@@ -35,7 +36,7 @@ export { dataReport, formatDataReport, type DataReportRow } from "./data/report"
 export * from "./metrics/index";
 
 // model: tokenizer
-export { BpeTokenizer, trainTokenizer, trainTokenizerWithStats, BOS_ID, EOS_ID, PAD_ID, type TrainTokenizerOptions } from "./model/tokenizer";
+export { BpeTokenizer, trainTokenizer, trainTokenizerWithStats, BOS_ID, EOS_ID, PAD_ID, type TrainTokenizerOptions } from "./tokenizer/tokenizer";
 
 // evaluation
 export { evaluate, labelFirstTokens, cutGeneration, buildPrompts, promptIds, type EvalSpec, type EvalResult, type ItemResult } from "./evaluate/evaluate";
@@ -52,7 +53,8 @@ export { saveSafetensors, loadSafetensors } from "./model/safetensors";
 
 // training
 export { train, FINETUNE_DEFAULTS, DivergedError, type TrainConfig, type Progress, type TrainResult, type TrainableModel } from "./train/loop";
-export { tokenizeTraining, collate, bucketBatches, type Encoder, type TokenizedExample, type Batch } from "./train/examples";
+export { tokenizeTraining, collate, bucketBatches, type TokenizedExample, type Batch } from "./train/examples";
+export type { Encoder } from "./tokenizer/encoder";
 export { progressBar, formatSeconds, trainingStatus, type ProgressBar, type ProgressBarOptions } from "./notebook/progress";
 export { TfjsCausalLM } from "./evaluate/tfjs-lm";
 export { finetune, finetuneEngine, TFJS_FULL_FT_MAX_PARAMS, LLM_FINETUNE_RECIPES, type FinetuneSpec, type FinetuneResult, type Tuning } from "./train/recipes";
@@ -93,7 +95,8 @@ export { runNotebookStudy, notebookPlan, verdicts, showVerdicts, type NotebookRu
 export { subjects, runSubjects, storedRecords, showVerdictComparison, verdictComparisonRows, type Subject, type SubjectRun } from "./study/subjects";
 export { profilePlan, unionPlan, shardPlan, parseShard, NOTEBOOK_STUDIES } from "./study/shards";
 export { mergeResults, type MergeReport } from "./study/merge";
-export { CLAIMS, MIN_EFFECT, claimCells, claimVerdicts, judge, judgePerCell, verdictOf, verdictRows, partRows, familyOf, cellCollapsed, type ClaimId, type ClaimResult, type ClaimPart, type CellTest, type Verdict } from "./study/claims";
+export { CLAIMS, MIN_EFFECT, claimCells, claimVerdicts, judge, judgePerCell, verdictOf, verdictRows, partRows, cellCollapsed, type ClaimId, type ClaimResult, type ClaimPart, type CellTest, type Verdict } from "./study/claims";
+export { familyOf, jobKey } from "./study/record-keys";
 export { contrastEffect, holm, metricName, type Cell, type Term, type Effect, type ItemsOf, type ItemLike, type ContrastMetric } from "./study/contrast";
 export { scoreBars, scoreVsKPanels, trainSizeChart, deltaHeatmap, iclGainChart, scoreAxisTitle, metricTitle, DIVERGING, type ScoreBarsOptions, type DeltaHeatmapOptions } from "./study/charts";
 export { panelFigure, legendRows, type Panel, type PanelFigureOptions } from "./plot/panels";
@@ -107,5 +110,5 @@ export type { GenerateCallOptions } from "./evaluate/lm";
 export { registryEntries, registryEntry, registryModelDir, registryModelKey, type RegistryEntry } from "./model/registry";
 export { importGguf, checkImportedFolder, ggufLlamaConfig, type ImportedCard } from "./model/gguf-import";
 export { readGguf, readGgufTensor, type GgufFile, type GgufTensorInfo } from "./model/gguf";
-export { loadTokenizer } from "./model/hf-tokenizer";
+export { loadTokenizer } from "./tokenizer/hf-tokenizer";
 export { NativeLlm, NativeSession } from "./model/native-lm";

@@ -10,7 +10,7 @@ import path from "node:path";
 import { initBackend } from "../src/model/backend";
 import { loadModelFolder } from "../src/model/folder";
 import { parameterCount } from "../src/model/llama";
-import { BpeTokenizer } from "../src/model/tokenizer";
+import { BpeTokenizer } from "../src/tokenizer/tokenizer";
 import { heldoutLoss } from "../src/pretrain/heldout";
 import { readCorpusJsonl } from "../src/pretrain/corpus";
 import type { ModelCard } from "../src/pretrain/model-card";

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { fetchedFixture } from "./fixtures";
 import { evaluate, labelFirstTokens, cutGeneration, promptIds } from "../src/evaluate/evaluate";
 import type { CausalLM } from "../src/evaluate/lm";
-import type { Encoder } from "../src/train/examples";
+import type { Encoder } from "../src/tokenizer/encoder";
 import { keepLast, capFields } from "../src/prompts/fit";
 
 // One token per character (code point + 10); BOS 0, EOS 1, PAD 2. "<s>" in text becomes BOS.

@@ -10,7 +10,7 @@ import { describePath, rawUrl, type Manifest } from "../src/data/manifest";
 import { fetchPaperData } from "../src/data/fetch";
 import { LlamaModel } from "../src/model/llama";
 import { saveModelFolder } from "../src/model/folder";
-import { trainTokenizer } from "../src/model/tokenizer";
+import { trainTokenizer } from "../src/tokenizer/tokenizer";
 import { initBackend } from "../src/model/backend";
 
 export const FIXTURE_FILES: Record<string, unknown> = {

@@ -23,7 +23,7 @@ import { importGguf, hfTensorName, unpermuteRows, checkImportedFolder, type Impo
 import { loadSafetensors, float32ToFloat16Bits } from "../src/model/safetensors";
 import { loadModelFolder } from "../src/model/folder";
 import { initBackend } from "../src/model/backend";
-import { BYTE_TO_UNICODE } from "../src/model/tokenizer-base";
+import { BYTE_TO_UNICODE } from "../src/tokenizer/tokenizer-base";
 import { makeRng, type Rng } from "../src/util/random";
 import { projectRoot } from "../src/util/paths";
 import { writeGguf, kv, type GgufWriteValue, type GgufWriteTensor } from "./gguf-writer";

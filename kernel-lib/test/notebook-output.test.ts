@@ -2,7 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { toDataFrame, tableHtml, tableText, formatNumber } from "../src/notebook/table";
-import { figureBundle, figureHtml, figureText } from "../src/plot/figure";
+import { figureBundle, figureHtml } from "../src/plot/show";
+import { figureText } from "../src/plot/figure";
 import { escapeHtml, inKernel } from "../src/notebook/display";
 
 test("tables render as HTML with escaping, number formatting, truncation and a row-count footer", () => {

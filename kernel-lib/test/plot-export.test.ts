@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { barChart } from "../src/plot/charts";
-import { figureBundle, renderFigureBundle } from "../src/plot/figure";
+import { figureBundle, renderFigureBundle } from "../src/plot/show";
 import { exportFigure, closeRenderer, chromiumAvailable, chromiumPath, canonicalRootTag, figureSize, pdfTitle, pdfInfoTitle, textProblems, renderSvg } from "../src/plot/export";
 import { panelFigure } from "../src/plot/panels";
 import { PRINT, PT_PER_PX } from "../src/plot/style";

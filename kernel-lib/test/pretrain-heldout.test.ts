@@ -10,7 +10,7 @@ import { initBackend } from "../src/model/backend";
 import { LlamaModel } from "../src/model/llama";
 import { heldoutLoss } from "../src/pretrain/heldout";
 import { packDocuments } from "../src/pretrain/packing";
-import type { Encoder } from "../src/train/examples";
+import type { Encoder } from "../src/tokenizer/encoder";
 import type { CorpusDoc } from "../src/pretrain/types";
 import { FINETUNE_DEFAULTS, train } from "../src/train/loop";
 import { packedExamples } from "../src/pretrain/packing";

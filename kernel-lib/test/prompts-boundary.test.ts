@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { trainTokenizer, type PreTokenizerKind } from "../src/model/tokenizer";
+import { trainTokenizer, type PreTokenizerKind } from "../src/tokenizer/tokenizer";
 import { answerBoundaryMismatches, boundaryAgrees, boundaryCase } from "../src/prompts/boundary";
 
 const LINES = [

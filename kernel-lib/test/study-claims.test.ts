@@ -5,7 +5,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { claimCells, claimVerdicts, judge, judgePerCell, verdictRows, partRows, familyOf } from "../src/study/claims";
+import { claimCells, claimVerdicts, judge, judgePerCell, verdictRows, partRows } from "../src/study/claims";
+import { familyOf } from "../src/study/record-keys";
 import { contrastEffect, holm, type Cell, type ItemsOf, type ItemLike } from "../src/study/contrast";
 import type { StudyRecord } from "../src/study/runner";
 

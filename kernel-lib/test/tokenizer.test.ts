@@ -13,8 +13,8 @@ import { AutoTokenizer, env, type PreTrainedTokenizer } from "@huggingface/trans
 import {
   BpeTokenizer, trainTokenizer, BOS_ID, EOS_ID, PAD_ID, BYTE_OFFSET, FIRST_MERGE_ID, LLAMA3_SPLIT_PATTERN_JS,
   type PreTokenizerKind,
-} from "../src/model/tokenizer";
-import { learnMerges } from "../src/model/tokenizer-train";
+} from "../src/tokenizer/tokenizer";
+import { learnMerges } from "../src/tokenizer/tokenizer-train";
 import { makeRng, type Rng } from "../src/util/random";
 import { paperDataDir } from "../src/util/paths";
 

@@ -1,7 +1,8 @@
 /** Tokenized training examples, loss masks, collation and length bucketing. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { tokenizeTraining, collate, bucketBatches, paddingShare, type Encoder } from "../src/train/examples";
+import { tokenizeTraining, collate, bucketBatches, paddingShare } from "../src/train/examples";
+import type { Encoder } from "../src/tokenizer/encoder";
 
 // A toy encoder: one token per character, code point + 10; BOS 0, EOS 1, PAD 2.
 const enc: Encoder = {

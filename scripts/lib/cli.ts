@@ -5,7 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import path from "node:path";
-import { SetupError } from "./setup";
+import { SetupError } from "./apt";
 
 /** parseArgs, failing in one line that names the command and lists its options. */
 export function parseCli<T extends ParseArgsConfig>(command: string, config: T): ReturnType<typeof parseArgs<T>> {

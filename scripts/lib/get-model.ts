@@ -15,7 +15,7 @@ import { readZipMember } from "../../kernel-lib/src/util/zip";
 import { fileDigest } from "../../kernel-lib/src/util/hash";
 import { writeFileAtomic } from "../../kernel-lib/src/util/atomic";
 import { projectRoot } from "../../kernel-lib/src/util/paths";
-import { SetupError } from "./setup";
+import { SetupError } from "./apt";
 
 /** A Python with pip: the project venv's, else Debian's, else python3 on PATH. */
 export function pipPython(): string {

@@ -13,7 +13,7 @@ import path from "node:path";
 import { projectRoot } from "../../kernel-lib/src/util/paths";
 import { hexDigest } from "../../kernel-lib/src/util/hash";
 import { jupyterEnv, jupyterPrefix, jupyterPython } from "./jupyter";
-import { ensureAptPackages } from "./setup";
+import { ensureAptPackages } from "./apt";
 
 /** The plotly mime renderer's Lab extension, as plotly's wheel installs it into the venv. */
 export const PLOTLY_LAB_EXTENSION = "jupyterlab-plotly";

@@ -13,7 +13,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { projectRoot } from "../../kernel-lib/src/util/paths";
-import { ensureAptPackages, SetupError } from "./setup";
+import { ensureAptPackages, SetupError } from "./apt";
 
 const SOURCES = ["ftgen_blas.cc", "napi_util.h", "row_kernels.h", "attention.cc", "attention.h", "lm_head.cc", "lm_head.h", "llm.cc", "llm.h", "pool.h", "trainer.cc", "trainer.h", "trainer_napi.cc", "trainer_napi.h"];
 

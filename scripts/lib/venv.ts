@@ -11,7 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { projectRoot } from "../../kernel-lib/src/util/paths";
 import { hexDigest } from "../../kernel-lib/src/util/hash";
-import { ensureAptPackages, SetupError } from "./setup";
+import { ensureAptPackages, SetupError } from "./apt";
 
 export type VenvTier = "conformance" | "bench";
 

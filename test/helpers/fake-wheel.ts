@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { encodeGguf, kv, type GgufWriteTensor } from "../../kernel-lib/test/gguf-writer";
-import { BYTE_TO_UNICODE } from "../../kernel-lib/src/model/tokenizer-base";
+import { BYTE_TO_UNICODE } from "../../kernel-lib/src/tokenizer/tokenizer-base";
 import { crc32 } from "../../kernel-lib/src/util/zip";
 import { hexDigest } from "../../kernel-lib/src/util/hash";
 import { makeRng } from "../../kernel-lib/src/util/random";

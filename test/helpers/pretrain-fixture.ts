@@ -4,7 +4,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { trainTokenizer } from "../../kernel-lib/src/model/tokenizer";
+import { trainTokenizer } from "../../kernel-lib/src/tokenizer/tokenizer";
 import { corpusStats } from "../../kernel-lib/src/pretrain/stats";
 import { SOURCES } from "../../kernel-lib/src/pretrain/sources";
 import { makeRng } from "../../kernel-lib/src/util/random";

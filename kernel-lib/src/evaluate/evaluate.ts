@@ -14,7 +14,7 @@ import { buildPrompt, paperDemos, randomDemos } from "../prompts/build";
 import type { PromptMapId } from "../prompts/maps";
 import { capFields, keepLast } from "../prompts/fit";
 import type { CausalLM } from "./lm";
-import { sequenceStart, type Encoder } from "../train/examples";
+import { sequenceStart, type Encoder } from "../tokenizer/encoder";
 import { meanCI } from "../metrics/bootstrap";
 import { corpusRouge } from "../metrics/rouge";
 import { corpusBleu } from "../metrics/bleu";

@@ -3,7 +3,7 @@
  * exported to ONNX, or any transformers.js causal LM. Prompts go in as token ids (the caller
  * tokenizes with the model's own tokenizer), so every implementation scores the same inputs.
  */
-import type { Encoder } from "../train/examples";
+import type { Encoder } from "../tokenizer/encoder";
 
 export interface GenerateCallOptions {
   /** Ids that end a row (default the tokenizer's stop ids; [] generates maxNewTokens every time). */

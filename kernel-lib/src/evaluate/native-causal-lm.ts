@@ -9,10 +9,9 @@
  * by every batch (PrefixCache); decoding reads them once per group of rows.
  */
 import type { CausalLM, GenerateCallOptions } from "./lm";
-import type { Encoder } from "../train/examples";
-import { stopIdsOf } from "../train/examples";
+import { stopIdsOf, type Encoder } from "../tokenizer/encoder";
 import { readModelTensors } from "../model/folder";
-import { loadTokenizer } from "../model/hf-tokenizer";
+import { loadTokenizer } from "../tokenizer/hf-tokenizer";
 import { NativeLlm, nativeThreads } from "../model/native-lm";
 import { PrefixCache, nativeGenerate, nativeNextTokenLogProbs } from "../model/native-inference";
 import { nativeAddon, nativeBlasPath } from "../model/native-blas";

@@ -1,12 +1,12 @@
 /** Our tfjs Llama model behind the evaluation's CausalLM interface. */
 import type { CausalLM, GenerateCallOptions } from "./lm";
 import type { LlamaModel } from "../model/llama";
-import { stopIdsOf, type Encoder } from "../train/examples";
+import { stopIdsOf, type Encoder } from "../tokenizer/encoder";
 import { generateGreedy, labelLogLikelihoods, scoreFirstToken } from "../model/inference";
 import { backendInfo } from "../model/backend";
 import { loadModelFolder } from "../model/folder";
-import { BpeTokenizer } from "../model/tokenizer";
-import { loadTokenizer } from "../model/hf-tokenizer";
+import { BpeTokenizer } from "../tokenizer/tokenizer";
+import { loadTokenizer } from "../tokenizer/hf-tokenizer";
 import { projectRelative } from "../util/paths";
 
 export class TfjsCausalLM implements CausalLM {

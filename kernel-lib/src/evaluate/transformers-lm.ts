@@ -11,8 +11,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { CausalLM, GenerateCallOptions } from "./lm";
-import { stopIdsOf, type Encoder } from "../train/examples";
-import { loadTokenizer, localTransformers, type Transformers } from "../model/hf-tokenizer";
+import { stopIdsOf, type Encoder } from "../tokenizer/encoder";
+import { loadTokenizer, localTransformers, type Transformers } from "../tokenizer/hf-tokenizer";
 import { argmaxRow, leftPad, sharedPrefixLength } from "../model/decoding";
 import { positionsFromMask } from "../model/llama";
 import { projectRelative } from "../util/paths";

@@ -2,7 +2,7 @@
  * A Hugging Face tokenizer.json (and tokenizer_config.json) from a GGUF file's tokenizer metadata,
  * for byte-level BPE vocabularies (tokenizer.ggml.model = "gpt2": GPT-2, SmolLM, Llama 3, …).
  * transformers.js and Hugging Face `tokenizers` both load the result; ftgen encodes with
- * transformers.js (model/hf-tokenizer.ts), never with a reader of its own.
+ * transformers.js (tokenizer/hf-tokenizer.ts), never with a reader of its own.
  *
  * GGUF keeps the vocabulary (tokenizer.ggml.tokens, already in byte-level spelling), the merges
  * ("Ġ t"), each token's type (1 normal, 3 control, 4 user-defined, …), the special ids and the
@@ -15,7 +15,7 @@
  */
 import type { GgufFile } from "./gguf";
 import { ggufField, ggufOptional } from "./gguf";
-import { LLAMA3_SPLIT_PATTERN } from "./tokenizer-base";
+import { LLAMA3_SPLIT_PATTERN } from "../tokenizer/tokenizer-base";
 
 const TOKEN_TYPE = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 } as const;
 

@@ -15,7 +15,7 @@ import { makeRng, shuffled, type Rng } from "../util/random";
 import { loadManifest } from "../data/manifest";
 import { loadDataset, loadFewShot } from "../data/load";
 import type { TaskName } from "../data/tasks";
-import { trainTokenizerWithStats, type PreTokenizerKind } from "../model/tokenizer";
+import { trainTokenizerWithStats, type PreTokenizerKind } from "../tokenizer/tokenizer";
 import { answerBoundaryMismatches, boundaryCase } from "../prompts/boundary";
 import { SOURCES, installedVersion, sourceSpec, type SourceId } from "./sources";
 import { loadSources, type LoadedSources } from "./load-sources";

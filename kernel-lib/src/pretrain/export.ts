@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { saveModelFolder, WEIGHTS_FILE } from "../model/folder";
 import { parameterCount, type LlamaModel } from "../model/llama";
-import type { BpeTokenizer } from "../model/tokenizer";
+import type { BpeTokenizer } from "../tokenizer/tokenizer";
 import { answerBoundaryMismatches, boundaryCase } from "../prompts/boundary";
 import { writeFileAtomic } from "../util/atomic";
 import { readJsonFile } from "../util/json";

@@ -8,7 +8,8 @@
  * vocabulary cuts text into more, easier tokens, so its loss per token is not comparable.
  */
 import * as tf from "@tensorflow/tfjs";
-import { collate, type Encoder } from "../train/examples";
+import { collate } from "../train/examples";
+import type { Encoder } from "../tokenizer/encoder";
 import type { TrainableModel } from "../train/loop";
 import type { CorpusDoc } from "./types";
 import { packDocuments, packedExamples } from "./packing";

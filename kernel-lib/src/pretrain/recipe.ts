@@ -21,7 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import { backendInfo, type BackendInfo } from "../model/backend";
 import { LlamaModel, parameterCount } from "../model/llama";
-import { BpeTokenizer } from "../model/tokenizer";
+import { BpeTokenizer } from "../tokenizer/tokenizer";
 import { loadCheckpoint } from "../train/checkpoint";
 import { AdamW } from "../train/optim";
 import { train, type TrainConfig, type TrainResult } from "../train/loop";

@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { loadModelFolder } from "../model/folder";
-import { BpeTokenizer } from "../model/tokenizer";
+import { BpeTokenizer } from "../tokenizer/tokenizer";
 import { readJsonFile } from "../util/json";
 import { writeBaseModelFolder, projectPath, type CorpusBuild, type CurvePoint } from "./export";
 import type { Invocation, Machine, Trainer } from "./model-card";

@@ -11,7 +11,7 @@
  * most BPE tokenizers.
  */
 import { TASKS, type TaskName } from "../data/tasks";
-import type { Encoder } from "../train/examples";
+import type { Encoder } from "../tokenizer/encoder";
 import { PROMPT_MAPS, PROMPT_MAP_IDS, type PromptMapId } from "./maps";
 import { ZERO_SHOT_PREFIX, fillTemplate } from "./build";
 

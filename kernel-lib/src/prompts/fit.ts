@@ -5,7 +5,7 @@
  */
 import { TASKS, type TaskName } from "../data/tasks";
 import type { RecordOf } from "../data/records";
-import type { Encoder } from "../train/examples";
+import type { Encoder } from "../tokenizer/encoder";
 
 /** A copy of `record` whose input fields are at most `maxTokens` tokens each. */
 export function capFields<T extends TaskName>(task: T, record: RecordOf[T], enc: Encoder, maxTokens: number): RecordOf[T] {

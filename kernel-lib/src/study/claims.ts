@@ -18,7 +18,7 @@
  */
 import { TASKS, type TaskName } from "../data/tasks";
 import type { StudyRecord } from "./runner";
-import { jobKey } from "./results";
+import { familyOf, jobKey } from "./record-keys";
 import { groupBy } from "../util/group";
 import { COLLAPSE_SHARE, predictedLabelShare } from "./baselines";
 import { contrastEffect, holm, metricName, type Cell, type Effect, type ItemsOf, type Term } from "./contrast";
@@ -128,8 +128,6 @@ export function judge(claim: ClaimId, e: Effect, testItems: number): Pick<ClaimR
 const kindOf = (t: string): "generation" | "classification" => TASKS[t as TaskName].kind;
 type Rec = StudyRecord;
 
-/** A model family: its id without the seed ("ft/sentiment/2000"), or "base". */
-export const familyOf = (r: Rec): string => (r.method === "base" ? "base" : r.model.replace(/\/s\d+$/, ""));
 
 /**
  * A family's records on one job (test set, k, map, items), one per seed, restricted to `seeds`

@@ -7,7 +7,7 @@ import { groupBy } from "../util/group";
 import { TASKS, type TaskKind, type TaskName } from "../data/tasks";
 import { contrastEffect, type ItemsOf } from "./contrast";
 import { ResultStore } from "./store";
-import { familyOf } from "./claims";
+import { familyOf, jobKey } from "./record-keys";
 
 /** A record with its base-model counterpart (same test set, k, map, test items). */
 export interface DeltaRow {
@@ -16,9 +16,6 @@ export interface DeltaRow {
   /** record − base, when the base model was scored on the same job. */
   delta?: number;
 }
-
-/** What makes two records comparable item by item: the test set, k, map and number of items. */
-export const jobKey = (r: StudyRecord): string => `${r.spec.task}|${r.spec.dataset}|${r.spec.k}|${r.spec.map}|${r.spec.limit}`;
 
 /** Each fine-tuned record with its Δ vs the base model at the same (test set, k, map). */
 export function deltasVsBase(records: readonly StudyRecord[]): DeltaRow[] {

@@ -22,74 +22,22 @@ import os from "node:os";
 import path from "node:path";
 import { TASKS } from "../data/tasks";
 import { findEntry } from "../data/manifest";
-import { FINETUNE_DEFAULTS, type TrainConfig, type Progress } from "../train/loop";
+import { FINETUNE_DEFAULTS, type TrainConfig } from "../train/loop";
 import { finetune, LLM_FINETUNE_RECIPES } from "../train/recipes";
-import { loadCausalLM, type EngineChoice } from "../evaluate/engines";
+import { loadCausalLM } from "../evaluate/engines";
 import type { CausalLM } from "../evaluate/lm";
 import type { EvalSpec } from "../evaluate/evaluate";
 import { backendInfo } from "../model/backend";
 import { nativeBlasInfo } from "../model/native-blas";
 import { baseModelDir, projectRoot } from "../util/paths";
-import { ResultStore, cachedOnly, evaluateCached, folderHash, sha1, stableJson, type StoredResult } from "./store";
+import { ResultStore, cachedOnly, evaluateCached, folderHash, sha1, stableJson } from "./store";
 import { groupBy } from "../util/group";
 import { COLLAPSE_SHARE, balancedAccuracy, bestBaseline, predictedLabelShare } from "./baselines";
 import { methodName, type EvalJob, type ModelJob, type StudyPlan } from "./plan";
-import type { WorkerMessage, WorkerRequest } from "./worker";
+import type { RunEvent, RunOptions, StudyRecord, WorkerMessage, WorkerRequest } from "./run-contract";
 import type { TuningName } from "./profile";
 
-export interface RunOptions {
-  /** Base model folder (default: baseModelDir(), the shipped one). */
-  base?: string;
-  /** The base weights' key, the modelKey of its records (default: folderHash(base); a registry model's is registryModelKey). */
-  baseKey?: string;
-  /**
-   * The study's fine-tuning recipe for FT and FTICL models (LLM_FINETUNE_RECIPES: its tuning and lr
-   * over \`train\`); a method's own \`tuning\` wins. Absent: every weight trains with \`train\` as it is (ftgen's base).
-   */
-  tuning?: TuningName;
-  /** Start no training or evaluation after this time (ms since epoch): the records so far are returned, and a rerun goes on. */
-  deadline?: number;
-  /** Where fine-tuned model folders go (default .cache/models). */
-  modelsDir?: string;
-  store?: ResultStore;
-  /** Fine-tuning overrides (epochs, lr, batch, …) over FINETUNE_DEFAULTS; the job's seed wins. */
-  train?: Partial<TrainConfig>;
-  /** Use only the first n records of each train file. */
-  trainLimit?: number;
-  /** Use only the first round(size × fraction) records of a train file of `size` records (the profile's trainFraction); trainLimit wins. */
-  trainFraction?: number;
-  /** Prompts per forward pass in evaluation. */
-  batchSize?: number;
-  /** Evaluation engine (evaluate/engines.ts): "auto" (default) picks the faster one here; each record names the one it used. */
-  engine?: EngineChoice;
-  /**
-   * Worker processes (default 1: in this process). With more, each worker takes whole models
-   * (fine-tuning and scoring), round robin, with one BLAS thread each and the cores shared among their
-   * onnxruntime sessions; records come back in plan order.
-   */
-  workers?: number;
-  onProgress?: (e: RunEvent) => void;
-}
-
-export type RunEvent =
-  | { kind: "train"; model: string; progress: Progress }
-  | { kind: "model"; model: string; dir: string; cached: boolean; done: number; total: number }
-  /** A finished folder's weights differ from the recorded ones (trained on another CPU or thread count). */
-  | { kind: "weights-differ"; model: string; dir: string; recorded: string; found: string }
-  | { kind: "eval"; record: StudyRecord; done: number; total: number };
-
-/** A stored result with the job that produced it. */
-export type StudyRecord = StoredResult & {
-  cached: boolean;
-  model: string;
-  method: string;
-  scope: EvalJob["scope"];
-  trainTask?: string;
-  trainSize?: number;
-  seed?: number;
-  /** The subject (base model) it belongs to, where a notebook sets two side by side (subjects.ts). */
-  subject?: string;
-};
+export type { RunOptions, RunEvent, StudyRecord } from "./run-contract";
 
 /** Train records a job fine-tunes on: trainLimit, else its share of the train file, else all (undefined). */
 export function trainRecordsFor(job: ModelJob, opts: RunOptions): number | undefined {

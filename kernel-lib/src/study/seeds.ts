@@ -5,10 +5,9 @@
  */
 import { ResultStore } from "./store";
 import type { StudyRecord } from "./runner";
-import { jobKey } from "./results";
 import { groupBy } from "../util/group";
 import { contrastEffect, type ItemsOf } from "./contrast";
-import { familyOf } from "./claims";
+import { familyOf, jobKey } from "./record-keys";
 
 /** A record standing for a model's seeds on one job. */
 export type PooledRecord = StudyRecord & {

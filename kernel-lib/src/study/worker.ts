@@ -5,15 +5,8 @@
 import { initBackend } from "../model/backend";
 import { ResultStore } from "./store";
 import { sendLast } from "../util/ipc";
-import { runStudy, type RunEvent, type RunOptions, type StudyRecord } from "./runner";
-import type { StudyPlan } from "./plan";
-
-export interface WorkerRequest {
-  plan: StudyPlan;
-  opts: Omit<RunOptions, "store" | "onProgress" | "workers"> & { storeDir: string; storeReadFrom: readonly string[] };
-}
-
-export type WorkerMessage = { kind: "event"; event: RunEvent } | { kind: "done"; records: StudyRecord[] } | { kind: "error"; message: string };
+import { runStudy } from "./runner";
+import type { WorkerMessage, WorkerRequest } from "./run-contract";
 
 // The kernel (or process) that forked this worker is gone: stop, rather than train for nobody.
 let finished = false;

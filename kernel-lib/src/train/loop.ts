@@ -12,7 +12,7 @@ import { bucketBatches, collate, type TokenizedExample } from "./examples";
 import { cosineLr, linearLr } from "./schedule";
 import { readCheckpoint, writeCheckpoint, type TrainerState } from "./checkpoint";
 import { tfjsEngine, type StepEngine, type TrainableModel } from "./engine";
-import { PAD_ID } from "../model/tokenizer-base";
+import { PAD_ID } from "../tokenizer/tokenizer-base";
 
 export type { TrainableModel } from "./engine";
 

@@ -22,7 +22,7 @@ import { paperDemos, trainingText } from "../prompts/build";
 import { capFields } from "../prompts/fit";
 import { loadModelFolder, readModelTensors, saveModelFolder, WEIGHTS_FILE, type SavableTokenizer } from "../model/folder";
 import { readConfig, writeConfig, type LlamaConfig } from "../model/config";
-import { loadTokenizer } from "../model/hf-tokenizer";
+import { loadTokenizer } from "../tokenizer/hf-tokenizer";
 import { backendInfo } from "../model/backend";
 import { nativeAddon } from "../model/native-blas";
 import { NativeLlm, nativeThreads } from "../model/native-lm";

@@ -11,7 +11,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { Encoder } from "../train/examples";
+import type { Encoder } from "./encoder";
 import { BpeTokenizer, SPECIAL_TOKENS } from "./tokenizer";
 
 // transformers.js is an ES module: loaded on first use (a CommonJS build cannot `require` it).
