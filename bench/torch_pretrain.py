@@ -3,9 +3,9 @@
 
 `npm run pretrain:gpu` (scripts/pretrain-gpu.ts) runs it for a recipe with a `torch` section and imports
 the result (kernel-lib/src/pretrain/torch-import.ts); the shipped base model was trained this way
-(data/pretrain-experiments/README.md, experiment 7). It needs PyTorch, which the study never does.
+(experiments/pretrain/README.md, experiment 7). It needs PyTorch, which the study never does.
 
-Input: a token stream from `tsx scripts/pretrain-stream.ts` (the corpus packed as the recipe packs it,
+Input: a token stream from `tsx scripts/lib/pretrain-stream.ts` (the corpus packed as the recipe packs it,
 BOS + ids + EOS per document in the seeded order) and a recipe file (data/base-model.config.json);
 command-line options override the recipe's model and training settings.
 Training: the recipe's AdamW (decay on all but norms), global-norm clipping, linear warmup then
@@ -181,7 +181,7 @@ def lr_at(step, lr, warmup, total, min_ratio):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--stream", required=True, help="folder from scripts/pretrain-stream.ts")
+    ap.add_argument("--stream", required=True, help="folder from scripts/lib/pretrain-stream.ts")
     ap.add_argument("--recipe", help="a pretraining recipe (data/base-model.config.json)")
     ap.add_argument("--out", help="the model folder to write")
     ap.add_argument("--eval", metavar="FOLDER", help="only print FOLDER's held-out loss (a check that torch_ref reads ftgen's weights)")

@@ -2,7 +2,7 @@
  * Issue 4's bar for a base-model folder: its in-domain ICL grid (every task, both prompt maps, the
  * paper's shot lists) and, per task and map, whether the best k-shot CI lies wholly above 0-shot's
  * and whether 0-shot beats the majority baseline. Used to judge pretraining recipes
- * (data/pretrain-experiments/README.md).
+ * (experiments/pretrain/README.md).
  *
  *   tsx scripts/base-bar.ts MODEL_DIR [--items N] [--results DIR] [--engine auto|tfjs|onnx]
  *

@@ -3,7 +3,7 @@
  * whole in-domain train file and score the result 0-shot on the in-domain test set, against the
  * majority baseline. If plain fine-tuning on the task's own labelled data cannot lift a model above
  * the majority, its base model cannot be expected to beat the majority 0-shot either (issue 4's bar;
- * data/pretrain-experiments/README.md, experiment 8).
+ * experiments/pretrain/README.md, experiment 8).
  *
  *   tsx scripts/ft-ceiling.ts MODEL_DIR [--tasks detection,inference] [--items N] [--lr X] [--epochs N]
  *                             [--train-size N] [--train paper|multitask] [--out DIR]

@@ -5,7 +5,7 @@
  *                               [--import] [--python BIN] [--no-debian]
  *
  * 1. The corpus stage, as `npm run pretrain` runs it (skipped when up to date, or with --corpus).
- * 2. The corpus as one token stream (scripts/pretrain-stream.ts) in .cache/pretrain/stream-<hash>.
+ * 2. The corpus as one token stream (scripts/lib/pretrain-stream.ts) in .cache/pretrain/stream-<hash>.
  * 3. bench/torch_pretrain.py trains the recipe (--config, default data/base-model.config.json, which
  *    must have a `torch` section) into --run (default .cache/pretrain/run-gpu). It needs Python with
  *    PyTorch and CUDA (--python, default python3); the study never does.
@@ -20,8 +20,8 @@ import { initBackend } from "../kernel-lib/src/model/backend";
 import { exportDir, readPretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";
 import { importTorchRun } from "../kernel-lib/src/pretrain/torch-import";
 import { projectRoot } from "../kernel-lib/src/util/paths";
-import { pretrainCorpus } from "./pretrain-corpus";
-import { writeTokenStream, type StreamInfo } from "./pretrain-stream";
+import { pretrainCorpus } from "./lib/pretrain-corpus";
+import { writeTokenStream, type StreamInfo } from "./lib/pretrain-stream";
 import { SetupError } from "./lib/setup";
 import { DEFAULT_CONFIG, recipeCorpusDir } from "./pretrain";
 import { parseCli, userPath } from "./lib/cli";

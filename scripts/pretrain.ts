@@ -5,7 +5,7 @@
  *                           [--max-minutes N] [--max-steps-this-run N] [--export] [--restart]
  *                           [--no-debian] [--force-corpus]
  *
- * 1. The corpus stage (scripts/pretrain-corpus.ts; skipped when up to date) builds
+ * 1. The corpus stage (scripts/lib/pretrain-corpus.ts; skipped when up to date) builds
  *    .cache/pretrain/corpus, unless --corpus names a corpus folder to use as it is.
  * 2. The training stage trains the recipe of --config (default data/base-model.config.json) in
  *    .cache/pretrain/run: seeded, checkpointed, resumed by the next invocation. An invocation stops
@@ -22,7 +22,7 @@ import { exportDir, readPretrainConfig, type PretrainConfig } from "../kernel-li
 import { hexDigest } from "../kernel-lib/src/util/hash";
 import { runPretrain, type PretrainOutcome } from "../kernel-lib/src/pretrain/recipe";
 import { projectRoot } from "../kernel-lib/src/util/paths";
-import { pretrainCorpus } from "./pretrain-corpus";
+import { pretrainCorpus } from "./lib/pretrain-corpus";
 import { SetupError } from "./lib/setup";
 import { parseCli, userPath } from "./lib/cli";
 

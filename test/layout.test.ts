@@ -56,7 +56,7 @@ function cycles<T>(graph: ReadonlyMap<T, readonly T[]>): T[][] {
   return out;
 }
 
-const files = ["kernel-lib/src", "kernel-lib/test", "scripts", "test"].flatMap((d) => tsFiles(path.join(root, d)));
+const files = ["kernel-lib/src", "kernel-lib/test", "scripts", "test", "experiments"].flatMap((d) => tsFiles(path.join(root, d)));
 const graph = importGraph(files);
 const rel = (f: string): string => path.relative(root, f);
 

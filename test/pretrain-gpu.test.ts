@@ -1,6 +1,6 @@
 /**
  * The GPU path of the recipe (`npm run pretrain:gpu`): the corpus as one token stream
- * (scripts/pretrain-stream.ts) is exactly what the recipe packs; a run of the PyTorch twin is checked
+ * (scripts/lib/pretrain-stream.ts) is exactly what the recipe packs; a run of the PyTorch twin is checked
  * against the recipe and imported into a model folder whose card names the trainer; mismatches fail
  * in one line. Where Python has PyTorch (Debian's python3-torch; never needed by the study), the twin
  * itself reads our weights to the same held-out loss as kernel-lib, resumes a killed run to the same
@@ -14,7 +14,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fixtureCorpus, recipe } from "./helpers/pretrain-fixture";
-import { writeTokenStream } from "../scripts/pretrain-stream";
+import { writeTokenStream } from "../scripts/lib/pretrain-stream";
 import { pretrainGpu } from "../scripts/pretrain-gpu";
 import { BpeTokenizer } from "../kernel-lib/src/tokenizer/tokenizer";
 import { LlamaModel } from "../kernel-lib/src/model/llama";
@@ -141,9 +141,9 @@ test("pretrain:gpu --import: the twin's run becomes a model folder whose card na
   } finally {
     model.dispose();
   }
-  // scripts/heldout-loss.ts (how experiment rows are measured) gives the card's number for the folder
+  // experiments/pretrain/heldout-loss.ts (how experiment rows are measured) gives the card's number for the folder
   const json = path.join(root, "heldout.json");
-  const cli = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "heldout-loss.ts"), out, "--corpus", corpus, "--seq", "32", "--json", json], { encoding: "utf8", cwd: ROOT });
+  const cli = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "experiments", "pretrain", "heldout-loss.ts"), out, "--corpus", corpus, "--seq", "32", "--json", json], { encoding: "utf8", cwd: ROOT });
   assert.equal(cli.status, 0, cli.stderr);
   assert.match(cli.stdout, /^all \d+\.\d{3} nats\/token, \d+\.\d{3} nats\/char/);
   assert.ok(Math.abs((JSON.parse(fs.readFileSync(json, "utf8")) as { all: { loss: number } }).all.loss - card.heldout.all.loss) < 1e-6);

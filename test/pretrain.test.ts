@@ -196,7 +196,7 @@ test("pretrain: bad input fails with one line naming the file and the item", asy
 
 test("every committed recipe parses, its model's vocabulary matches its tokenizer's, and only the shipped one exports to data/base-model", () => {
   const root = path.resolve(__dirname, "..");
-  const dir = path.join(root, "data", "pretrain-experiments");
+  const dir = path.join(root, "experiments", "pretrain");
   const files = [path.join(root, "data", "base-model.config.json"), ...fs.readdirSync(dir).filter((f) => f.endsWith(".config.json")).map((f) => path.join(dir, f))];
   assert.ok(files.length >= 5, files.join(", "));
   for (const file of files) {

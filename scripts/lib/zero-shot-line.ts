@@ -1,7 +1,7 @@
 /**
  * A fine-tuned folder scored 0-shot (map 0) on its task's in-domain test set, as one printed line:
  * the score with its CI and, for classification, the majority baseline and whether the CI lies wholly
- * above it. Shared by scripts/ft-ceiling.ts and scripts/probe-nli-items.ts (experiment 8).
+ * above it. Shared by scripts/ft-ceiling.ts and experiments/pretrain/probe-nli-items.ts (experiment 8).
  */
 import { loadCausalLM } from "../../kernel-lib/src/evaluate/engines";
 import { TASKS, type TaskName } from "../../kernel-lib/src/data/tasks";

@@ -14,7 +14,7 @@ pretrained **from scratch by our own recipe on open corpora** (config \`data/bas
 a small Llama-architecture decoder (RMSNorm, rotary embeddings, SwiGLU, tied head) that runs on a
 laptop CPU. The shipped weights were trained on a GPU by the recipe's PyTorch twin
 (\`npm run pretrain:gpu\`, 261M tokens in 5.5 minutes on one H100); \`npm run pretrain\` trains the same
-recipe with ftgen's own tfjs loop on any machine, and \`data/pretrain-experiments/\` holds the recipes
+recipe with ftgen's own tfjs loop on any machine, and \`experiments/pretrain/\` holds the recipes
 a 2-core CPU trains in under an hour. This notebook shows what the model is, what it was trained on,
 and whether it can do what the study needs of a base model: **learn from demonstrations**.` },
   { code: `import * as ftgen from "ftgen";
@@ -30,7 +30,7 @@ console.log(\`profile "\${prof.name}" · \${card.name}: \${(card.parameters / 1e
 The model card (\`data/base-model/MODEL_CARD.md\`) is written at export time, with the held-out loss
 computed by kernel-lib whichever trainer ran. The numbers below are read from its JSON twin.
 
-How much the amount of pretraining matters (\`data/pretrain-experiments/README.md\`, experiments 4 and 7):
+How much the amount of pretraining matters (\`experiments/pretrain/README.md\`, experiments 4 and 7):
 the same model and corpus trained on 7.9M tokens (about 50 minutes on 2 CPU cores) reach 1.253 nats per
 character on held-out text and answer sentiment below the majority baseline; on 261M tokens they reach
 0.948 nats per character, and sentiment 0-shot rises to about 0.66.` },
@@ -162,7 +162,7 @@ ftgen.showText([
   { md: `### How far could a model of this size go? (the supervised ceiling)
 
 A base model cannot be expected to do 0-shot what the same weights cannot learn with labels. Experiment 8
-(\`data/pretrain-experiments/README.md\`, \`npm run ft-ceiling\`) fine-tuned base models of 2.1–10.5M
+(\`experiments/pretrain/README.md\`, \`npm run ft-ceiling\`) fine-tuned base models of 2.1–10.5M
 parameters on each pair task's own train file and scored them 0-shot on the whole test set (500 items):
 
 | | PAWS (majority 0.534) | MultiNLI (majority 0.339) | Amazon (majority 0.520) |

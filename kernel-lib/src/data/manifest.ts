@@ -1,7 +1,7 @@
 /**
  * The manifest of the paper repository's data/ folder at the pinned commit: one entry a file,
  * with task, dataset, role, size, git blob id and source URL. It is committed as data/manifest.json
- * (made by scripts/make-manifest.ts from the mirror's TREE.tsv); the files themselves never are.
+ * (made by scripts/tools/make-manifest.ts from the mirror's TREE.tsv); the files themselves never are.
  */
 import fs from "node:fs";
 import { manifestPath } from "../util/paths";

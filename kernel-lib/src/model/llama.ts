@@ -12,7 +12,7 @@
  * (model.embed_tokens.weight, model.layers.N.self_attn.q_proj.weight, …, model.norm.weight,
  * lm_head.weight), so model.safetensors maps 1:1 onto HF.
  *
- * Speed on the tfjs wasm backend (config "a" of scripts/probe-model-speed.ts: ~2,100 training
+ * Speed on the tfjs wasm backend (config "a" of experiments/model-speed/probe-model-speed.ts: ~2,100 training
  * tokens/s on one core, bound by XNNPACK's single-thread GEMM at ~30-35 GFLOP/s). XNNPACK's fast
  * GEMM is only used for a 2-D, non-transposed matMul; batched or transposed matMuls fall to a
  * naive loop (6x slower overall). And wasm's tf.slice/unstack copy the whole input out of the heap

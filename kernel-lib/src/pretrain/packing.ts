@@ -51,7 +51,7 @@ export function cutStream(stream: Int32Array, seqLen: number, keepPartial = fals
   return out;
 }
 
-/** The documents in the order packing puts them for `seed` (also the order of scripts/pretrain-stream.ts). */
+/** The documents in the order packing puts them for `seed` (also the order of scripts/lib/pretrain-stream.ts). */
 export function packingOrder<T>(docs: readonly T[], seed: number | string): T[] {
   return shuffled(docs, makeRng(`pack:${seed}`));
 }

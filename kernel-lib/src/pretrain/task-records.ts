@@ -3,7 +3,7 @@
  * become the task's input fields and its label index the task's label word (the pools number labels in
  * the paper's order: positive/negative, same/different, entailment/neutral/contradiction). Fine-tuning
  * on them in the paper's own format says how much of a paper task our multitask data can teach at the
- * most (scripts/ft-ceiling.ts --train multitask; data/pretrain-experiments/README.md, experiment 8).
+ * most (scripts/ft-ceiling.ts --train multitask; experiments/pretrain/README.md, experiment 8).
  */
 import { TASKS, type TaskName } from "../data/tasks";
 import type { AnyRecord } from "../data/records";

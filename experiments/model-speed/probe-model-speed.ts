@@ -1,7 +1,7 @@
 /**
  * Throughput probe of ftgen's Llama model on the current tfjs backend (wasm by default).
  *
- *   npx tsx scripts/probe-model-speed.ts [--steps 4] [--warmup 1] [--batch 16] [--ctx 256] [--profile]
+ *   npx tsx experiments/model-speed/probe-model-speed.ts [--steps 4] [--warmup 1] [--batch 16] [--ctx 256] [--profile]
  *
  * Config (a): vocab 4096, width 128, 4 layers, 4 heads, MLP 512, tied head, context 256, batch 16.
  * Prints training tokens/s (Adam, forward + backward over all positions) and greedy decoding
@@ -10,11 +10,11 @@
  * --profile also times the parts of one training step (forward to hidden, head+loss, backward).
  */
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../kernel-lib/src/model/backend";
-import { llamaConfig } from "../kernel-lib/src/model/config";
-import { LlamaModel, lmHeadLoss } from "../kernel-lib/src/model/llama";
-import { generateGreedy, generateGreedyUncached } from "../kernel-lib/src/model/inference";
-import { makeRng } from "../kernel-lib/src/util/random";
+import { initBackend } from "../../kernel-lib/src/model/backend";
+import { llamaConfig } from "../../kernel-lib/src/model/config";
+import { LlamaModel, lmHeadLoss } from "../../kernel-lib/src/model/llama";
+import { generateGreedy, generateGreedyUncached } from "../../kernel-lib/src/model/inference";
+import { makeRng } from "../../kernel-lib/src/util/random";
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -6,29 +6,29 @@
  * language-model loss (every token), at a low learning rate with linear decay. Writes the annealed
  * folder; `npm run base-bar` then scores it against the bar.
  *
- *   tsx scripts/probe-anneal.ts BASE_DIR CORPUS_DIR --out DIR [--mt-docs N] [--general-docs N] [--lr X]
+ *   tsx experiments/pretrain/probe-anneal.ts BASE_DIR CORPUS_DIR --out DIR [--mt-docs N] [--general-docs N] [--lr X]
  *
  * CORPUS_DIR is the base model's pretraining corpus folder (its tokenizer must be the base's).
  */
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { initBackend } from "../kernel-lib/src/model/backend";
-import { loadModelFolder, saveModelFolder } from "../kernel-lib/src/model/folder";
-import { BpeTokenizer } from "../kernel-lib/src/tokenizer/tokenizer";
-import { FINETUNE_DEFAULTS, train } from "../kernel-lib/src/train/loop";
-import type { TokenizedExample } from "../kernel-lib/src/train/examples";
-import { makeRng, shuffled } from "../kernel-lib/src/util/random";
-import { DEFAULT_CORPUS_CONFIG, multitaskPools, readCorpusJsonl } from "../kernel-lib/src/pretrain/corpus";
-import { loadSources } from "../kernel-lib/src/pretrain/load-sources";
-import { MT_KINDS } from "../kernel-lib/src/pretrain/formats";
-import { makeMultitaskDocs } from "../kernel-lib/src/pretrain/multitask";
-import { writeFileAtomic } from "../kernel-lib/src/util/atomic";
+import { initBackend } from "../../kernel-lib/src/model/backend";
+import { loadModelFolder, saveModelFolder } from "../../kernel-lib/src/model/folder";
+import { BpeTokenizer } from "../../kernel-lib/src/tokenizer/tokenizer";
+import { FINETUNE_DEFAULTS, train } from "../../kernel-lib/src/train/loop";
+import type { TokenizedExample } from "../../kernel-lib/src/train/examples";
+import { makeRng, shuffled } from "../../kernel-lib/src/util/random";
+import { DEFAULT_CORPUS_CONFIG, multitaskPools, readCorpusJsonl } from "../../kernel-lib/src/pretrain/corpus";
+import { loadSources } from "../../kernel-lib/src/pretrain/load-sources";
+import { MT_KINDS } from "../../kernel-lib/src/pretrain/formats";
+import { makeMultitaskDocs } from "../../kernel-lib/src/pretrain/multitask";
+import { writeFileAtomic } from "../../kernel-lib/src/util/atomic";
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { out: { type: "string" }, "mt-docs": { type: "string" }, "general-docs": { type: "string" }, lr: { type: "string" } } });
   const [base, corpusDir] = positionals;
-  if (!base || !corpusDir || !values.out) throw new Error("usage: tsx scripts/probe-anneal.ts BASE_DIR CORPUS_DIR --out DIR [--mt-docs N] [--general-docs N] [--lr X]");
+  if (!base || !corpusDir || !values.out) throw new Error("usage: tsx experiments/pretrain/probe-anneal.ts BASE_DIR CORPUS_DIR --out DIR [--mt-docs N] [--general-docs N] [--lr X]");
   const mtDocs = Number(values["mt-docs"] ?? 2000), generalDocs = Number(values["general-docs"] ?? 1000), lr = Number(values.lr ?? 3e-4);
   const baseTok = fs.readFileSync(path.join(base, "tokenizer.json"), "utf8"), corpusTok = fs.readFileSync(path.join(corpusDir, "tokenizer.json"), "utf8");
   if (baseTok !== corpusTok) throw new Error(`${corpusDir}/tokenizer.json: not the tokenizer of ${base}`);

@@ -4,7 +4,7 @@
  * base folder on 2,000 of them in the paper's format (as ft-ceiling --train multitask does with the
  * corpus's own items) and scores MultiNLI 0-shot against the majority baseline.
  *
- *   tsx scripts/probe-nli-items.ts MODEL_DIR [--items N] [--out DIR]
+ *   tsx experiments/pretrain/probe-nli-items.ts MODEL_DIR [--items N] [--out DIR]
  *
  * The rules, each a third of the items (label 0 entailment, 1 neutral, 2 contradiction):
  * - entailment: a KJV verse and the WEB's same verse (a paraphrase entails), or a corpus sentence and
@@ -15,18 +15,18 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { initBackend } from "../kernel-lib/src/model/backend";
-import { finetune } from "../kernel-lib/src/train/recipes";
-import { ResultStore, folderHash } from "../kernel-lib/src/study/store";
-import { zeroShotLine } from "./lib/zero-shot-line";
-import { PROFILES } from "../kernel-lib/src/study/profile";
-import { projectRoot } from "../kernel-lib/src/util/paths";
-import { makeRng, shuffled, type Rng } from "../kernel-lib/src/util/random";
-import { loadSources } from "../kernel-lib/src/pretrain/load-sources";
-import { candidateSentences, negate, type SourcedItem } from "../kernel-lib/src/pretrain/multitask";
-import { wordCount } from "../kernel-lib/src/pretrain/text";
-import { multitaskRecords } from "../kernel-lib/src/pretrain/task-records";
-import type { Synset } from "../kernel-lib/src/pretrain/wordnet";
+import { initBackend } from "../../kernel-lib/src/model/backend";
+import { finetune } from "../../kernel-lib/src/train/recipes";
+import { ResultStore, folderHash } from "../../kernel-lib/src/study/store";
+import { zeroShotLine } from "../../scripts/lib/zero-shot-line";
+import { PROFILES } from "../../kernel-lib/src/study/profile";
+import { projectRoot } from "../../kernel-lib/src/util/paths";
+import { makeRng, shuffled, type Rng } from "../../kernel-lib/src/util/random";
+import { loadSources } from "../../kernel-lib/src/pretrain/load-sources";
+import { candidateSentences, negate, type SourcedItem } from "../../kernel-lib/src/pretrain/multitask";
+import { wordCount } from "../../kernel-lib/src/pretrain/text";
+import { multitaskRecords } from "../../kernel-lib/src/pretrain/task-records";
+import type { Synset } from "../../kernel-lib/src/pretrain/wordnet";
 
 /** Adjective → an antonym, from WordNet's "!" pointers of adjective synsets. */
 function antonyms(synsets: ReadonlyMap<string, Synset>): Map<string, string> {
@@ -97,7 +97,7 @@ function buildItems(rng: Rng): SourcedItem[] {
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { items: { type: "string" }, out: { type: "string" } } });
   const base = positionals[0];
-  if (!base) throw new Error("usage: tsx scripts/probe-nli-items.ts MODEL_DIR [--items N] [--out DIR]");
+  if (!base) throw new Error("usage: tsx experiments/pretrain/probe-nli-items.ts MODEL_DIR [--items N] [--out DIR]");
   const items = Number(values.items ?? 500);
   const out = values.out ?? path.join(projectRoot(), ".cache", "ft-ceiling", folderHash(base).slice(0, 12), "inference-probe-items");
   await initBackend({ quiet: true });

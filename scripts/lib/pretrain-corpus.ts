@@ -1,6 +1,6 @@
 /**
  * The corpus stage of `npm run pretrain`:
- *   tsx scripts/pretrain-corpus.ts [--out DIR] [--config FILE.json] [--vocab N] [--seed N] [--no-debian] [--force]
+ *   tsx scripts/lib/pretrain-corpus.ts [--out DIR] [--config FILE.json] [--vocab N] [--seed N] [--no-debian] [--force]
  * Installs the Debian packages its sources need (as root, with apt), makes sure the paper's data is
  * there, then builds the corpus folder (default .cache/pretrain/corpus): shards, held-out split,
  * contamination report, tokenizer and statistics. A folder that matches its inputs is kept as is.
@@ -8,10 +8,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { ensureAptPackages, ensureData, SetupError } from "./lib/setup";
-import { projectRoot } from "../kernel-lib/src/util/paths";
-import { buildCorpus, DEFAULT_CORPUS_CONFIG, type CorpusConfig } from "../kernel-lib/src/pretrain/corpus";
-import { debianPackages, SOURCES, sourceSpec } from "../kernel-lib/src/pretrain/sources";
+import { ensureAptPackages, ensureData, SetupError } from "./setup";
+import { projectRoot } from "../../kernel-lib/src/util/paths";
+import { buildCorpus, DEFAULT_CORPUS_CONFIG, type CorpusConfig } from "../../kernel-lib/src/pretrain/corpus";
+import { debianPackages, SOURCES, sourceSpec } from "../../kernel-lib/src/pretrain/sources";
 
 export async function pretrainCorpus(argv: string[] = process.argv.slice(2), overrides: Partial<CorpusConfig> = {}): Promise<void> {
   const { values } = parseArgs({

@@ -1,15 +1,15 @@
 /**
  * Builds data/manifest.json from a TREE.tsv listing of the paper repository's data/ folder
  * (columns: blob id, size or "BAD", path, present-in-mirror). Run once; the output is committed.
- *   npx tsx scripts/make-manifest.ts ../shared/paper-data/TREE.tsv
+ *   npx tsx scripts/tools/make-manifest.ts ../shared/paper-data/TREE.tsv
  */
 import fs from "node:fs";
-import { describePath, rawUrl, PAPER_REPO, PAPER_COMMIT, type Manifest, type ManifestEntry } from "../kernel-lib/src/data/manifest";
-import { manifestPath } from "../kernel-lib/src/util/paths";
+import { describePath, rawUrl, PAPER_REPO, PAPER_COMMIT, type Manifest, type ManifestEntry } from "../../kernel-lib/src/data/manifest";
+import { manifestPath } from "../../kernel-lib/src/util/paths";
 
 const treeFile = process.argv[2];
 if (!treeFile) {
-  console.error("usage: tsx scripts/make-manifest.ts PATH/TO/TREE.tsv");
+  console.error("usage: tsx scripts/tools/make-manifest.ts PATH/TO/TREE.tsv");
   process.exit(2);
 }
 const files: ManifestEntry[] = [];

@@ -2,7 +2,7 @@
  * A pretraining corpus as one binary token stream, for training the same recipe outside tfjs
  * (bench/torch_pretrain.py on a GPU machine, where neither Node nor the corpus texts travel).
  *
- *   tsx scripts/pretrain-stream.ts --corpus DIR --out DIR [--seed S]
+ *   tsx scripts/lib/pretrain-stream.ts --corpus DIR --out DIR [--seed S]
  *
  * The stream is what `npm run pretrain` packs: every training document as BOS + ids + EOS, in the
  * seeded document order of packing.ts (seed: the shipped recipe's train.seed unless --seed is given).
@@ -18,13 +18,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { BpeTokenizer } from "../kernel-lib/src/tokenizer/tokenizer";
-import { readCorpusJsonl } from "../kernel-lib/src/pretrain/corpus";
-import { heldoutCells } from "../kernel-lib/src/pretrain/heldout";
-import { documentStream, packingOrder } from "../kernel-lib/src/pretrain/packing";
-import { readPretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";
-import { hexDigest } from "../kernel-lib/src/util/hash";
-import { projectRoot } from "../kernel-lib/src/util/paths";
+import { BpeTokenizer } from "../../kernel-lib/src/tokenizer/tokenizer";
+import { readCorpusJsonl } from "../../kernel-lib/src/pretrain/corpus";
+import { heldoutCells } from "../../kernel-lib/src/pretrain/heldout";
+import { documentStream, packingOrder } from "../../kernel-lib/src/pretrain/packing";
+import { readPretrainConfig } from "../../kernel-lib/src/pretrain/recipe-config";
+import { hexDigest } from "../../kernel-lib/src/util/hash";
+import { projectRoot } from "../../kernel-lib/src/util/paths";
 
 export interface StreamInfo {
   format: "ftgen-token-stream/1";
@@ -83,7 +83,7 @@ function writeHeldoutCells(corpusDir: string, tok: BpeTokenizer, outDir: string)
 
 function main(): void {
   const { values } = parseArgs({ options: { corpus: { type: "string" }, out: { type: "string" }, seed: { type: "string" } } });
-  if (!values.corpus || !values.out) throw new Error("usage: tsx scripts/pretrain-stream.ts --corpus DIR --out DIR [--seed S]");
+  if (!values.corpus || !values.out) throw new Error("usage: tsx scripts/lib/pretrain-stream.ts --corpus DIR --out DIR [--seed S]");
   const seed = values.seed ?? readPretrainConfig(path.join(projectRoot(), "data", "base-model.config.json")).train.seed;
   const t = Date.now();
   const info = writeTokenStream(path.resolve(values.corpus), path.resolve(values.out), seed);

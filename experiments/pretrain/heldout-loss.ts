@@ -2,23 +2,23 @@
  * Held-out loss of any model folder on a pretraining corpus' held-out documents, by the same code the
  * recipe's export uses (kernel-lib/src/pretrain/heldout.ts): per token and per character, overall,
  * per document kind and per source. For models trained elsewhere (bench/torch_pretrain.py on a GPU),
- * so that every row of data/pretrain-experiments/README.md is measured the same way.
+ * so that every row of experiments/pretrain/README.md is measured the same way.
  *
- *   tsx scripts/heldout-loss.ts MODEL_DIR --corpus CORPUS_DIR [--seq N] [--json FILE]
+ *   tsx experiments/pretrain/heldout-loss.ts MODEL_DIR --corpus CORPUS_DIR [--seq N] [--json FILE]
  */
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { initBackend } from "../kernel-lib/src/model/backend";
-import { loadModelFolder } from "../kernel-lib/src/model/folder";
-import { BpeTokenizer } from "../kernel-lib/src/tokenizer/tokenizer";
-import { readCorpusJsonl } from "../kernel-lib/src/pretrain/corpus";
-import { heldoutLoss } from "../kernel-lib/src/pretrain/heldout";
+import { initBackend } from "../../kernel-lib/src/model/backend";
+import { loadModelFolder } from "../../kernel-lib/src/model/folder";
+import { BpeTokenizer } from "../../kernel-lib/src/tokenizer/tokenizer";
+import { readCorpusJsonl } from "../../kernel-lib/src/pretrain/corpus";
+import { heldoutLoss } from "../../kernel-lib/src/pretrain/heldout";
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { corpus: { type: "string" }, seq: { type: "string" }, json: { type: "string" } } });
   const dir = positionals[0];
-  if (!dir || !values.corpus) throw new Error("usage: tsx scripts/heldout-loss.ts MODEL_DIR --corpus CORPUS_DIR [--seq N] [--json FILE]");
+  if (!dir || !values.corpus) throw new Error("usage: tsx experiments/pretrain/heldout-loss.ts MODEL_DIR --corpus CORPUS_DIR [--seq N] [--json FILE]");
   await initBackend({ quiet: true });
   const { model, config, tokenizer } = loadModelFolder(dir, { loadTokenizer: (d) => BpeTokenizer.load(d) });
   const corpusTok = fs.readFileSync(path.join(values.corpus, "tokenizer.json"), "utf8");
