@@ -38,12 +38,13 @@ import { printPlanReport } from "./lib/plan-report";
 import { ResultStore } from "../kernel-lib/src/study/store";
 import { recompute } from "./lib/recompute";
 import { projectRoot } from "../kernel-lib/src/util/paths";
+import { setting } from "../kernel-lib/src/util/settings";
 
 async function main(): Promise<number> {
   const { values, positionals } = parseCli("npm run study", {
     allowPositionals: true,
     options: {
-      profile: { type: "string", default: process.env.FTGEN_PROFILE ?? "default" },
+      profile: { type: "string", default: setting("profile") ?? "default" },
       out: { type: "string" },
       "cell-timeout": { type: "string", default: "3600" },
       "no-setup": { type: "boolean" },
@@ -117,7 +118,7 @@ async function main(): Promise<number> {
     const dir = path.join(root, ".cache", "profiles", profile);
     out ??= path.join(dir, "notebooks");
     env.FTGEN_RESULTS_DIR = profileResultsDir(p); // the committed results/ for smollm2, whose records are committed
-    env.FTGEN_FIGURES_DIR = process.env.FTGEN_FIGURES_DIR ?? path.join(dir, "figures");
+    env.FTGEN_FIGURES_DIR = setting("figuresDir") ?? path.join(dir, "figures");
   }
   if (values["cached-only"]) {
     env.FTGEN_CACHED_ONLY = "1";

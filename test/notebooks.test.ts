@@ -139,7 +139,7 @@ test("set-up is idempotent: a second run installs, registers and copies nothing"
   assert.match(second, /set-up complete/);
   const spec = JSON.parse(fs.readFileSync(path.join(root, ".jupyter", "share", "jupyter", "kernels", "tslab", "kernel.json"), "utf8")) as { argv: string[] };
   assert.deepEqual(spec.argv.slice(1), ["--require", path.join(root, "scripts", "kernel", "zmq-send-queue.cjs"), "--require", path.join(root, "scripts", "kernel", "parent-watch.cjs"),
-    path.join(root, "node_modules", "tslab", "bin", "tslab"), "kernel", "--config-path", "{connection_file}"]);
+    "--require", path.join(root, "scripts", "kernel", "log-settings.cjs"), path.join(root, "node_modules", "tslab", "bin", "tslab"), "kernel", "--config-path", "{connection_file}"]);
 });
 
 test("npm run notebook serves Jupyter on 127.0.0.1 with the project's kernel and prints the URL", async () => {

@@ -85,6 +85,7 @@ export { iclGrid, iclChecks, iclBar, ICL_BAR, majorityBaseline, majorityCheck, s
 export { predictedLabelShare, firstWords, firstWordsBaseline, FIRST_WORDS_CANDIDATES, COLLAPSE_SHARE, type FirstWordsBaseline } from "./study/baselines";
 export { llmIclGrid, llmStore, LLM_GRID, gridRows, taskChart, type GridRow } from "./study/llm-grid";
 export { projectRoot, baseModelDir } from "./util/paths";
+export { setting, settingsReport, SETTINGS, type SettingName } from "./util/settings";
 export { planStudy, testSetsFor, methodName, trainSizesFor, type StudySpec, type StudyPlan, type ModelJob, type EvalJob, type Method, type Scope } from "./study/plan";
 export { runStudy, recordRows, modelFolder, modelRecipe, modelKeyOf, trainRecordsFor, TRAIN_CODE_VERSION, type RunOptions, type RunEvent, type StudyRecord } from "./study/runner";
 export { poolSeeds, type PooledRecord } from "./study/seeds";

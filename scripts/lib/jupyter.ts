@@ -6,10 +6,12 @@
 import fs from "node:fs";
 import path from "node:path";
 import { projectRoot } from "../../kernel-lib/src/util/paths";
+import { setting } from "../../kernel-lib/src/util/settings";
 
 /** Debian's Python, which has Debian's Jupyter packages (a pyenv `python3` on PATH does not). */
 export function jupyterPython(): string {
-  if (process.env.FTGEN_PYTHON) return process.env.FTGEN_PYTHON;
+  const python = setting("python");
+  if (python) return python;
   return fs.existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 }
 
@@ -50,10 +52,15 @@ export function kernelParentWatch(): string {
   return path.join(projectRoot(), "scripts", "kernel", "parent-watch.cjs");
 }
 
-/** The kernelspec the project registers: tslab with the send queue and the parent watch preloaded, run by this Node. */
+/** Preloaded into the kernel: it logs the FTGEN_* settings it starts with (kernel-lib/src/util/settings.ts). */
+export function kernelSettingsLog(): string {
+  return path.join(projectRoot(), "scripts", "kernel", "log-settings.cjs");
+}
+
+/** The kernelspec the project registers: tslab with the send queue, the parent watch and the settings log preloaded, run by this Node. */
 export function kernelSpec(): Record<string, unknown> {
   return {
-    argv: [process.execPath, "--require", kernelPreload(), "--require", kernelParentWatch(), tslabBin(), "kernel", "--config-path", "{connection_file}"],
+    argv: [process.execPath, "--require", kernelPreload(), "--require", kernelParentWatch(), "--require", kernelSettingsLog(), tslabBin(), "kernel", "--config-path", "{connection_file}"],
     display_name: "TypeScript (ftgen)",
     language: "typescript",
   };

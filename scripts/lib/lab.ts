@@ -14,13 +14,15 @@ import { projectRoot } from "../../kernel-lib/src/util/paths";
 import { hexDigest } from "../../kernel-lib/src/util/hash";
 import { jupyterEnv, jupyterPrefix, jupyterPython } from "./jupyter";
 import { ensureAptPackages } from "./apt";
+import { setting } from "../../kernel-lib/src/util/settings";
 
 /** The plotly mime renderer's Lab extension, as plotly's wheel installs it into the venv. */
 export const PLOTLY_LAB_EXTENSION = "jupyterlab-plotly";
 
 /** The Lab venv (FTGEN_LAB_VENV overrides, e.g. for a throwaway one in tests). */
 export function labVenvDir(): string {
-  return process.env.FTGEN_LAB_VENV ? path.resolve(process.env.FTGEN_LAB_VENV) : path.join(jupyterPrefix(), "venv");
+  const venv = setting("labVenv");
+  return venv ? path.resolve(venv) : path.join(jupyterPrefix(), "venv");
 }
 
 export function labPython(): string {

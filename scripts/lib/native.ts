@@ -14,6 +14,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { projectRoot } from "../../kernel-lib/src/util/paths";
 import { ensureAptPackages, SetupError } from "./apt";
+import { setting } from "../../kernel-lib/src/util/settings";
 
 const SOURCES = ["ftgen_blas.cc", "napi_util.h", "row_kernels.h", "attention.cc", "attention.h", "lm_head.cc", "lm_head.h", "llm.cc", "llm.h", "pool.h", "trainer.cc", "trainer.h", "trainer_napi.cc", "trainer_napi.h"];
 
@@ -27,7 +28,7 @@ export function ensureNativeAddon(log: (s: string) => void = console.log): strin
   const out = path.join(dir, "build", "ftgen_blas.node");
   const newest = Math.max(...SOURCES.map((f) => fs.statSync(path.join(dir, f)).mtimeMs));
   if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= newest) return out;
-  if (process.env.FTGEN_NATIVE_BLAS === "0") return undefined;
+  if (setting("nativeBlas") === false) return undefined;
   try {
     ensureAptPackages({ "libopenblas-dev": "", "g++": "" }, log);
   } catch (e) {

@@ -12,6 +12,7 @@ import { FetchFailures, fetchPaperData, type FetchOptions, type FileResult } fro
 import { ensureNativeAddon } from "./native";
 import { SetupError, ensureAptPackages, run } from "./apt";
 import { ensureLab } from "./lab";
+import { setting } from "../../kernel-lib/src/util/settings";
 
 export { SetupError, ensureAptPackages } from "./apt";
 
@@ -63,7 +64,7 @@ export function ensureBuilt(log: (s: string) => void = console.log): void {
 
 /** Fetch and verify the paper's data (mirror: the given folder, else FTGEN_DATA_MIRROR; else download). */
 export async function ensureData(opts: Omit<FetchOptions, "log" | "dataDir"> = {}, log: (s: string) => void = console.log): Promise<FileResult[]> {
-  const mirror = opts.mirror ?? process.env.FTGEN_DATA_MIRROR;
+  const mirror = opts.mirror ?? setting("dataMirror");
   const resolved = mirror ? path.resolve(mirror) : undefined;
   if (resolved && !fs.existsSync(resolved)) throw new SetupError(`ftgen: data mirror ${resolved} does not exist (FTGEN_DATA_MIRROR or --mirror)`);
   try {

@@ -19,10 +19,12 @@ import { ResultStore } from "../../kernel-lib/src/study/store";
 import { mergeResults } from "../../kernel-lib/src/study/merge";
 import { projectRoot } from "../../kernel-lib/src/util/paths";
 import { ensureRegistryModel } from "./get-model";
+import { setting } from "../../kernel-lib/src/util/settings";
 
 /** Where a profile's records live: results/ for the committed profiles, else .cache/profiles/<name>/results (FTGEN_RESULTS_DIR wins). */
 export function profileResultsDir(p: Profile): string {
-  if (process.env.FTGEN_RESULTS_DIR) return process.env.FTGEN_RESULTS_DIR;
+  const dir = setting("resultsDir");
+  if (dir) return dir;
   return p.name === "default" || p.name === "smollm2" ? path.join(projectRoot(), "results") : path.join(projectRoot(), ".cache", "profiles", p.name, "results");
 }
 

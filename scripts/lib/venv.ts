@@ -12,6 +12,7 @@ import path from "node:path";
 import { projectRoot } from "../../kernel-lib/src/util/paths";
 import { hexDigest } from "../../kernel-lib/src/util/hash";
 import { ensureAptPackages, SetupError } from "./apt";
+import { setting } from "../../kernel-lib/src/util/settings";
 
 export type VenvTier = "conformance" | "bench";
 
@@ -21,7 +22,7 @@ export function venvDir(): string {
 
 /** The venv's Python (FTGEN_VENV_PYTHON overrides, e.g. for a venv elsewhere). */
 export function venvPython(): string {
-  return process.env.FTGEN_VENV_PYTHON ?? path.join(venvDir(), "bin", "python");
+  return setting("venvPython") ?? path.join(venvDir(), "bin", "python");
 }
 
 function requirementsFile(tier: VenvTier): string {

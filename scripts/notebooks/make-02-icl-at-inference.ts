@@ -42,7 +42,7 @@ HuggingFaceTB/SmolLM2-360M downloaded elsewhere), a transformers.js folder with 
 or a GGUF file. Give its path in \`llmDir\` below or in the environment variable \`FTGEN_LLM_DIR\`
 (\`FTGEN_LLM_DIR=models/SmolLM2-360M npm run study -- notebooks/02-icl-at-inference.ipynb\`).
 Nothing is downloaded here.` },
-  { code: `const llmDir = process.env.FTGEN_LLM_DIR ?? ""; // or a folder path here
+  { code: `const llmDir = ftgen.setting("llmDir") ?? ""; // or a folder path here
 if (!llmDir) {
   ftgen.showText("Set FTGEN_LLM_DIR (or llmDir above) to a model folder or a GGUF file to run this section; SmolLM2-135M's grid is in notebook 00-smollm2.", "No LLM folder given: this section is skipped");
 } else {

@@ -22,6 +22,7 @@ import { NativeCausalLM } from "./native-causal-lm";
 import { checkImportedFolder, importGguf } from "../model/gguf-import";
 import { fileDigest } from "../util/hash";
 import { modelsCacheDir } from "../util/paths";
+import { setting } from "../util/settings";
 
 export type EngineChoice = "tfjs" | "native" | "onnx" | "auto";
 
@@ -87,6 +88,6 @@ export async function loadCausalLM(model: string, choice: EngineChoice = "auto",
   // A LoRA adapter on the other engines: merged into a whole model folder first.
   if (isAdapterFolder(dir)) return loadCausalLM(mergeAdapterFolder(dir), engine, opts);
   if (!onnxOnly) ensureOnnx(dir);
-  const threads = opts.threads ?? (Number(process.env.FTGEN_ORT_THREADS) || undefined);
+  const threads = opts.threads ?? setting("ortThreads");
   return TransformersCausalLM.fromFolder(dir, { batchSize: opts.batchSize, threads });
 }

@@ -25,6 +25,7 @@ import * as tf from "@tensorflow/tfjs";
 import { createRequire } from "node:module";
 import { installNativeMatMul, type NativeBlasInfo } from "./native-blas";
 import { installCopyFreeIdentity } from "./wasm-kernels";
+import { setting } from "../util/settings";
 
 type WasmModule = typeof import("@tensorflow/tfjs-backend-wasm");
 let wasmModule: WasmModule | undefined;
@@ -157,7 +158,7 @@ function label(info: BackendInfo): string {
  */
 export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
   const log = opts.log ?? ((line: string) => console.log(line));
-  const requested = normalize(opts.backend ?? process.env.FTGEN_BACKEND ?? "auto") || "auto";
+  const requested = normalize(opts.backend ?? setting("backend") ?? "auto") || "auto";
   if (current && current.requested === requested && tf.getBackend() === current.name) return current;
 
   let info: BackendInfo | undefined;

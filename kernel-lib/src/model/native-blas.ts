@@ -14,6 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
+import { setting } from "../util/settings";
 
 /** The addon's interface (see ftgen_blas.cc). */
 export interface BlasAddon {
@@ -102,7 +103,7 @@ export function loadNativeBlas(file = nativeBlasPath()): { addon?: BlasAddon; re
  * FTGEN_NATIVE_BLAS=0.
  */
 export function nativeAddon(): BlasAddon | undefined {
-  if (process.env.FTGEN_NATIVE_BLAS === "0") return undefined;
+  if (setting("nativeBlas") === false) return undefined;
   return loadNativeBlas().addon;
 }
 
@@ -154,12 +155,12 @@ function makeKernel(blas: BlasAddon, fallback: tf.KernelFunc): tf.KernelFunc {
  */
 export function installNativeMatMul(opts: { threads?: number; file?: string } = {}): { info?: NativeBlasInfo; reason?: string } {
   if (installed) return { info: installed };
-  if (process.env.FTGEN_NATIVE_BLAS === "0") return { reason: "FTGEN_NATIVE_BLAS=0" };
+  if (setting("nativeBlas") === false) return { reason: "FTGEN_NATIVE_BLAS=0" };
   const { addon: blas, reason } = loadNativeBlas(opts.file);
   if (!blas) return { reason };
   const original = tf.getKernel("BatchMatMul", "wasm");
   if (!original) return { reason: "the wasm backend is not registered" };
-  const threads = opts.threads ?? (process.env.FTGEN_BLAS_THREADS ? Number(process.env.FTGEN_BLAS_THREADS) : 0);
+  const threads = opts.threads ?? setting("blasThreads") ?? 0;
   if (threads > 0) blas.setThreads(threads);
   tf.unregisterKernel("BatchMatMul", "wasm");
   // The original setupFunc still runs at backend start, so the fallback path keeps working.

@@ -19,6 +19,7 @@ import { headDim, type LlamaConfig } from "./config";
 import { continuedPositions, isLinearWeight, positionsFromMask, recordNextPositions, ropeInvFreq, ropeTables, transpose2d, type LlamaModel } from "./llama";
 import { nativeAddon, nativeBlasPath, nativeKernels, type BlasAddon } from "./native-blas";
 import { readModelTensors, WEIGHTS_FILE } from "./folder";
+import { setting } from "../util/settings";
 
 /** The per-layer weights in the order llmCreate takes them. */
 const LAYER_WEIGHTS = ["input_layernorm", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
@@ -26,8 +27,7 @@ const LAYER_WEIGHTS = ["input_layernorm", "self_attn.q_proj", "self_attn.k_proj"
 
 /** Worker threads of the runtime: FTGEN_BLAS_THREADS, else one per core. */
 export function nativeThreads(): number {
-  const n = Number(process.env.FTGEN_BLAS_THREADS);
-  return Number.isInteger(n) && n > 0 ? n : os.availableParallelism();
+  return setting("blasThreads") ?? os.availableParallelism();
 }
 
 /** Keys and values of a run of tokens (positions 0 … length − 1) that sessions can attend to first. */

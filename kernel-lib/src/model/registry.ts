@@ -15,6 +15,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { projectRoot, modelsCacheDir } from "../util/paths";
 import { hexDigest } from "../util/hash";
+import { setting } from "../util/settings";
 
 export interface RegistryEntry {
   name: string;
@@ -45,7 +46,7 @@ export interface RegistryEntry {
 
 /** Folder of the registry files (FTGEN_REGISTRY_DIR for tests). */
 export function registryDir(): string {
-  return process.env.FTGEN_REGISTRY_DIR ?? path.join(projectRoot(), "data", "models");
+  return setting("registryDir") ?? path.join(projectRoot(), "data", "models");
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;

@@ -17,10 +17,11 @@ import type { Figure } from "./figure";
 import { plotlyLibrary, figureText } from "./figure";
 import { writeFileAtomic } from "../util/atomic";
 import { projectRoot } from "../util/paths";
+import { setting } from "../util/settings";
 
 /** Where Chromium is expected. */
 export function chromiumPath(): string {
-  return process.env.FTGEN_CHROMIUM ?? "/usr/bin/chromium";
+  return setting("chromium") ?? "/usr/bin/chromium";
 }
 
 /** How to install it, in one line. */
@@ -388,7 +389,7 @@ function checkName(fig: Figure, name: unknown): string {
 export async function exportFigure(fig: Figure, name: string, opts: ExportOptions = {}): Promise<ExportedFigure> {
   checkName(fig, name);
   // FTGEN_FIGURES_DIR: where non-default profiles (npm run study -- --profile quick) put theirs.
-  const dir = path.resolve(opts.dir ?? process.env.FTGEN_FIGURES_DIR ?? path.join(projectRoot(), "figures"));
+  const dir = path.resolve(opts.dir ?? setting("figuresDir") ?? path.join(projectRoot(), "figures"));
   let out: StaticFigure;
   try {
     out = await renderStatic(fig, { scale: opts.scale, title: name });

@@ -4,6 +4,7 @@
  */
 
 import type { TaskName } from "../data/tasks";
+import { setting } from "../util/settings";
 
 export type ProfileName = "quick" | "default" | "paper" | "smollm2";
 /** How a fine-tuned model's weights train (LLM_FINETUNE_RECIPES in train/recipes.ts). */
@@ -122,7 +123,7 @@ export function profileNamed(name: string): Profile {
 
 /** The active profile: FTGEN_PROFILE, "default" when unset. */
 export function profile(): Profile {
-  const name = (process.env.FTGEN_PROFILE ?? "default").trim();
+  const name = setting("profile") ?? "default";
   if (!(name in PROFILES)) throw new Error(`FTGEN_PROFILE="${name}" is not a profile (${PROFILE_NAMES.join(", ")})`);
   return PROFILES[name as ProfileName];
 }

@@ -18,6 +18,7 @@ import { findEntry } from "../data/manifest";
 import { TASKS } from "../data/tasks";
 import type { CausalLM } from "../evaluate/lm";
 import { evaluate, type EvalResult, type EvalSpec, type ItemResult } from "../evaluate/evaluate";
+import { setting } from "../util/settings";
 
 /**
  * Bump when evaluate() changes what it computes (prompt building, scoring, metrics): every stored
@@ -86,7 +87,7 @@ export type Lookup = { record: StoredResult; problem?: undefined } | { record?: 
 
 /** FTGEN_RESULTS_DIR, else the project's committed results/. */
 function defaultResultsDir(): string {
-  return process.env.FTGEN_RESULTS_DIR ?? path.join(projectRoot(), "results");
+  return setting("resultsDir") ?? path.join(projectRoot(), "results");
 }
 
 /**
@@ -255,7 +256,7 @@ export interface ModelRecord {
  * a missing model or record is an error that says to run the study.
  */
 export function cachedOnly(): boolean {
-  return process.env.FTGEN_CACHED_ONLY === "1";
+  return setting("cachedOnly") === true;
 }
 
 /**

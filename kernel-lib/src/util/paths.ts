@@ -1,29 +1,30 @@
 /** Where things live. Both src/util and dist/util sit two levels below kernel-lib/. */
 import path from "node:path";
+import { setting } from "./settings";
 
 /** The project root (the folder holding package.json, notebooks/, data/). FTGEN_ROOT overrides. */
 export function projectRoot(): string {
-  return process.env.FTGEN_ROOT ?? path.resolve(__dirname, "..", "..", "..");
+  return setting("root") ?? path.resolve(__dirname, "..", "..", "..");
 }
 
 /** Cache of the paper's data files, laid out as the paper repository's data/ folder. */
 export function paperDataDir(): string {
-  return process.env.FTGEN_DATA_DIR ?? path.join(projectRoot(), "data", "paper");
+  return setting("dataDir") ?? path.join(projectRoot(), "data", "paper");
 }
 
 /** The committed manifest of the paper's data files (FTGEN_MANIFEST overrides, for tests). */
 export function manifestPath(): string {
-  return process.env.FTGEN_MANIFEST ?? path.join(projectRoot(), "data", "manifest.json");
+  return setting("manifest") ?? path.join(projectRoot(), "data", "manifest.json");
 }
 
 /** The base model folder the study starts from (FTGEN_BASE_MODEL overrides the shipped one). */
 export function baseModelDir(): string {
-  return process.env.FTGEN_BASE_MODEL ?? path.join(projectRoot(), "data", "base-model");
+  return setting("baseModel") ?? path.join(projectRoot(), "data", "base-model");
 }
 
 /** Models fetched or converted for the study (SmolLM2, GGUF conversions): FTGEN_MODELS_DIR, else .cache/models. */
 export function modelsCacheDir(): string {
-  return process.env.FTGEN_MODELS_DIR ?? path.join(projectRoot(), ".cache", "models");
+  return setting("modelsDir") ?? path.join(projectRoot(), ".cache", "models");
 }
 
 /**
