@@ -21,6 +21,7 @@ import path from "node:path";
 import { initBackend } from "../kernel-lib/src/model/backend";
 import { TASKS, TASK_NAMES, type TaskName } from "../kernel-lib/src/data/tasks";
 import { finetune } from "../kernel-lib/src/train/recipes";
+import { FINETUNE_DEFAULTS } from "../kernel-lib/src/train/loop";
 import { ResultStore, folderHash } from "../kernel-lib/src/study/store";
 import { zeroShotLine } from "./lib/zero-shot-line";
 import { PROFILES } from "../kernel-lib/src/study/profile";
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
   const tasks = (values.tasks ?? "detection,inference").split(",") as TaskName[];
   for (const t of tasks) if (!TASK_NAMES.includes(t)) throw new Error(`--tasks: unknown task "${t}" (one of ${TASK_NAMES.join(", ")})`);
   const items = positive("items", values.items, 500);
-  const lr = positive("lr", values.lr, 1e-3);
+  const lr = positive("lr", values.lr, FINETUNE_DEFAULTS.lr);
   const epochs = positive("epochs", values.epochs, 2);
   const trainSize = values["train-size"] === undefined ? undefined : positive("train-size", values["train-size"], 0);
   const from = values.train ?? "paper";

@@ -69,11 +69,7 @@ export interface Profile {
   seeds: readonly number[];
   /** Fine-tuning epochs (the paper: 2). */
   epochs: number;
-  /**
-   * Fine-tuning learning rate (AdamW, linear decay, no warmup, as the paper). The paper's 2e-5 is for
-   * a 7B model; ours is ~3000× smaller. Measured on the shipped base model, amazon in-domain after FT
-   * on sentiment: 500 records × 2 epochs: 0.53 at 3e-4, 0.74 at 1e-3; 2000 records: 0.85 at 3e-4, 0.81 at 1e-3.
-   */
+  /** Fine-tuning learning rate of ftgen's base model where it differs from FINETUNE_DEFAULTS.lr (train/loop.ts, with its measurements). */
   lr?: number;
   /** Cap on each input field of a prompt, in tokens, so that k-shot prompts fit the base model's context. */
   fieldTokenCap: number;
@@ -86,11 +82,11 @@ export interface Profile {
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   quick: {
     name: "quick", description: "CI: tiny slices, every notebook end to end in minutes", model: "ftgen-base", batchSize: 16, checkpointEvery: 0,
-    testItems: 8, trainFraction: 0.008, mainTrainSize: 2000, trainSizes: [2000, 4000], seeds: [0], epochs: 1, lr: 1e-3, fieldTokenCap: 32, fticlShots: "first", workers: 2,
+    testItems: 8, trainFraction: 0.008, mainTrainSize: 2000, trainSizes: [2000, 4000], seeds: [0], epochs: 1, fieldTokenCap: 32, fticlShots: "first", workers: 2,
   },
   default: {
     name: "default", description: "the committed results: a quarter of each train file, the paper's 250 test items, on 2 cores", model: "ftgen-base", batchSize: 16, checkpointEvery: 0,
-    testItems: 250, trainFraction: 0.25, mainTrainSize: 2000, trainSizes: [2000, 4000, 6000], seeds: [0, 1, 2], epochs: 2, lr: 1e-3, fieldTokenCap: 48, fticlShots: "first", workers: 2,
+    testItems: 250, trainFraction: 0.25, mainTrainSize: 2000, trainSizes: [2000, 4000, 6000], seeds: [0, 1, 2], epochs: 2, fieldTokenCap: 48, fticlShots: "first", workers: 2,
   },
   paper: {
     name: "paper", description: "the paper's sizes: 2k/4k/6k training sets, 250 test items, both FTICL ks", model: "ftgen-base", batchSize: 16, checkpointEvery: 0,

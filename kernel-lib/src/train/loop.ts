@@ -40,9 +40,15 @@ export interface TrainConfig {
   checkpointEvery: number;
 }
 
-/** The paper's fine-tuning recipe, scaled: 2 epochs, linear decay, no warmup, no weight decay, batch 16. */
+/**
+ * The paper's fine-tuning recipe, scaled: 2 epochs, linear decay, no warmup, no weight decay, batch 16,
+ * AdamW. The one source of every default of ftgen's base model's fine-tuning (a profile or a recipe
+ * overrides what it names). lr: the paper's 2e-5 is for a 7B model, ours is ~3000× smaller; measured on
+ * the shipped base model, amazon in-domain after FT on sentiment: 500 records × 2 epochs: 0.53 at 3e-4,
+ * 0.74 at 1e-3; 2000 records: 0.85 at 3e-4, 0.81 at 1e-3 (so the paper profile, on whole train files, sets 3e-4).
+ */
 export const FINETUNE_DEFAULTS: TrainConfig = {
-  epochs: 2, batchSize: 16, microBatchSize: 8, lr: 3e-4, warmupSteps: 0, schedule: "linear", minLrRatio: 0,
+  epochs: 2, batchSize: 16, microBatchSize: 8, lr: 1e-3, warmupSteps: 0, schedule: "linear", minLrRatio: 0,
   weightDecay: 0, maxGradNorm: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, seed: 0, checkpointEvery: 0,
 };
 
