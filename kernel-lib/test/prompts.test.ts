@@ -78,7 +78,8 @@ test("a demonstration is template + output + blank line", () => {
 test("templates are filled in one pass: braces inside a text stay as they are", () => {
   const tricky: RecordOf["question"] = { position: 0, input: "Type {answer} here.", answer: "{input}", output: "?" };
   assert.equal(buildPrompt("question", tricky, [], 0), "<s> ### Input:\nType {answer} here.\n### Answer:\n{input}\n### Question:");
-  assert.throws(() => fillTemplate("{input_1}", {}), /needs field "input_1"/);
+  assert.throws(() => fillTemplate("{input_1}", {}, ["input_1"]), /needs field "input_1"/);
+  assert.equal(fillTemplate("{input} {other}", { input: "x" }), "x {other}", "only the named fields are placeholders");
 });
 
 test("training texts: FT is template(x) with target y; FTICL prefixes map-0 demonstrations, loss target unchanged", () => {
@@ -101,6 +102,6 @@ test("the prompt-map check catches any difference", () => {
   const same = [{ ...PROMPT_MAPS[0] }, { ...PROMPT_MAPS[1] }];
   assert.deepEqual(diffPromptMaps(same), []);
   const changed = [{ ...PROMPT_MAPS[0], sentiment: "### Input:\n{input}\n### Sentiment: " }, { ...PROMPT_MAPS[1] }];
-  assert.deepEqual(diffPromptMaps(changed), ['map 0, task "sentiment": templates differ']);
+  assert.deepEqual(diffPromptMaps(changed), ['map 0, task "sentiment": templates differ (declarations/tasks/sentiment.json)']);
   assert.deepEqual(diffPromptMaps({}), ["expected an array of two maps"]);
 });

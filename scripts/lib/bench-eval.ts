@@ -4,7 +4,7 @@
  * in turn through the same evaluate(). The scores must agree; the times are what `engine: "auto"`
  * is chosen by.
  */
-import { TASKS, TASK_NAMES, testSets } from "../../kernel-lib/src/data/tasks";
+import { TASKS, paperTasks, testSets } from "../../kernel-lib/src/data/tasks";
 import { evaluate, type EvalSpec } from "../../kernel-lib/src/evaluate/evaluate";
 import type { CausalLM } from "../../kernel-lib/src/evaluate/lm";
 import { PROFILES } from "../../kernel-lib/src/study/profile";
@@ -30,7 +30,7 @@ export const BENCH_ITEMS = 100;
 /** The evaluations: every test set × the paper's shot list, map 0 (or only in-domain sets with `inDomainOnly`). */
 export function evalSpecs(opts: { inDomainOnly?: boolean; items?: number } = {}): EvalSpec[] {
   const p = PROFILES.default;
-  return TASK_NAMES.flatMap((task) => (opts.inDomainOnly ? [TASKS[task].inDomain] : testSets(task)).flatMap((dataset) =>
+  return paperTasks().flatMap((task) => (opts.inDomainOnly ? [TASKS[task].inDomain] : testSets(task)).flatMap((dataset) =>
     TASKS[task].shots.map((k) => ({ task, dataset, k, map: 0 as const, limit: opts.items ?? BENCH_ITEMS, fieldTokenCap: p.fieldTokenCap, batchSize: 16 }))));
 }
 

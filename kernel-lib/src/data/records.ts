@@ -1,26 +1,20 @@
-/** Typed records of each task, as loaded from the paper's JSON files. */
+/** Records as loaded from a dataset's file: the task's input fields and `output`, all texts (data/validate.ts checks them). */
 import type { TaskName } from "./tasks";
 
-/** Fields every loaded record carries. `position` is the 0-based index in its file (ours, not the paper's). */
-interface Base {
+/** A record of any task. `position` is the 0-based index in its file (ours, not the paper's). */
+export interface TaskRecord {
   position: number;
   /** The paper's own id, where its file has one. */
   idx?: number;
+  /** The target: a label of the task (classification) or the reference text (generation). */
+  output: string;
+  /** The task's input fields (TaskSpec.inputFields), by name. */
+  [field: string]: string | number | undefined;
 }
-export interface SummaryRecord extends Base { input: string; output: string }
-export interface QuestionRecord extends Base { input: string; answer: string; output: string }
-export interface SentimentRecord extends Base { input: string; output: "positive" | "negative" }
-export interface ParaphraseRecord extends Base { input_1: string; input_2: string; output: "yes" | "no" }
-export interface NliRecord extends Base { input_1: string; input_2: string; output: "entailment" | "neutral" | "contradiction" }
 
-export interface RecordOf {
-  summary: SummaryRecord;
-  question: QuestionRecord;
-  sentiment: SentimentRecord;
-  detection: ParaphraseRecord;
-  inference: NliRecord;
-}
-export type AnyRecord = RecordOf[TaskName];
+/** The records of a task (every task's records have the same shape; the name documents which). */
+export type RecordOf = Record<TaskName, TaskRecord>;
+export type AnyRecord = TaskRecord;
 
 /** Why a row of a file is kept out of training and scoring. */
 export type ExclusionReason = "unlabelled" | "empty-text";

@@ -1,13 +1,15 @@
 /**
- * Evaluating a causal LM on one test set at one (k, prompt map), as the paper does:
- * - classification: the prediction is the label whose first token has the highest probability as
- *   the next token after the prompt (labels written without a leading space); scored by accuracy;
- * - generation: greedy decoding of at most 60 new tokens, cut at the first "\n\n"; scored by
- *   ROUGE-L F-measure (ROUGE-1/2 and corpus BLEU alongside).
+ * Evaluating a causal LM on one test set at one (k, prompt map), as the paper does, by what the
+ * test set's task declares (declarations/tasks/*.json):
+ * - metric accuracy (output type label): the prediction is the label whose word's first token has the
+ *   highest probability as the next token after the prompt (words written without a leading space);
+ * - metric rougeL (output type text): greedy decoding of at most `generation.maxNewTokens` new tokens
+ *   (the paper: 60), cut at the first `generation.cut` (the paper: "\n\n"); scored by ROUGE-L
+ *   F-measure (ROUGE-1/2 and corpus BLEU alongside).
  * Every score comes with a seeded bootstrap CI and per-item records (prompt hash, output, gold, score).
  */
 import { createHash } from "node:crypto";
-import { TASKS, type TaskName } from "../data/tasks";
+import { TASKS, labelWord, type TaskName } from "../data/tasks";
 import type { AnyRecord } from "../data/records";
 import { loadDataset, loadFewShot } from "../data/load";
 import { buildPrompt, paperDemos, randomDemos } from "../prompts/build";
@@ -33,7 +35,7 @@ export interface EvalSpec {
   fieldTokenCap: number;
   /** Prompts per forward pass. */
   batchSize?: number;
-  /** Generation budget (the paper: 60). */
+  /** Generation budget (default: the task's generation.maxNewTokens; the paper: 60). */
   maxNewTokens?: number;
   /** Demonstrations: the paper's first k (default), or k drawn with a seed. */
   demoSeed?: number;
@@ -89,9 +91,9 @@ export function labelFirstTokens(enc: Encoder, labels: readonly string[]): numbe
   return ids;
 }
 
-/** Cut a generation at the first blank line, as the paper's scripts do. */
-export function cutGeneration(text: string): string {
-  const cut = text.indexOf("\n\n");
+/** Cut a generation at the first `at` (the paper's scripts: a blank line), trimmed. */
+export function cutGeneration(text: string, at = "\n\n"): string {
+  const cut = text.indexOf(at);
   return (cut < 0 ? text : text.slice(0, cut)).trim();
 }
 
@@ -135,8 +137,8 @@ export async function evaluate(lm: CausalLM, spec: EvalSpec): Promise<EvalResult
   const taskSpec = TASKS[spec.task];
   const { records, prompts, excluded } = buildPrompts(lm, spec);
   if (records.length === 0) throw new Error(`${spec.task}/${spec.dataset}: no test items to score`);
-  const maxNew = spec.maxNewTokens ?? 60;
-  const budget = lm.contextLength - (taskSpec.kind === "generation" ? maxNew : 1);
+  const maxNew = spec.maxNewTokens ?? taskSpec.generation?.maxNewTokens ?? 0;
+  const budget = lm.contextLength - (taskSpec.generation ? maxNew : 1);
   let truncated = 0;
   const ids = prompts.map((p) => {
     const fit = keepLast(promptIds(lm.tokenizer, p), budget, lm.tokenizer.bosId);
@@ -146,9 +148,9 @@ export async function evaluate(lm: CausalLM, spec: EvalSpec): Promise<EvalResult
   const batchSize = spec.batchSize ?? 8;
   const items: ItemResult[] = [];
   const extra: Record<string, number> = {};
-  if (taskSpec.kind === "classification") {
+  if (taskSpec.metric === "accuracy") {
     const labels = taskSpec.labels as readonly string[];
-    const cands = labelFirstTokens(lm.tokenizer, labels);
+    const cands = labelFirstTokens(lm.tokenizer, labels.map((l) => labelWord(taskSpec, l)));
     const lps = await inLengthOrder(ids, batchSize, (b) => lm.nextTokenLogProbs(b, cands));
     records.forEach((r: AnyRecord, i) => {
       const best = lps[i].reduce((bi, v, j, a) => (v > a[bi] ? j : bi), 0);
@@ -156,9 +158,10 @@ export async function evaluate(lm: CausalLM, spec: EvalSpec): Promise<EvalResult
     });
     extra.macroF1 = macroF1(items.map((x) => x.output), items.map((x) => x.gold), labels).value;
   } else {
-    const stopAtBlankLine = (newIds: readonly number[]): boolean => lm.tokenizer.decode(newIds).includes("\n\n");
-    const outs = await inLengthOrder(ids, batchSize, (b) => lm.generate(b, maxNew, stopAtBlankLine));
-    const texts = outs.map((o) => cutGeneration(lm.tokenizer.decode(o)));
+    const cut = taskSpec.generation?.cut ?? "\n\n";
+    const stopAtCut = (newIds: readonly number[]): boolean => lm.tokenizer.decode(newIds).includes(cut);
+    const outs = await inLengthOrder(ids, batchSize, (b) => lm.generate(b, maxNew, stopAtCut));
+    const texts = outs.map((o) => cutGeneration(lm.tokenizer.decode(o), cut));
     const scores = corpusRouge(texts, records.map((r: AnyRecord) => r.output));
     records.forEach((r: AnyRecord, i) => {
       items.push({ position: r.position, promptHash: promptHash(prompts[i]), gold: r.output, output: texts[i], score: scores.items[i].rougeL.fmeasure });
@@ -170,7 +173,7 @@ export async function evaluate(lm: CausalLM, spec: EvalSpec): Promise<EvalResult
   const ci = meanCI(items.map((x) => x.score), { seed: spec.bootstrapSeed ?? 0 });
   return {
     spec, modelId: lm.id, engine: lm.engine,
-    metric: taskSpec.kind === "classification" ? "accuracy" : "rougeL",
+    metric: taskSpec.metric,
     value: ci.estimate, ci: { low: ci.low, mid: ci.mid, high: ci.high },
     n: items.length, excluded, truncatedPrompts: truncated, extra, items,
     seconds: (Date.now() - t0) / 1000,

@@ -11,7 +11,7 @@
  * "shares a 13-gram with a test or few-shot file") is left out of both splits and counted.
  */
 import { loadDataset, isAvailable } from "../data/load";
-import { TASKS, TASK_NAMES, type TaskName } from "../data/tasks";
+import { TASKS, paperTasks, type TaskName } from "../data/tasks";
 import type { AnyRecord } from "../data/records";
 import { shuffled, type Rng } from "../util/random";
 import type { CorpusDoc } from "./types";
@@ -42,7 +42,7 @@ export interface PaperInputs {
 /** Train inputs of every task's in-domain dataset, from its largest available train file. */
 export function paperTrainInputs(heldoutPerDataset: number, rng: Rng, exclude: (text: string) => boolean = () => false): PaperInputs {
   const out: PaperInputs = { train: [], heldout: [], files: [], excluded: {} };
-  for (const task of TASK_NAMES) {
+  for (const task of paperTasks()) {
     const spec = TASKS[task];
     const size = [...spec.trainSizes].sort((a, b) => b - a).find((s) => isAvailable(task, spec.inDomain, "train", s));
     if (size === undefined) throw new Error(`no train file of ${task}/${spec.inDomain} is available: run "npm run data" first`);

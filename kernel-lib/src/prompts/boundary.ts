@@ -10,7 +10,7 @@
  * that ends in a space (map 1's inference, "The relation is ") disagrees with both, as it does with
  * most BPE tokenizers.
  */
-import { TASKS, type TaskName } from "../data/tasks";
+import { TASKS, labelWord, type TaskName } from "../data/tasks";
 import type { Encoder } from "../tokenizer/encoder";
 import { PROMPT_MAPS, PROMPT_MAP_IDS, type PromptMapId } from "./maps";
 import { ZERO_SHOT_PREFIX, fillTemplate } from "./build";
@@ -59,16 +59,16 @@ export function boundaryAgrees(enc: Pick<Encoder, "encode">, prompt: string, ans
 }
 
 /**
- * Every (task, map, answer) of the paper's prompt maps whose boundary disagrees under `enc`: each
+ * Every (task, map, answer) of the paper's prompt maps (its five tasks) whose boundary disagrees under `enc`: each
  * classification label, and a sample target for generation tasks. Empty when all agree.
  */
 export function answerBoundaryMismatches(enc: Pick<Encoder, "encode" | "decode">): BoundaryMismatch[] {
   const out: BoundaryMismatch[] = [];
   const pieces = (ids: readonly number[]): string[] => ids.map((id) => enc.decode([id]));
   for (const map of PROMPT_MAP_IDS) {
-    for (const task of Object.keys(TASKS) as TaskName[]) {
+    for (const task of Object.keys(PROMPT_MAPS[map])) {
       const prompt = ZERO_SHOT_PREFIX + fillTemplate(PROMPT_MAPS[map][task], SAMPLE_FIELDS);
-      const answers = TASKS[task].labels ?? [SAMPLE_TARGETS[task]];
+      const answers = TASKS[task].labels?.map((l) => labelWord(TASKS[task], l)) ?? [SAMPLE_TARGETS[task]];
       for (const answer of answers) {
         const t = tokenizeBoth(enc, prompt, answer);
         if (agrees(t)) continue;

@@ -6,10 +6,10 @@
  *  - demonstrations are the first k items of the *test* dataset's few-shot file;
  *  - cross-task: the prompt follows the test set's task, whatever the model was trained on.
  */
-import { TASKS, type TaskName } from "../data/tasks";
-import type { RecordOf } from "../data/records";
+import { TASKS, labelWord, type TaskName } from "../data/tasks";
+import type { AnyRecord, RecordOf } from "../data/records";
 import { loadFewShot } from "../data/load";
-import { PROMPT_MAPS, type PromptMapId } from "./maps";
+import type { PromptMapId } from "./maps";
 import { makeRng, sampleIndices } from "../util/random";
 
 /** The literal text the paper puts before zero-shot prompts. */
@@ -17,23 +17,33 @@ export const ZERO_SHOT_PREFIX = "<s> ";
 /** What separates demonstrations (and ends each one). */
 export const DEMO_SEPARATOR = "\n\n";
 
-/** Fill a template in one pass, so that a "{answer}" inside a text is never substituted. */
-export function fillTemplate(template: string, fields: Readonly<Record<string, string>>): string {
-  return template.replace(/\{(input|answer|input_1|input_2)\}/g, (whole, name: string) => {
+/**
+ * Fill a template in one pass, so that a "{answer}" inside a text is never substituted. Only
+ * `names` are placeholders (a task's input fields; default: the fields given); any other {…} stays as written.
+ */
+export function fillTemplate(template: string, fields: Readonly<Record<string, unknown>>, names: readonly string[] = Object.keys(fields)): string {
+  return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
+    if (!names.includes(name)) return whole;
     const v = fields[name];
-    if (v === undefined) throw new Error(`template needs field "${name}"`);
+    if (typeof v !== "string") throw new Error(`template needs field "${name}"`);
     return v;
   });
 }
 
 /** template(item) in map `map`: the prompt for one item, ending right where the answer goes. */
 export function templateFor<T extends TaskName>(task: T, item: RecordOf[T], map: PromptMapId = 0): string {
-  return fillTemplate(PROMPT_MAPS[map][task], item as unknown as Record<string, string>);
+  const spec = TASKS[task];
+  return fillTemplate(spec.templates[map], item, spec.inputFields);
 }
 
-/** One demonstration: template(demo) + demo.output + "\n\n". */
+/** The answer a record's gold output is written as: its label's word (classification), or the text. */
+export function answerText(task: TaskName, item: AnyRecord): string {
+  return labelWord(TASKS[task], item.output);
+}
+
+/** One demonstration: template(demo) + its answer + "\n\n". */
 export function demonstration<T extends TaskName>(task: T, demo: RecordOf[T], map: PromptMapId = 0): string {
-  return templateFor(task, demo, map) + demo.output + DEMO_SEPARATOR;
+  return templateFor(task, demo, map) + answerText(task, demo) + DEMO_SEPARATOR;
 }
 
 /** A prompt with the given demonstrations (none: zero-shot, with the "<s> " prefix). */
@@ -77,5 +87,5 @@ export interface TrainingText {
  */
 export function trainingText<T extends TaskName>(task: T, item: RecordOf[T], demos: readonly RecordOf[T][] = []): TrainingText {
   const prefix = demos.map((d) => demonstration(task, d, 0)).join("");
-  return { prompt: prefix + templateFor(task, item, 0), target: item.output };
+  return { prompt: prefix + templateFor(task, item, 0), target: answerText(task, item) };
 }

@@ -1,35 +1,20 @@
 /**
- * The paper's two prompt maps. Map 0 is also the fine-tuning format; map 1 is a natural-language
- * variant used only at evaluation. Placeholders are {input}, {answer}, {input_1}, {input_2}.
- * `npm run data` checks these against the paper's own prompt_map.json at the pinned commit.
+ * The paper's two prompt maps, as its tasks' declarations give them (declarations/tasks/*.json,
+ * `templates`). Map 0 is also the fine-tuning format; map 1 is a natural-language variant used only at
+ * evaluation. `npm run data` checks them against the paper's own prompt_map.json at the pinned commit.
  */
-import type { TaskName } from "../data/tasks";
+import { PROMPT_MAP_IDS, TASKS, TASK_NAMES, type PromptMapId, type TaskName } from "../data/tasks";
 
-export type PromptMapId = 0 | 1;
+export { PROMPT_MAP_IDS, type PromptMapId };
 
-export const PROMPT_MAPS: Readonly<Record<PromptMapId, Readonly<Record<TaskName, string>>>> = {
-  0: {
-    summary: "### Input:\n{input}\n### Summary:",
-    question: "### Input:\n{input}\n### Answer:\n{answer}\n### Question:",
-    sentiment: "### Input:\n{input}\n### Sentiment:",
-    inference: "### Input_1:\n{input_1}\n### Input_2:\n{input_2}\n### Inference:",
-    detection: "### Input_1:\n{input_1}\n### Input_2:\n{input_2}\n### Paraphrase Classification:",
-  },
-  1: {
-    summary: "Please read the following text:{input}\nProvide a summary:",
-    question: "Given the context:{input}\nAnd the answer:{answer}\nGenerate a suitable question:",
-    sentiment: "Analyze the sentiment of the following text:{input}\nSentiment:",
-    // Ends in a space: the label follows it directly.
-    inference: "Consider the following texts: Text 1:{input_1}\nText 2:{input_2}\nThe relation is ",
-    detection: "Let's compare the two sentences: Sentence_1:{input_1}\nSentence_2:{input_2}\nAre they paraphrasing?:",
-  },
-};
-
-export const PROMPT_MAP_IDS: readonly PromptMapId[] = [0, 1];
+/** The paper's tasks' templates, per map: PROMPT_MAPS[map][task]. */
+export const PROMPT_MAPS: Readonly<Record<PromptMapId, Readonly<Record<TaskName, string>>>> = Object.fromEntries(
+  PROMPT_MAP_IDS.map((id) => [id, Object.fromEntries(TASK_NAMES.filter((t) => TASKS[t].source === "paper").map((t) => [t, TASKS[t].templates[id]]))]),
+) as Record<PromptMapId, Record<TaskName, string>>;
 
 /**
- * Differences between our maps and a prompt_map.json (the paper's format: an array of two
- * task→template objects). Empty when they agree exactly.
+ * Differences between the paper's task declarations and a prompt_map.json (the paper's format: an
+ * array of two task→template objects). Empty when they agree exactly.
  */
 export function diffPromptMaps(paperMaps: unknown): string[] {
   const problems: string[] = [];
@@ -39,7 +24,7 @@ export function diffPromptMaps(paperMaps: unknown): string[] {
     const ours = PROMPT_MAPS[id];
     const keys = new Set([...Object.keys(theirs), ...Object.keys(ours)]);
     for (const k of keys) {
-      if (theirs[k] !== (ours as Record<string, string>)[k]) problems.push(`map ${id}, task "${k}": templates differ`);
+      if (theirs[k] !== ours[k]) problems.push(`map ${id}, task "${k}": templates differ${TASKS[k] ? ` (${TASKS[k].file})` : ""}`);
     }
   }
   return problems;

@@ -61,8 +61,10 @@ export function firstWords(text: string, n: number): string {
   return text.trim().split(/\s+/).slice(0, n).join(" ");
 }
 
-function firstWordsRouge(records: readonly AnyRecord[], n: number): number[] {
-  const scores = corpusRouge(records.map((r) => firstWords(String((r as { input: string }).input), n)), records.map((r) => r.output));
+/** ROUGE-L of the first n words of each record's first input field (the lead of an article, the context of a question). */
+function firstWordsRouge(task: TaskName, records: readonly AnyRecord[], n: number): number[] {
+  const field = TASKS[task].inputFields[0];
+  const scores = corpusRouge(records.map((r) => firstWords(String(r[field]), n)), records.map((r) => r.output));
   return scores.items.map((s) => s.rougeL.fmeasure);
 }
 
@@ -94,12 +96,12 @@ function computeFirstWords(task: TaskName, dataset: string, limit: number): Firs
   const { pool, chosenOn } = choicePool(task, dataset, "firstWordsBaseline");
   let best = FIRST_WORDS_CANDIDATES[0], bestScore = -1;
   for (const n of FIRST_WORDS_CANDIDATES) {
-    const s = firstWordsRouge(pool, n);
+    const s = firstWordsRouge(task, pool, n);
     const m = s.reduce((a, b) => a + b, 0) / s.length;
     if (m > bestScore) { best = n; bestScore = m; }
   }
   const test = loadDataset(task, dataset, "test", { limit }).records;
-  const ci = meanCI(firstWordsRouge(test, best), { seed: 0 });
+  const ci = meanCI(firstWordsRouge(task, test, best), { seed: 0 });
   return { n: best, chosenOn, rougeL: ci.estimate, ci: { low: ci.low, high: ci.high } };
 }
 

@@ -6,7 +6,7 @@
  * (scripts/kernel/log-settings.cjs). Variables of the test suite (FTGEN_REQUIRE_*) are the tests' own.
  */
 
-type Kind = "path" | "text" | "off-switch" | "on-switch" | "count";
+type Kind = "path" | "paths" | "text" | "off-switch" | "on-switch" | "count";
 
 interface SettingSpec {
   readonly env: string;
@@ -20,6 +20,7 @@ export const SETTINGS = {
   dataDir: { env: "FTGEN_DATA_DIR", kind: "path", doc: "the paper's data files; default data/paper" },
   manifest: { env: "FTGEN_MANIFEST", kind: "path", doc: "the data manifest; default data/manifest.json" },
   dataMirror: { env: "FTGEN_DATA_MIRROR", kind: "path", doc: "a local copy of the paper repository's data/ that set-up copies from; default: download" },
+  declarations: { env: "FTGEN_DECLARATIONS", kind: "paths", doc: "folders of your own declarations (tasks/, datasets/, claims/), separated by \":\"; default none" },
   baseModel: { env: "FTGEN_BASE_MODEL", kind: "path", doc: "ftgen's base model folder; default data/base-model" },
   modelsDir: { env: "FTGEN_MODELS_DIR", kind: "path", doc: "fetched, converted and fine-tuned models; default .cache/models" },
   registryDir: { env: "FTGEN_REGISTRY_DIR", kind: "path", doc: "the model registry's entries; default data/models" },
@@ -40,7 +41,7 @@ export const SETTINGS = {
 
 export type SettingName = keyof typeof SETTINGS;
 
-type ValueOf<K extends Kind> = K extends "count" ? number : K extends "off-switch" | "on-switch" ? boolean : string;
+type ValueOf<K extends Kind> = K extends "count" ? number : K extends "off-switch" | "on-switch" ? boolean : K extends "paths" ? string[] : string;
 
 /** A setting's value, or undefined where its variable is unset or empty. */
 export function setting<N extends SettingName>(name: N): ValueOf<(typeof SETTINGS)[N]["kind"]> | undefined {
@@ -58,6 +59,8 @@ export function setting<N extends SettingName>(name: N): ValueOf<(typeof SETTING
     case "on-switch":
       if (raw !== "0" && raw !== "1") throw bad("0 or 1");
       return (raw === "1") as never;
+    case "paths":
+      return raw.split(":").filter((x) => x.trim() !== "") as never;
     default:
       return raw as never;
   }
