@@ -1,7 +1,8 @@
 /**
  * `npm run data [-- --mirror DIR] [--download]`: fetch the paper's data files (from a mirror folder,
  * FTGEN_DATA_MIRROR, or by download at the pinned commit), verify each git blob id, validate every
- * record against its task's schema, check the prompt maps, and print a table of what is there.
+ * record against its task's schema, check the paper's task declarations against its prompt maps and
+ * manifest, and print a table of what is there.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -9,6 +10,7 @@ import { ensureData, SetupError } from "./lib/setup";
 import { parseCli, userPath } from "./lib/cli";
 import { dataReport, formatDataReport } from "../kernel-lib/src/data/report";
 import { diffPromptMaps } from "../kernel-lib/src/prompts/maps";
+import { paperDeclarationProblems } from "../kernel-lib/src/data/files";
 import { paperDataDir } from "../kernel-lib/src/util/paths";
 
 async function main(): Promise<void> {
@@ -21,7 +23,10 @@ async function main(): Promise<void> {
   const mapFile = path.join(paperDataDir(), "prompt_map.json");
   const problems = diffPromptMaps(JSON.parse(fs.readFileSync(mapFile, "utf8")));
   if (problems.length) throw new SetupError(`${mapFile}: the paper's prompt maps differ from kernel-lib's: ${problems.join("; ")}`);
-  console.log("prompt maps: kernel-lib's two maps equal the paper's prompt_map.json");
+  console.log("prompt maps: the paper's task declarations (declarations/tasks/) give its prompt_map.json's two maps exactly");
+  const missing = paperDeclarationProblems();
+  if (missing.length) throw new SetupError(`the paper's task declarations name files the manifest lacks: ${missing.join("; ")}`);
+  console.log("datasets: every dataset the paper's task declarations name has its files in data/manifest.json");
 
   const rows = dataReport();
   console.log("\n" + formatDataReport(rows));

@@ -10,6 +10,9 @@ export * from "./data/tasks";
 export * from "./data/records";
 export { loadDataset, loadFewShot, isAvailable, type Dataset, type Split, type LoadOptions } from "./data/load";
 export { loadManifest, findEntry, PAPER_REPO, PAPER_COMMIT, type Manifest, type ManifestEntry, type FileRole } from "./data/manifest";
+export { dataFile, type DataFile } from "./data/files";
+export type { DatasetDeclaration, DatasetRole } from "./data/dataset-declaration";
+export { DeclarationError } from "./util/declaration";
 export { labelBalance } from "./data/validate";
 
 // prompts
@@ -96,7 +99,9 @@ export { runNotebookStudy, notebookPlan, verdicts, showVerdicts, type NotebookRu
 export { subjects, runSubjects, storedRecords, showVerdictComparison, verdictComparisonRows, type Subject, type SubjectRun } from "./study/subjects";
 export { profilePlan, unionPlan, shardPlan, parseShard, NOTEBOOK_STUDIES } from "./study/shards";
 export { mergeResults, type MergeReport } from "./study/merge";
-export { CLAIMS, MIN_EFFECT, claimCells, claimVerdicts, judge, judgePerCell, verdictOf, verdictRows, partRows, cellCollapsed, type ClaimId, type ClaimResult, type ClaimPart, type CellTest, type Verdict } from "./study/claims";
+export { addDeclarations } from "./study/declarations";
+export { CONTRASTS, type ClaimSpec, type CellFilter, type ContrastName, type ClaimRule } from "./study/claim-declaration";
+export { CLAIMS, CLAIM_IDS, claimSpec, addClaimDeclarations, MIN_EFFECT, claimCells, claimVerdicts, judge, judgePerCell, verdictOf, verdictRows, partRows, cellCollapsed, type ClaimId, type ClaimResult, type ClaimPart, type CellTest, type Verdict } from "./study/claims";
 export { familyOf, jobKey } from "./study/record-keys";
 export { contrastEffect, holm, metricName, type Cell, type Term, type Effect, type ItemsOf, type ItemLike, type ContrastMetric } from "./study/contrast";
 export { scoreBars, scoreVsKPanels, trainSizeChart, deltaHeatmap, iclGainChart, scoreAxisTitle, metricTitle, DIVERGING, type ScoreBarsOptions, type DeltaHeatmapOptions } from "./study/charts";

@@ -1,16 +1,15 @@
 /**
- * Loading the paper's datasets from the local cache, by (task, dataset, split), with typed records.
- * Each file is verified against its manifest blob id once per process, so what a notebook loads
- * is byte for byte the paper's data.
+ * Loading datasets by (task, dataset, split): the paper's from the local cache, each file verified
+ * against its manifest blob id, and yours as declared, each file verified against its sha256 (once
+ * per process), so what a notebook loads is byte for byte the declared data. JSON arrays and JSONL.
  */
 import fs from "node:fs";
-import path from "node:path";
-import { findEntry, type ManifestEntry } from "./manifest";
+import { dataFile, type DataFile } from "./files";
+import { hexDigest } from "../util/hash";
 import { TASKS, type TaskName } from "./tasks";
 import { validateRecords, type Validated } from "./validate";
 import { gitBlobId } from "./gitBlob";
 import type { Excluded, RecordOf } from "./records";
-import { paperDataDir } from "../util/paths";
 
 export type Split = "train" | "test";
 
@@ -18,7 +17,7 @@ export interface Dataset<T extends TaskName = TaskName> {
   task: T;
   dataset: string;
   split: Split | "few_shot";
-  /** The file, relative to the paper's data/ folder. */
+  /** The file: relative to the paper's data/ folder, or as its declaration writes it. */
   file: string;
   /** Rows of the file that were considered (after `limit`). */
   rows: number;
@@ -37,31 +36,48 @@ export interface LoadOptions {
 
 const parsed = new Map<string, Validated>();
 
-function readVerified(entry: ManifestEntry): Validated {
-  const hit = parsed.get(entry.path);
+/** The records of a JSON array or a JSONL file, or one line naming the file (and the line). */
+function parseRecords(file: string, text: string, format: DataFile["format"]): unknown {
+  if (format === "json") {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+    }
+  }
+  return text.split("\n").flatMap((line, i) => {
+    if (line.trim() === "") return [];
+    try {
+      return [JSON.parse(line)];
+    } catch (e) {
+      throw new Error(`${file}: line ${i + 1}: not valid JSON (${(e as Error).message})`);
+    }
+  });
+}
+
+function readVerified(f: DataFile): Validated {
+  const hit = parsed.get(f.path);
   if (hit) return hit;
-  const file = path.join(paperDataDir(), entry.path);
-  if (!fs.existsSync(file)) {
-    const why = entry.optional ? " (it is not in the reference mirror either)" : "";
-    throw new Error(`${file} is missing${why}: run "npm run data" first`);
+  if (!fs.existsSync(f.path)) {
+    if (f.check.kind === "sha256") throw new Error(`${f.check.where}: ${f.path} is missing`);
+    const why = f.optional ? " (it is not in the reference mirror either)" : "";
+    throw new Error(`${f.path} is missing${why}: run "npm run data" first`);
   }
-  const bytes = fs.readFileSync(file);
-  if (gitBlobId(bytes) !== entry.blob) throw new Error(`${file}: content does not match the manifest's blob ${entry.blob}: run "npm run data" again`);
-  let json: unknown;
-  try {
-    json = JSON.parse(bytes.toString("utf8"));
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  const bytes = fs.readFileSync(f.path);
+  if (f.check.kind === "git-blob" && gitBlobId(bytes) !== f.check.blob) throw new Error(`${f.path}: content does not match the manifest's blob ${f.check.blob}: run "npm run data" again`);
+  if (f.check.kind === "sha256") {
+    const got = hexDigest("sha256", bytes);
+    if (got !== f.check.sha256) throw new Error(`${f.check.where}: ${f.path} has sha256 ${got}, not the declared ${f.check.sha256}`);
   }
-  const v = validateRecords(file, entry.task as TaskName, json);
-  parsed.set(entry.path, v);
+  const v = validateRecords(f.path, f.task, parseRecords(f.path, bytes.toString("utf8"), f.format));
+  parsed.set(f.path, v);
   return v;
 }
 
-function toDataset<T extends TaskName>(task: T, dataset: string, split: Dataset["split"], entry: ManifestEntry, v: Validated, limit?: number): Dataset<T> {
+function toDataset<T extends TaskName>(task: T, dataset: string, split: Dataset["split"], f: DataFile, v: Validated, limit?: number): Dataset<T> {
   const rows = limit === undefined ? v.records.length + v.excluded.length : Math.min(limit, v.records.length + v.excluded.length);
   return {
-    task, dataset, split, file: entry.path, rows,
+    task, dataset, split, file: f.name, rows,
     records: v.records.filter((r) => r.position < rows) as RecordOf[T][],
     excluded: v.excluded.filter((x) => x.position < rows),
   };
@@ -71,21 +87,20 @@ function toDataset<T extends TaskName>(task: T, dataset: string, split: Dataset[
 export function loadDataset<T extends TaskName>(task: T, dataset: string, split: Split, opts: LoadOptions = {}): Dataset<T> {
   let size = opts.size;
   if (split === "train" && size === undefined) size = Math.min(...TASKS[task].trainSizes);
-  const entry = findEntry(task, dataset, split, split === "train" ? size : undefined);
-  return toDataset(task, dataset, split, entry, readVerified(entry), opts.limit);
+  const f = dataFile(task, dataset, split, split === "train" ? size : undefined);
+  return toDataset(task, dataset, split, f, readVerified(f), opts.limit);
 }
 
 /** The few-shot pool of a dataset, in file order (the paper uses its first k items). */
 export function loadFewShot<T extends TaskName>(task: T, dataset: string): RecordOf[T][] {
-  const entry = findEntry(task, dataset, "few_shot");
-  return toDataset(task, dataset, "few_shot", entry, readVerified(entry)).records;
+  const f = dataFile(task, dataset, "few_shot");
+  return toDataset(task, dataset, "few_shot", f, readVerified(f)).records;
 }
 
 /** Is a (task, dataset, split[, size]) file in the local cache? */
 export function isAvailable(task: TaskName, dataset: string, split: Split | "few_shot", size?: number): boolean {
   try {
-    const entry = findEntry(task, dataset, split, size);
-    return fs.existsSync(path.join(paperDataDir(), entry.path));
+    return fs.existsSync(dataFile(task, dataset, split, size).path);
   } catch {
     return false;
   }

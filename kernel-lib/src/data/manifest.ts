@@ -5,7 +5,6 @@
  */
 import fs from "node:fs";
 import { manifestPath } from "../util/paths";
-import type { TaskName } from "./tasks";
 
 export const PAPER_REPO = "LHRYANG/Generalization_of_FT-LLM";
 export const PAPER_COMMIT = "f3718fc8ebbef352441ace9c0b74fe316e9cd349";
@@ -15,7 +14,8 @@ export type FileRole = "train" | "test" | "few_shot" | "prompt_map";
 export interface ManifestEntry {
   /** Path relative to the repository's data/ folder, e.g. "sentiment/amazon_test_500.json". */
   path: string;
-  task: TaskName | null;
+  /** The task folder (a task's name), or null for prompt_map.json. */
+  task: string | null;
   dataset: string | null;
   role: FileRole;
   /** Number in the file name (train sizes 2000/4000/6000; test files say 500). */
@@ -44,7 +44,7 @@ export function rawUrl(relPath: string): string {
 export function describePath(relPath: string): Pick<ManifestEntry, "task" | "dataset" | "role" | "nominalSize"> {
   if (relPath === "prompt_map.json") return { task: null, dataset: null, role: "prompt_map", nominalSize: null };
   const parts = relPath.split("/");
-  const task = parts[0] as TaskName;
+  const task = parts[0];
   const file = parts[parts.length - 1];
   if (parts.length === 3 && parts[1] === "few_shot") {
     const m = /^(.+)_few_shot\.json$/.exec(file);
@@ -73,7 +73,7 @@ export function loadManifest(file = manifestPath()): Manifest {
 }
 
 /** The manifest entry of a (task, dataset, role[, size]) file. */
-export function findEntry(task: TaskName, dataset: string, role: FileRole, nominalSize?: number): ManifestEntry {
+export function findEntry(task: string, dataset: string, role: FileRole, nominalSize?: number): ManifestEntry {
   const hits = loadManifest().files.filter(
     (f) => f.task === task && f.dataset === dataset && f.role === role && (nominalSize === undefined || f.nominalSize === nominalSize),
   );

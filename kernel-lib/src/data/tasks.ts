@@ -1,7 +1,8 @@
 /**
- * The tasks, declared as data (as a task is one YAML file in lm-evaluation-harness): one JSON file a
- * task, in `declarations/tasks/` for the paper's five and in any folder given to `addDeclarations`
- * (or listed in FTGEN_DECLARATIONS) for a user's own. A declaration holds everything the pipeline
+ * The tasks and their datasets, declared as data (as a task is one YAML file in lm-evaluation-harness):
+ * one JSON file a task, in `declarations/tasks/` for the paper's five and in the tasks/ folder of any
+ * declarations folder given to `addDeclarations` (study/declarations.ts; or listed in FTGEN_DECLARATIONS) for a user's own;
+ * a user's datasets in its datasets/ folder (dataset-declaration.ts), the paper's in data/manifest.json. A declaration holds everything the pipeline
  * needs of its task: input fields, labels and their words, a template per prompt map, the output
  * type, metric and generation limits, shot lists, FTICL shots, train sizes and datasets
  * (task-declaration.ts reads and checks one). Everything else (loading, prompting, scoring, plans)
@@ -13,7 +14,10 @@ import { projectRoot } from "../util/paths";
 import { setting } from "../util/settings";
 import { readJsonFile } from "../util/json";
 import { DeclarationError } from "../util/declaration";
+import { hexDigest } from "../util/hash";
 import { parseTaskDeclaration, type TaskName, type TaskSpec } from "./task-declaration";
+import { parseDatasetDeclaration, type DatasetDeclaration } from "./dataset-declaration";
+import { loadManifest } from "./manifest";
 
 export type { TaskName, TaskKind, PromptMapId, TaskSpec } from "./task-declaration";
 export { PROMPT_MAP_IDS } from "./task-declaration";
@@ -27,13 +31,6 @@ const tasks = TASKS as Record<TaskName, TaskSpec>;
 const names = TASK_NAMES as TaskName[];
 const folders: string[] = [];
 
-/** The task declarations of a folder (its tasks/ subfolder, *.json in name order). */
-function taskFiles(dir: string): string[] {
-  const sub = path.join(dir, "tasks");
-  if (!fs.existsSync(sub)) return [];
-  return fs.readdirSync(sub).filter((f) => f.endsWith(".json")).sort().map((f) => path.join(sub, f));
-}
-
 /** The dataset → task index, refusing a dataset claimed twice. */
 function checkDatasets(spec: TaskSpec): void {
   for (const ds of [spec.inDomain, ...spec.outOfDomain, ...(spec.unused ?? [])]) {
@@ -45,14 +42,58 @@ function checkDatasets(spec: TaskSpec): void {
   }
 }
 
-/** Adds the task declarations in `dir`/tasks (a user's own declarations folder). Returns the tasks added. */
-export function addTaskDeclarations(dir: string, source: "paper" | "user" = "user"): TaskName[] {
+/** A user's datasets by name (declarations/datasets/*.json of a declarations folder). */
+export const USER_DATASETS: Readonly<Record<string, DatasetDeclaration>> = {};
+const userDatasets = USER_DATASETS as Record<string, DatasetDeclaration>;
+
+function jsonFiles(dir: string, sub: string): string[] {
+  const d = path.join(dir, sub);
+  return fs.existsSync(d) ? fs.readdirSync(d).filter((f) => f.endsWith(".json")).sort().map((f) => path.join(d, f)) : [];
+}
+
+/** A declaration's path as messages show it: relative to the project where it lies inside it. */
+function shown(file: string): string {
+  const rel = path.relative(projectRoot(), file);
+  return rel.startsWith("..") ? file : rel;
+}
+
+/** Checks a declared dataset against the tasks and the data already known, and its files' hashes. */
+function checkDataset(ds: DatasetDeclaration, pending: readonly TaskSpec[]): TaskSpec {
+  const task = pending.find((t) => t.name === ds.task) ?? tasks[ds.task];
+  if (!task) throw new DeclarationError(`${ds.file}: field "task": unknown task "${ds.task}" (known: ${[...names, ...pending.map((t) => t.name)].join(", ")})`);
+  const other = userDatasets[ds.name];
+  if (other) throw new DeclarationError(`${ds.file}: dataset "${ds.name}" is already declared in ${other.file}`);
+  if (loadManifest().files.some((f) => f.dataset === ds.name)) throw new DeclarationError(`${ds.file}: dataset "${ds.name}" is one of the paper's (data/manifest.json); give yours another name`);
+  for (const t of [...Object.values(tasks), ...pending]) {
+    const listed = [t.inDomain, ...t.outOfDomain, ...(t.unused ?? [])].includes(ds.name);
+    if (listed && t.name !== ds.task) throw new DeclarationError(`${ds.file}: dataset "${ds.name}" is declared by task "${t.name}" (${t.file}), not "${ds.task}"`);
+  }
+  if (ds.role === "in-domain") {
+    if (task.inDomain !== ds.name) throw new DeclarationError(`${ds.file}: field "role": task "${task.name}" trains on "${task.inDomain}" (${task.file}), not "${ds.name}"`);
+    const missing = task.trainSizes.find((n) => !ds.train[n]);
+    if (missing !== undefined) throw new DeclarationError(`${ds.file}: field "files.train": no file of size ${missing} (task "${task.name}" trains at ${task.trainSizes.join(", ")})`);
+  } else if (task.inDomain === ds.name) {
+    throw new DeclarationError(`${ds.file}: field "role": "${ds.name}" is task "${task.name}"'s in-domain set (${task.file})`);
+  }
+  for (const f of [ds.test, ds.fewShot, ...Object.values(ds.train)]) {
+    if (!fs.existsSync(f.path)) throw new DeclarationError(`${f.where}: ${f.written} does not exist (${f.path})`);
+    const got = hexDigest("sha256", fs.readFileSync(f.path));
+    if (got !== f.sha256) throw new DeclarationError(`${f.where}: ${f.written} has sha256 ${got}, not the declared ${f.sha256}`);
+  }
+  return task;
+}
+
+/**
+ * Adds a declarations folder: its tasks/*.json, then its datasets/*.json (an out-of-domain set of
+ * yours joins its task's out-of-domain sets). Everything is checked before anything is added, so a
+ * bad declaration changes nothing. Returns the names added.
+ */
+export function addTaskDeclarations(dir: string, source: "paper" | "user" = "user"): { tasks: TaskName[]; datasets: string[] } {
   const abs = path.resolve(dir);
-  if (folders.includes(abs)) return [];
+  if (folders.includes(abs)) return { tasks: [], datasets: [] };
   const added: TaskSpec[] = [];
-  for (const file of taskFiles(abs)) {
-    const rel = path.relative(projectRoot(), file);
-    const spec = parseTaskDeclaration(rel.startsWith("..") ? file : rel, readJsonFile(file), source);
+  for (const file of jsonFiles(abs, "tasks")) {
+    const spec = parseTaskDeclaration(shown(file), readJsonFile(file), source);
     const dup = tasks[spec.name] ?? added.find((t) => t.name === spec.name);
     if (dup) throw new DeclarationError(`${spec.file}: task "${spec.name}" is already declared in ${dup.file}`);
     checkDatasets(spec);
@@ -62,12 +103,29 @@ export function addTaskDeclarations(dir: string, source: "paper" | "user" = "use
     }
     added.push(spec);
   }
+  const datasets: DatasetDeclaration[] = [];
+  const joined = new Map<TaskName, string[]>();
+  for (const file of jsonFiles(abs, "datasets")) {
+    const ds = parseDatasetDeclaration(shown(file), readJsonFile(file), path.dirname(file));
+    if (datasets.some((d) => d.name === ds.name)) throw new DeclarationError(`${ds.file}: dataset "${ds.name}" is already declared in ${datasets.find((d) => d.name === ds.name)!.file}`);
+    const task = checkDataset(ds, added);
+    if (ds.role === "out-of-domain" && !task.outOfDomain.includes(ds.name)) joined.set(task.name, [...(joined.get(task.name) ?? []), ds.name]);
+    datasets.push(ds);
+  }
+  // A user task's datasets must all be declared (the paper's are in the manifest).
+  for (const t of added.filter((x) => x.source === "user")) {
+    for (const d of [t.inDomain, ...t.outOfDomain]) {
+      if (!datasets.some((x) => x.name === d)) throw new DeclarationError(`${t.file}: dataset "${d}" has no declaration in ${shown(path.join(abs, "datasets"))} (a file ${d}.json naming its files)`);
+    }
+  }
   folders.push(abs);
   for (const spec of added) tasks[spec.name] = spec;
+  for (const [t, ds] of joined) tasks[t] = { ...tasks[t], outOfDomain: [...tasks[t].outOfDomain, ...ds] };
+  for (const ds of datasets) userDatasets[ds.name] = ds;
   const order = (t: TaskName): number => tasks[t].order ?? Number.POSITIVE_INFINITY;
   const sorted = [...names, ...added.map((t) => t.name)].map((t, i) => ({ t, i })).sort((a, b) => order(a.t) - order(b.t) || a.i - b.i).map((x) => x.t);
   names.splice(0, names.length, ...sorted);
-  return added.map((t) => t.name);
+  return { tasks: added.map((t) => t.name), datasets: datasets.map((d) => d.name) };
 }
 
 // The paper's tasks, then the folders FTGEN_DECLARATIONS lists.

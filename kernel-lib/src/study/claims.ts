@@ -16,30 +16,64 @@
  * lies wholly on the other side, "inconclusive at this scale" when it contains zero, or when the
  * effect, however certain, is smaller than MIN_EFFECT (too small to call an effect either way).
  */
+import fs from "node:fs";
+import path from "node:path";
 import { TASKS, type TaskName } from "../data/tasks";
 import type { StudyRecord } from "./runner";
+import { projectRoot } from "../util/paths";
+import { setting } from "../util/settings";
+import { readJsonFile } from "../util/json";
+import { DeclarationError } from "../util/declaration";
+import { parseClaimDeclaration, type CellFilter, type ClaimSpec } from "./claim-declaration";
 import { familyOf, jobKey } from "./record-keys";
 import { groupBy } from "../util/group";
 import { COLLAPSE_SHARE, predictedLabelShare } from "./baselines";
 import { contrastEffect, holm, metricName, type Cell, type Effect, type ItemsOf, type Term } from "./contrast";
 
-/** C1–C6: the paper's main claims; S1/S2: its train-size remarks; P1: its prompt-format remark. */
-export type ClaimId = "C1" | "C2" | "C3" | "C4" | "C5" | "C6" | "S1" | "S2" | "P1";
+/** A claim's id: a declaration's `id` (the paper's C1–C6, S1/S2 and P1, or one of yours). */
+export type ClaimId = string;
 
-export const CLAIMS: Readonly<Record<ClaimId, { text: string; direction: 1 | -1; measure: string }>> = {
-  C1: { text: "FT beats base in-domain", direction: 1, measure: "FT − base on each task's in-domain test set (0-shot, map 0)" },
-  C2: { text: "classification FT transfers positively out of domain", direction: 1, measure: "FT − base on the classification tasks' out-of-domain sets (0-shot, map 0)" },
-  C3: { text: "generation FT transfers negatively out of domain", direction: -1, measure: "FT − base on the generation tasks' out-of-domain sets (0-shot, map 0)" },
-  C4: { text: "classification-FT models do poorly on generation tasks", direction: -1, measure: "classification-FT model − base on the generation tasks' in-domain sets (0-shot, map 0)" },
-  C5: { text: "ICL at inference helps base more than FT models", direction: 1, measure: "(base k-shot − base 0-shot) − (FT k-shot − FT 0-shot), k over each shot list, in-domain and out-of-domain, both maps; and the base gain alone above zero" },
-  C6: { text: "FTICL beats FT out of domain on generation tasks", direction: 1, measure: "FTICL − FT on the generation tasks' out-of-domain sets, with the k demonstrations FTICL trained with (map 0)" },
-  S1: { text: "more training data helps in-domain", direction: 1, measure: "FT at the largest train size − FT at the smallest, in-domain (0-shot, map 0)" },
-  S2: { text: "more training data does not always help out of domain", direction: -1, measure: "FT at the largest train size − FT at the smallest, per out-of-domain set (0-shot, map 0); judged per set, Holm-corrected" },
-  P1: { text: "the prompt format decides how generation-FT models do on classification tasks", direction: 1, measure: "map 1 − map 0 for generation-FT models on the classification tasks' in-domain sets (0-shot)" },
-};
+/** Every declared claim by id (declarations/claims/*.json, then addClaimDeclarations). */
+export const CLAIMS: Readonly<Record<ClaimId, ClaimSpec>> = {};
+/** The declared claims in order: by `order`, then those without one as they were added. */
+export const CLAIM_IDS: readonly ClaimId[] = [];
+const claims = CLAIMS as Record<ClaimId, ClaimSpec>;
+const claimIds = CLAIM_IDS as ClaimId[];
+const claimFolders: string[] = [];
 
-/** Claims judged per cell: reproduced when SOME cell, after Holm's correction, lies on the paper's side ("not always"). */
-const PER_CELL: readonly ClaimId[] = ["S2"];
+/**
+ * Adds the claim declarations in `dir`/claims (a declarations folder of yours; its tasks must be
+ * added first). Everything is checked before anything is added. Returns the ids added.
+ */
+export function addClaimDeclarations(dir: string, source: "paper" | "user" = "user"): ClaimId[] {
+  const abs = path.resolve(dir, "claims");
+  if (claimFolders.includes(abs) || !fs.existsSync(abs)) return [];
+  const added: ClaimSpec[] = [];
+  for (const f of fs.readdirSync(abs).filter((x) => x.endsWith(".json")).sort()) {
+    const file = path.join(abs, f);
+    const rel = path.relative(projectRoot(), file);
+    const spec = parseClaimDeclaration(rel.startsWith("..") ? file : rel, readJsonFile(file), source);
+    const dup = claims[spec.id] ?? added.find((c) => c.id === spec.id);
+    if (dup) throw new DeclarationError(`${spec.file}: claim "${spec.id}" is already declared in ${dup.file}`);
+    added.push(spec);
+  }
+  claimFolders.push(abs);
+  for (const c of added) claims[c.id] = c;
+  const order = (id: ClaimId): number => claims[id].order ?? Number.POSITIVE_INFINITY;
+  const sorted = [...claimIds, ...added.map((c) => c.id)].map((id, i) => ({ id, i })).sort((a, b) => order(a.id) - order(b.id) || a.i - b.i).map((x) => x.id);
+  claimIds.splice(0, claimIds.length, ...sorted);
+  return added.map((c) => c.id);
+}
+
+addClaimDeclarations(path.join(projectRoot(), "declarations"), "paper");
+for (const dir of setting("declarations") ?? []) addClaimDeclarations(dir);
+
+/** The declaration of a claim, or one line listing the known ones. */
+export function claimSpec(id: ClaimId): ClaimSpec {
+  const c = claims[id];
+  if (!c) throw new Error(`unknown claim "${id}" (known: ${CLAIM_IDS.join(", ")})`);
+  return c;
+}
 
 export type Verdict = "reproduced" | "not reproduced" | "inconclusive at this scale";
 
@@ -109,7 +143,7 @@ export function verdictOf(direction: 1 | -1, e: Pick<Effect, "effect" | "low" | 
 
 /** The verdict of an effect for a claim, with its one-sentence reason. */
 export function judge(claim: ClaimId, e: Effect, testItems: number): Pick<ClaimResult, "claim" | "text" | "measure" | "verdict" | "why"> & Effect {
-  const { direction } = CLAIMS[claim];
+  const { direction } = claimSpec(claim);
   const agree = e.cells.filter((c) => Math.sign(c.effect) === direction).length;
   const cellText = `${agree} of ${e.cells.length} ${e.cells.length === 1 ? "cell" : "cells"} point the paper's way`;
   const ci = `[${signed(e.low)}, ${signed(e.high)}]`;
@@ -120,7 +154,7 @@ export function judge(claim: ClaimId, e: Effect, testItems: number): Pick<ClaimR
   else if (verdict === "reproduced") why = `The 95% CI ${ci} lies wholly ${direction > 0 ? "above" : "below"} zero; ${cellText}.`;
   else if (verdict === "not reproduced") why = `The 95% CI ${ci} lies wholly on the other side of zero: at our scale the opposite holds (${cellText}).`;
   else why = `The 95% CI ${ci} contains zero: with ${testItems} items per test set an effect of ${signed(e.effect)} cannot be told from noise (${cellText}).`;
-  return { claim, text: CLAIMS[claim].text, measure: CLAIMS[claim].measure, ...e, verdict, why };
+  return { claim, text: claimSpec(claim).text, measure: claimSpec(claim).measure, ...e, verdict, why };
 }
 
 // ---- the cells of each claim, from a study's records ------------------------------------------
@@ -160,6 +194,18 @@ function makeCell(records: readonly Rec[], label: string, task: TaskName, trainT
   return { label, task, trainTask, terms };
 }
 
+/** Whether a record is among a claim's cells (CellFilter: unset fields take all). */
+function matches(f: CellFilter, r: Rec): boolean {
+  if (f.scope && !f.scope.includes(r.scope as "in" | "out" | "cross")) return false;
+  if (f.k !== undefined && r.spec.k !== f.k) return false;
+  if (f.map !== undefined && r.spec.map !== f.map) return false;
+  if (f.testKind && kindOf(r.spec.task) !== f.testKind) return false;
+  if (f.trainKind && (!r.trainTask || kindOf(r.trainTask) !== f.trainKind)) return false;
+  if (f.testTasks && !f.testTasks.includes(r.spec.task)) return false;
+  if (f.trainTasks && (!r.trainTask || !f.trainTasks.includes(r.trainTask))) return false;
+  return true;
+}
+
 /** FT − base cells, one per FT family and job of the records that pass `keep`. */
 function ftVsBase(records: readonly Rec[], keep: (r: Rec) => boolean): Cell[] {
   const cells: Cell[] = [];
@@ -171,13 +217,12 @@ function ftVsBase(records: readonly Rec[], keep: (r: Rec) => boolean): Cell[] {
   return cells;
 }
 
-const zeroShotMap0 = (r: Rec): boolean => r.spec.k === 0 && r.spec.map === 0;
 const jobAt = (r: Rec, k: number, map = r.spec.map): string => `${r.spec.task}|${r.spec.dataset}|${k}|${map}|${r.spec.limit}`;
 
-/** C5's cells in three forms: the difference of gains, the base gain alone, the FT gain alone. */
-function c5Cells(records: readonly Rec[]): { diff: Cell[]; base: Cell[]; ft: Cell[] } {
+/** icl-gain-base-vs-ft's cells in three forms: the difference of gains, the base gain alone, the FT gain alone. */
+function iclGainCells(records: readonly Rec[], keep: (r: Rec) => boolean): { diff: Cell[]; base: Cell[]; ft: Cell[] } {
   const diff: Cell[] = [], base: Cell[] = [], ft: Cell[] = [];
-  const ftRecords = records.filter((r) => r.method === "ft" && r.scope !== "cross");
+  const ftRecords = records.filter((r) => r.method === "ft" && keep(r));
   for (const rs of groupBy(ftRecords, (r) => `${familyOf(r)}|${r.spec.dataset}|${r.spec.map}`).values()) {
     const r = rs[0], fam = familyOf(r);
     const ks = [...new Set(rs.map((x) => x.spec.k).filter((k) => k > 0))].sort((a, b) => a - b);
@@ -197,52 +242,59 @@ function c5Cells(records: readonly Rec[]): { diff: Cell[]; base: Cell[]; ft: Cel
   return { diff, base, ft };
 }
 
+/** FTICL − FT cells, with the k demonstrations each FTICL model trained with. */
+function fticlVsFt(records: readonly Rec[], keep: (r: Rec) => boolean): Cell[] {
+  const cells: Cell[] = [];
+  const fticl = records.filter((r) => r.method.startsWith("fticl") && keep(r) && r.spec.k === Number(r.method.slice(5)));
+  for (const rs of groupBy(fticl, (r) => `${familyOf(r)}|${jobKey(r)}`).values()) {
+    const r = rs[0];
+    const ftFamily = `ft/${r.trainTask}/${r.trainSize}`;
+    const c = makeCell(records, `${r.trainTask} (k=${r.spec.k}) → ${r.spec.dataset}`, r.spec.task, r.trainTask, [[1, familyOf(r), jobKey(r)], [-1, ftFamily, jobKey(r)]]);
+    if (c) cells.push(c);
+  }
+  return cells;
+}
+
+/** FT at the largest train size − FT at the smallest, per task and test set. */
+function largestVsSmallest(records: readonly Rec[], keep: (r: Rec) => boolean): Cell[] {
+  const cells: Cell[] = [];
+  const fts = records.filter((r) => r.method === "ft" && keep(r));
+  for (const task of new Set(fts.map((r) => r.trainTask))) {
+    const mine = fts.filter((r) => r.trainTask === task);
+    const sizes = [...new Set(mine.map((r) => r.trainSize as number))].sort((a, b) => a - b);
+    if (sizes.length < 2) continue;
+    const [small, large] = [sizes[0], sizes[sizes.length - 1]];
+    for (const job of new Set(mine.filter((r) => r.trainSize === large).map(jobKey))) {
+      const r = mine.find((x) => jobKey(x) === job) as Rec;
+      const c = makeCell(records, `${task} ${large} vs ${small} → ${r.spec.dataset}`, r.spec.task, task, [[1, `ft/${task}/${large}`, job], [-1, `ft/${task}/${small}`, job]]);
+      if (c) cells.push(c);
+    }
+  }
+  return cells;
+}
+
+/** The same FT model prompted in map 1 − in map 0. */
+function map1VsMap0(records: readonly Rec[], keep: (r: Rec) => boolean): Cell[] {
+  const cells: Cell[] = [];
+  const m1 = records.filter((r) => r.method === "ft" && r.spec.map === 1 && keep(r));
+  for (const rs of groupBy(m1, (r) => `${familyOf(r)}|${jobKey(r)}`).values()) {
+    const r = rs[0];
+    const c = makeCell(records, `${r.trainTask} → ${r.spec.dataset}`, r.spec.task, r.trainTask, [[1, familyOf(r), jobKey(r)], [-1, familyOf(r), jobAt(r, r.spec.k, 0)]]);
+    if (c) cells.push(c);
+  }
+  return cells;
+}
+
 /** The cells of a claim among a study's records (empty when the study did not measure it). */
 export function claimCells(claim: ClaimId, records: readonly Rec[]): Cell[] {
-  switch (claim) {
-    case "C1": return ftVsBase(records, (r) => r.scope === "in" && zeroShotMap0(r));
-    case "C2": return ftVsBase(records, (r) => r.scope === "out" && zeroShotMap0(r) && kindOf(r.spec.task) === "classification");
-    case "C3": return ftVsBase(records, (r) => r.scope === "out" && zeroShotMap0(r) && kindOf(r.spec.task) === "generation");
-    case "C4": return ftVsBase(records, (r) => r.scope === "cross" && zeroShotMap0(r) && kindOf(r.trainTask as string) === "classification" && kindOf(r.spec.task) === "generation");
-    case "C5": return c5Cells(records).diff;
-    case "C6": {
-      const cells: Cell[] = [];
-      const fticl = records.filter((r) => r.method.startsWith("fticl") && r.scope === "out" && kindOf(r.spec.task) === "generation" && r.spec.map === 0 && r.spec.k === Number(r.method.slice(5)));
-      for (const rs of groupBy(fticl, (r) => `${familyOf(r)}|${jobKey(r)}`).values()) {
-        const r = rs[0];
-        const ftFamily = `ft/${r.trainTask}/${r.trainSize}`;
-        const c = makeCell(records, `${r.trainTask} (k=${r.spec.k}) → ${r.spec.dataset}`, r.spec.task, r.trainTask, [[1, familyOf(r), jobKey(r)], [-1, ftFamily, jobKey(r)]]);
-        if (c) cells.push(c);
-      }
-      return cells;
-    }
-    case "S1":
-    case "S2": {
-      const cells: Cell[] = [];
-      const fts = records.filter((r) => r.method === "ft" && r.scope === (claim === "S1" ? "in" : "out") && zeroShotMap0(r));
-      for (const task of new Set(fts.map((r) => r.trainTask))) {
-        const mine = fts.filter((r) => r.trainTask === task);
-        const sizes = [...new Set(mine.map((r) => r.trainSize as number))].sort((a, b) => a - b);
-        if (sizes.length < 2) continue;
-        const [small, large] = [sizes[0], sizes[sizes.length - 1]];
-        for (const job of new Set(mine.filter((r) => r.trainSize === large).map(jobKey))) {
-          const r = mine.find((x) => jobKey(x) === job) as Rec;
-          const c = makeCell(records, `${task} ${large} vs ${small} → ${r.spec.dataset}`, r.spec.task, task, [[1, `ft/${task}/${large}`, job], [-1, `ft/${task}/${small}`, job]]);
-          if (c) cells.push(c);
-        }
-      }
-      return cells;
-    }
-    case "P1": {
-      const cells: Cell[] = [];
-      const m1 = records.filter((r) => r.method === "ft" && r.scope === "cross" && r.spec.k === 0 && r.spec.map === 1 && kindOf(r.trainTask as string) === "generation" && kindOf(r.spec.task) === "classification");
-      for (const rs of groupBy(m1, (r) => `${familyOf(r)}|${jobKey(r)}`).values()) {
-        const r = rs[0];
-        const c = makeCell(records, `${r.trainTask} → ${r.spec.dataset}`, r.spec.task, r.trainTask, [[1, familyOf(r), jobKey(r)], [-1, familyOf(r), jobAt(r, 0, 0)]]);
-        if (c) cells.push(c);
-      }
-      return cells;
-    }
+  const spec = claimSpec(claim);
+  const keep = (r: Rec): boolean => matches(spec.cells, r);
+  switch (spec.contrast) {
+    case "ft-vs-base": return ftVsBase(records, keep);
+    case "icl-gain-base-vs-ft": return iclGainCells(records, keep).diff;
+    case "fticl-vs-ft": return fticlVsFt(records, keep);
+    case "largest-vs-smallest-size": return largestVsSmallest(records, keep);
+    case "map1-vs-map0": return map1VsMap0(records, keep);
   }
 }
 
@@ -261,7 +313,7 @@ function metricOf(cells: readonly Cell[]): string {
   return `${[...kinds].map(([m, cs]) => `${m} (${cs.length} cells)`).join(" and ")}, pooled`;
 }
 
-function part(claim: ClaimId, name: string, cells: readonly Cell[], itemsOf: ItemsOf, direction: 1 | -1 = CLAIMS[claim].direction): ClaimPart {
+function part(claim: ClaimId, name: string, cells: readonly Cell[], itemsOf: ItemsOf, direction: 1 | -1 = claimSpec(claim).direction): ClaimPart {
   const e = contrastEffect(cells, itemsOf, { seed: `${claim}:${name}`, direction });
   return { name, metric: metricOf(cells), effect: e.effect, low: e.low, high: e.high, cells: cells.length, verdict: verdictOf(direction, e) };
 }
@@ -277,7 +329,7 @@ function perTask(claim: ClaimId, cells: readonly Cell[], itemsOf: ItemsOf): Clai
  * collapse check, and the parts.
  */
 function judgeClaim(claim: ClaimId, cells: readonly Cell[], itemsOf: ItemsOf, testItems: number): ClaimResult {
-  const { direction } = CLAIMS[claim];
+  const { direction } = claimSpec(claim);
   const e = contrastEffect(cells, itemsOf, { seed: claim, direction });
   const base = judge(claim, e, testItems);
   const hasClassification = cells.some((c) => kindOf(c.task) === "classification");
@@ -300,15 +352,17 @@ function judgeClaim(claim: ClaimId, cells: readonly Cell[], itemsOf: ItemsOf, te
 }
 
 /**
- * C5 in its two halves: reproduced only when the base model's gain from demonstrations lies above
- * zero AND exceeds the FT models' gain; not reproduced when either lies clearly the other way.
+ * The rule gain-and-gap (C5), in its two halves: reproduced only when the base model's gain from
+ * demonstrations lies above zero AND exceeds the FT models' gain; not reproduced when either lies
+ * clearly the other way.
  */
-function judgeC5(records: readonly Rec[], itemsOf: ItemsOf, testItems: number): ClaimResult | undefined {
-  const { diff, base, ft } = c5Cells(records);
+function judgeGainAndGap(claim: ClaimId, records: readonly Rec[], itemsOf: ItemsOf, testItems: number): ClaimResult | undefined {
+  const spec = claimSpec(claim);
+  const { diff, base, ft } = iclGainCells(records, (r) => matches(spec.cells, r));
   if (diff.length === 0) return undefined;
-  const r = judgeClaim("C5", diff, itemsOf, testItems);
-  const baseGain = part("C5", "base gain (base k-shot − base 0-shot)", base, itemsOf, 1);
-  const ftGain = part("C5", "FT gain (FT k-shot − FT 0-shot)", ft, itemsOf, 1);
+  const r = judgeClaim(claim, diff, itemsOf, testItems);
+  const baseGain = part(claim, "base gain (base k-shot − base 0-shot)", base, itemsOf, 1);
+  const ftGain = part(claim, "FT gain (FT k-shot − FT 0-shot)", ft, itemsOf, 1);
   const gap = `difference ${signed(r.effect)} [${signed(r.low)}, ${signed(r.high)}]`;
   const halves = `base gain ${signed(baseGain.effect)} [${signed(baseGain.low)}, ${signed(baseGain.high)}], FT gain ${signed(ftGain.effect)} [${signed(ftGain.low)}, ${signed(ftGain.high)}]`;
   if (r.verdict === "reproduced" && baseGain.verdict === "reproduced") {
@@ -335,7 +389,7 @@ function judgeC5(records: readonly Rec[], itemsOf: ItemsOf, testItems: number): 
  * other way; inconclusive otherwise.
  */
 export function judgePerCell(claim: ClaimId, cells: readonly Cell[], itemsOf: ItemsOf, testItems: number): ClaimResult {
-  const { direction } = CLAIMS[claim];
+  const { direction } = claimSpec(claim);
   const pooled = judgeClaim(claim, cells, itemsOf, testItems);
   const samples = 4000;
   const each = cells.map((c) => contrastEffect([c], itemsOf, { seed: `${claim}:${c.label}`, direction, samples }));
@@ -346,32 +400,40 @@ export function judgePerCell(claim: ClaimId, cells: readonly Cell[], itemsOf: It
   const tests: CellTest[] = cells.map((c, i) => ({ label: c.label, metric: metricName(c.task, "primary"), effect: each[i].effect, low: each[i].low, high: each[i].high, p: each[i].p, significant: onSide[i] }));
   let verdict: Verdict, why: string;
   const hits = tests.filter((t) => t.significant);
+  // Words for the cells' effect: the train-size contrast's own (S2), or the claim's direction.
+  const size = claimSpec(claim).contrast === "largest-vs-smallest-size";
+  const paperSide = size ? (direction < 0 ? "the larger train set scores lower" : "the larger train set scores higher") : `the effect lies ${direction < 0 ? "below" : "above"} zero`;
+  const otherSide = size ? (direction < 0 ? "the larger train set scores higher" : "the larger train set scores lower") : `the effect lies ${direction < 0 ? "above" : "below"} zero`;
+  const sets = size ? "sets" : "cells";
   if (hits.length > 0) {
     verdict = "reproduced";
-    why = `${hits.map((t) => `${t.label} ${signed(t.effect)} [${signed(t.low)}, ${signed(t.high)}], p = ${t.p.toFixed(4)}`).join("; ")}: ${hits.length === 1 ? "a set where" : "sets where"} the larger train set scores lower, significant after Holm's correction over ${cells.length} sets.`;
+    why = `${hits.map((t) => `${t.label} ${signed(t.effect)} [${signed(t.low)}, ${signed(t.high)}], p = ${t.p.toFixed(4)}`).join("; ")}: ${hits.length === 1 ? `a ${sets.slice(0, -1)} where` : `${sets} where`} ${paperSide}, significant after Holm's correction over ${cells.length} ${sets}.`;
   } else if (against.every(Boolean)) {
     verdict = "not reproduced";
-    why = `On every one of the ${cells.length} sets the larger train set scores higher, each significant after Holm's correction.`;
+    why = `On every one of the ${cells.length} ${sets} ${otherSide}, each significant after Holm's correction.`;
   } else {
     verdict = "inconclusive at this scale";
-    why = `No set's drop is significant after Holm's correction over ${cells.length} sets (smallest p ${Math.min(...tests.map((t) => t.p)).toFixed(4)}; ${against.filter(Boolean).length} of ${cells.length} clearly gain); with ${testItems} items per set a drop cannot be shown.`;
+    why = size && direction < 0
+      ? `No set's drop is significant after Holm's correction over ${cells.length} sets (smallest p ${Math.min(...tests.map((t) => t.p)).toFixed(4)}; ${against.filter(Boolean).length} of ${cells.length} clearly gain); with ${testItems} items per set a drop cannot be shown.`
+      : `No ${sets.slice(0, -1)} is significant on the claim's side after Holm's correction over ${cells.length} ${sets} (smallest p ${Math.min(...tests.map((t) => t.p)).toFixed(4)}; ${against.filter(Boolean).length} of ${cells.length} clearly the other way).`;
   }
   return { ...pooled, verdict, why, tests };
 }
 
-/** Verdicts of the claims that a study's records can answer (claims without cells are left out). */
+/** Verdicts of the claims that a study's records can answer (claims without cells are left out), by each claim's rule. */
 export function claimVerdicts(records: readonly Rec[], itemsOf: ItemsOf, claims: readonly ClaimId[] = ["C1", "C2", "C3", "C4", "C5", "C6"]): ClaimResult[] {
   const out: ClaimResult[] = [];
   const items = records[0]?.spec.limit ?? 0;
   for (const c of claims) {
-    if (c === "C5") {
-      const r = judgeC5(records, itemsOf, items);
+    const rule = claimSpec(c).rule;
+    if (rule === "gain-and-gap") {
+      const r = judgeGainAndGap(c, records, itemsOf, items);
       if (r) out.push(r);
       continue;
     }
     const cells = claimCells(c, records);
     if (cells.length === 0) continue;
-    out.push(PER_CELL.includes(c) ? judgePerCell(c, cells, itemsOf, items) : judgeClaim(c, cells, itemsOf, items));
+    out.push(rule === "some-cell-holm" ? judgePerCell(c, cells, itemsOf, items) : judgeClaim(c, cells, itemsOf, items));
   }
   return out;
 }

@@ -21,7 +21,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { TASKS } from "../data/tasks";
-import { findEntry } from "../data/manifest";
+import { dataFile } from "../data/files";
 import { FINETUNE_DEFAULTS, type TrainConfig } from "../train/loop";
 import { finetune, LLM_FINETUNE_RECIPES } from "../train/recipes";
 import { loadCausalLM } from "../evaluate/engines";
@@ -69,7 +69,7 @@ export function modelRecipe(job: ModelJob, plan: StudyPlan, baseKey: string, opt
     seed: job.seed ?? 0, fieldTokenCap: plan.spec.fieldTokenCap, train: { ...FINETUNE_DEFAULTS, ...train },
     // Only where a recipe is named, so that the keys of ftgen's full fine-tuning stay as they were.
     ...(tuning ? { tuning } : {}),
-    data: { train: findEntry(task, ds, "train", job.trainSize).blob, fewShot: job.method.kind === "fticl" ? findEntry(task, ds, "few_shot").blob : null },
+    data: { train: dataFile(task, ds, "train", job.trainSize).id, fewShot: job.method.kind === "fticl" ? dataFile(task, ds, "few_shot").id : null },
     code: TRAIN_CODE_VERSION,
   };
 }

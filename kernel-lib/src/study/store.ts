@@ -14,7 +14,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { removeStaleTemps, writeFileAtomic } from "../util/atomic";
 import { projectRoot } from "../util/paths";
-import { findEntry } from "../data/manifest";
+import { dataFile } from "../data/files";
 import { TASKS } from "../data/tasks";
 import type { CausalLM } from "../evaluate/lm";
 import { evaluate, type EvalResult, type EvalSpec, type ItemResult } from "../evaluate/evaluate";
@@ -121,7 +121,7 @@ export class ResultStore {
    */
   key(modelKey: string, spec: EvalSpec): string {
     const kind = TASKS[spec.task].kind;
-    const files = [findEntry(spec.task, spec.dataset, "test").blob, spec.k > 0 ? findEntry(spec.task, spec.dataset, "few_shot").blob : null];
+    const files = [dataFile(spec.task, spec.dataset, "test").id, spec.k > 0 ? dataFile(spec.task, spec.dataset, "few_shot").id : null];
     const s = { ...spec, maxNewTokens: kind === "generation" ? spec.maxNewTokens ?? 60 : undefined, bootstrapSeed: spec.bootstrapSeed ?? 0 };
     return sha1(stableJson({ modelKey, spec: s, files, code: EVAL_CODE_VERSION })).slice(0, 24);
   }

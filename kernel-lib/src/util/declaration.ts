@@ -70,6 +70,13 @@ export class Fields {
     return v as string[];
   }
 
+  /** One text or a list of them, as a list. */
+  stringOrStrings(key: string, what = "a name or a list of names"): string[] {
+    const v = this.raw(key, what);
+    if (typeof v === "string" && v !== "") return [v];
+    return this.strings(key, what);
+  }
+
   optionalStrings(key: string, what?: string): string[] | undefined {
     return this.has(key) ? this.strings(key, what) : undefined;
   }
@@ -90,7 +97,7 @@ export class Fields {
     return xs;
   }
 
-  oneOf<T extends string>(key: string, values: readonly T[]): T {
+  oneOf<T extends string | number>(key: string, values: readonly T[]): T {
     const v = this.raw(key, `one of ${values.join(", ")}`);
     if (!values.includes(v as T)) this.fail(key, `expected one of ${values.join(", ")}, got ${JSON.stringify(v)}`);
     return v as T;
