@@ -89,8 +89,19 @@ function checkDataset(ds: DatasetDeclaration, pending: readonly TaskSpec[]): Tas
  * bad declaration changes nothing. Returns the names added.
  */
 export function addTaskDeclarations(dir: string, source: "paper" | "user" = "user"): { tasks: TaskName[]; datasets: string[] } {
+  return prepareTaskDeclarations(dir, source).commit();
+}
+
+/** A folder's task and dataset declarations, checked; `commit()` adds them (addTaskDeclarations in two steps). */
+export interface PreparedTasks {
+  tasks: readonly TaskSpec[];
+  commit(): { tasks: TaskName[]; datasets: string[] };
+}
+
+/** Reads and checks a folder's tasks/ and datasets/ without adding them. */
+export function prepareTaskDeclarations(dir: string, source: "paper" | "user" = "user"): PreparedTasks {
   const abs = path.resolve(dir);
-  if (folders.includes(abs)) return { tasks: [], datasets: [] };
+  if (folders.includes(abs)) return { tasks: [], commit: () => ({ tasks: [], datasets: [] }) };
   const added: TaskSpec[] = [];
   for (const file of jsonFiles(abs, "tasks")) {
     const spec = parseTaskDeclaration(shown(file), readJsonFile(file), source);
@@ -105,9 +116,12 @@ export function addTaskDeclarations(dir: string, source: "paper" | "user" = "use
   }
   const datasets: DatasetDeclaration[] = [];
   const joined = new Map<TaskName, string[]>();
-  for (const file of jsonFiles(abs, "datasets")) {
-    const ds = parseDatasetDeclaration(shown(file), readJsonFile(file), path.dirname(file));
-    if (datasets.some((d) => d.name === ds.name)) throw new DeclarationError(`${ds.file}: dataset "${ds.name}" is already declared in ${datasets.find((d) => d.name === ds.name)!.file}`);
+  const parsed = jsonFiles(abs, "datasets").map((file) => parseDatasetDeclaration(shown(file), readJsonFile(file), path.dirname(file)));
+  for (const [i, ds] of parsed.entries()) {
+    const first = parsed.findIndex((d) => d.name === ds.name);
+    if (first < i) throw new DeclarationError(`${ds.file}: dataset "${ds.name}" is already declared in ${parsed[first].file}`);
+  }
+  for (const ds of parsed) {
     const task = checkDataset(ds, added);
     if (ds.role === "out-of-domain" && !task.outOfDomain.includes(ds.name)) joined.set(task.name, [...(joined.get(task.name) ?? []), ds.name]);
     datasets.push(ds);
@@ -118,14 +132,18 @@ export function addTaskDeclarations(dir: string, source: "paper" | "user" = "use
       if (!datasets.some((x) => x.name === d)) throw new DeclarationError(`${t.file}: dataset "${d}" has no declaration in ${shown(path.join(abs, "datasets"))} (a file ${d}.json naming its files)`);
     }
   }
-  folders.push(abs);
-  for (const spec of added) tasks[spec.name] = spec;
-  for (const [t, ds] of joined) tasks[t] = { ...tasks[t], outOfDomain: [...tasks[t].outOfDomain, ...ds] };
-  for (const ds of datasets) userDatasets[ds.name] = ds;
-  const order = (t: TaskName): number => tasks[t].order ?? Number.POSITIVE_INFINITY;
-  const sorted = [...names, ...added.map((t) => t.name)].map((t, i) => ({ t, i })).sort((a, b) => order(a.t) - order(b.t) || a.i - b.i).map((x) => x.t);
-  names.splice(0, names.length, ...sorted);
-  return { tasks: added.map((t) => t.name), datasets: datasets.map((d) => d.name) };
+  const commit = (): { tasks: TaskName[]; datasets: string[] } => {
+    if (folders.includes(abs)) return { tasks: [], datasets: [] };
+    folders.push(abs);
+    for (const spec of added) tasks[spec.name] = spec;
+    for (const [t, ds] of joined) tasks[t] = { ...tasks[t], outOfDomain: [...tasks[t].outOfDomain, ...ds] };
+    for (const ds of datasets) userDatasets[ds.name] = ds;
+    const order = (t: TaskName): number => tasks[t].order ?? Number.POSITIVE_INFINITY;
+    const sorted = [...names, ...added.map((t) => t.name)].map((t, i) => ({ t, i })).sort((a, b) => order(a.t) - order(b.t) || a.i - b.i).map((x) => x.t);
+    names.splice(0, names.length, ...sorted);
+    return { tasks: added.map((t) => t.name), datasets: datasets.map((d) => d.name) };
+  };
+  return { tasks: added, commit };
 }
 
 // The paper's tasks, then the folders FTGEN_DECLARATIONS lists.

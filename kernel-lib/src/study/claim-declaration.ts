@@ -58,8 +58,8 @@ export interface ClaimSpec {
   file: string;
 }
 
-/** A claim declaration read from `file`. Task names in the filter must be declared tasks. */
-export function parseClaimDeclaration(file: string, raw: unknown, source: "paper" | "user"): ClaimSpec {
+/** A claim declaration read from `file`. Task names in the filter must be declared tasks (or among `pendingTasks`). */
+export function parseClaimDeclaration(file: string, raw: unknown, source: "paper" | "user", pendingTasks: readonly TaskName[] = []): ClaimSpec {
   const d = Fields.of(file, raw);
   d.only(["id", "order", "source", "text", "measure", "contrast", "cells", "direction", "rule"]);
   const id = d.string("id", "the claim's id");
@@ -79,8 +79,9 @@ export function parseClaimDeclaration(file: string, raw: unknown, source: "paper
   for (const key of ["testTasks", "trainTasks"] as const) {
     if (!c.has(key)) continue;
     const ts = c.stringOrStrings(key, "a task's name or a list of them");
-    const unknown = ts.find((t) => !(t in TASKS));
-    if (unknown) c.fail(key, `unknown task "${unknown}" (known: ${Object.keys(TASKS).join(", ")})`);
+    const known = [...Object.keys(TASKS), ...pendingTasks];
+    const unknown = ts.find((t) => !known.includes(t));
+    if (unknown) c.fail(key, `unknown task "${unknown}" (known: ${known.join(", ")})`);
     cells[key] = ts;
   }
   const direction = d.oneOf("direction", [1, -1] as const);

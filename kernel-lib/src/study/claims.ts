@@ -42,27 +42,37 @@ const claimIds = CLAIM_IDS as ClaimId[];
 const claimFolders: string[] = [];
 
 /**
- * Adds the claim declarations in `dir`/claims (a declarations folder of yours; its tasks must be
- * added first). Everything is checked before anything is added. Returns the ids added.
+ * Adds the claim declarations in `dir`/claims (a declarations folder of yours; the tasks they name
+ * must be declared). Everything is checked before anything is added. Returns the ids added.
  */
 export function addClaimDeclarations(dir: string, source: "paper" | "user" = "user"): ClaimId[] {
+  return prepareClaimDeclarations(dir, source).commit();
+}
+
+/** Reads and checks a folder's claims/ without adding them; `pendingTasks`: tasks about to be added with them. */
+export function prepareClaimDeclarations(dir: string, source: "paper" | "user" = "user", pendingTasks: readonly TaskName[] = []): { commit(): ClaimId[] } {
   const abs = path.resolve(dir, "claims");
-  if (claimFolders.includes(abs) || !fs.existsSync(abs)) return [];
+  if (claimFolders.includes(abs) || !fs.existsSync(abs)) return { commit: () => [] };
   const added: ClaimSpec[] = [];
   for (const f of fs.readdirSync(abs).filter((x) => x.endsWith(".json")).sort()) {
     const file = path.join(abs, f);
     const rel = path.relative(projectRoot(), file);
-    const spec = parseClaimDeclaration(rel.startsWith("..") ? file : rel, readJsonFile(file), source);
+    const spec = parseClaimDeclaration(rel.startsWith("..") ? file : rel, readJsonFile(file), source, pendingTasks);
     const dup = claims[spec.id] ?? added.find((c) => c.id === spec.id);
     if (dup) throw new DeclarationError(`${spec.file}: claim "${spec.id}" is already declared in ${dup.file}`);
     added.push(spec);
   }
-  claimFolders.push(abs);
-  for (const c of added) claims[c.id] = c;
-  const order = (id: ClaimId): number => claims[id].order ?? Number.POSITIVE_INFINITY;
-  const sorted = [...claimIds, ...added.map((c) => c.id)].map((id, i) => ({ id, i })).sort((a, b) => order(a.id) - order(b.id) || a.i - b.i).map((x) => x.id);
-  claimIds.splice(0, claimIds.length, ...sorted);
-  return added.map((c) => c.id);
+  return {
+    commit: (): ClaimId[] => {
+      if (claimFolders.includes(abs)) return [];
+      claimFolders.push(abs);
+      for (const c of added) claims[c.id] = c;
+      const order = (id: ClaimId): number => claims[id].order ?? Number.POSITIVE_INFINITY;
+      const sorted = [...claimIds, ...added.map((c) => c.id)].map((id, i) => ({ id, i })).sort((a, b) => order(a.id) - order(b.id) || a.i - b.i).map((x) => x.id);
+      claimIds.splice(0, claimIds.length, ...sorted);
+      return added.map((c) => c.id);
+    },
+  };
 }
 
 addClaimDeclarations(path.join(projectRoot(), "declarations"), "paper");

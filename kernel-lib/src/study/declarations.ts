@@ -3,10 +3,12 @@
  * then its claims/ (claims.ts), each checked before anything is added. FTGEN_DECLARATIONS lists
  * folders added when kernel-lib loads; `ftgen.addDeclarations(dir)` adds one in a running kernel.
  */
-import { addTaskDeclarations, type TaskName } from "../data/tasks";
-import { addClaimDeclarations, type ClaimId } from "./claims";
+import { prepareTaskDeclarations, type TaskName } from "../data/tasks";
+import { prepareClaimDeclarations, type ClaimId } from "./claims";
 
+/** Adds a declarations folder: all of it, or (on the first bad declaration, one line) none of it. */
 export function addDeclarations(dir: string): { tasks: TaskName[]; datasets: string[]; claims: ClaimId[] } {
-  const data = addTaskDeclarations(dir);
-  return { ...data, claims: addClaimDeclarations(dir) };
+  const data = prepareTaskDeclarations(dir);
+  const claims = prepareClaimDeclarations(dir, "user", data.tasks.map((t) => t.name));
+  return { ...data.commit(), claims: claims.commit() };
 }
