@@ -105,6 +105,14 @@ test("a three-label task of our own: declared, fine-tuned, evaluated and judged,
   }
   assert.match(verdicts[0].text, /topic FT transfers to blog posts/);
   assert.equal(verdicts[0].cells[0].label, "topic → blogs");
+  // Every notebook's study now takes the task: at its own train size, scored in- and out-of-domain and cross-task.
+  const nb = ftgen.notebookPlan("generalization", ftgen.PROFILES.quick);
+  assert.ok(nb.models.some((m) => m.id === "ft/topic/24/s0"));
+  assert.ok(nb.evals.some((e) => e.model === "ft/sentiment/2000/s0" && e.dataset === "news" && e.scope === "cross"));
+  assert.ok(nb.evals.some((e) => e.model === "base" && e.dataset === "blogs"));
+  // The README's notebook example plots them.
+  const fig = ftgen.scoreBars(records, { title: "Topic: base vs FT", category: (r) => r.spec.dataset, series: (r) => r.method });
+  assert.deepEqual(fig.data.map((t) => t.name).filter((n, i, a) => a.indexOf(n) === i).slice(0, 2), ["base", "ft"]);
   // Added once: a second call adds nothing.
   assert.deepEqual(ftgen.addDeclarations(FIXTURE), { tasks: [], datasets: [], claims: [] });
 });

@@ -38,6 +38,11 @@ export function availableTrainSizes(task: TaskName, sizes: readonly number[]): n
   return sizes.filter((s) => isAvailable(task, TASKS[task].inDomain, "train", s));
 }
 
+/** Each task's train size outside the train-size study: the profile's main size, or a task's own first where it has no file of that size (a task of yours). */
+function mainSizes(p: Profile): Record<TaskName, readonly number[]> {
+  return Object.fromEntries(TASK_NAMES.map((t) => [t, [TASKS[t].trainSizes.includes(p.mainTrainSize) ? p.mainTrainSize : TASKS[t].trainSizes[0]]]));
+}
+
 /** The study of one research notebook under profile `p`. */
 export function notebookStudy(name: NotebookStudy, p: Profile): StudySpec {
   const base: Method = { kind: "base" }, ft: Method = { kind: "ft" };
@@ -45,12 +50,12 @@ export function notebookStudy(name: NotebookStudy, p: Profile): StudySpec {
     case "generalization": {
       // A LoRA profile's FT models again with every weight trained, scored in-domain: LoRA vs full FT.
       const full: Method[] = p.fullFtInDomain && p.tuning !== "full" ? [{ kind: "ft", tuning: "full", scopes: ["in"] }] : [];
-      return { name, trainTasks: TASK_NAMES, trainSizes: [p.mainTrainSize], methods: [base, ft, ...full], scopes: ["in", "out", "cross"], shots: [0], maps: [0, 1], ...common(p) };
+      return { name, trainTasks: TASK_NAMES, trainSizes: mainSizes(p), methods: [base, ft, ...full], scopes: ["in", "out", "cross"], shots: [0], maps: [0, 1], ...common(p) };
     }
     case "icl":
-      return { name, trainTasks: TASK_NAMES, trainSizes: [p.mainTrainSize], methods: [base, ft], scopes: ["in", "out"], shots: "paper", maps: [0, 1], ...common(p) };
+      return { name, trainTasks: TASK_NAMES, trainSizes: mainSizes(p), methods: [base, ft], scopes: ["in", "out"], shots: "paper", maps: [0, 1], ...common(p) };
     case "fticl":
-      return { name, trainTasks: TASK_NAMES, trainSizes: [p.mainTrainSize], methods: [ft, ...fticlMethods(p)], scopes: ["in", "out"], shots: "fticl", maps: [0], fticlShots: p.fticlShots, ...common(p) };
+      return { name, trainTasks: TASK_NAMES, trainSizes: mainSizes(p), methods: [ft, ...fticlMethods(p)], scopes: ["in", "out"], shots: "fticl", maps: [0], fticlShots: p.fticlShots, ...common(p) };
     case "trainSize":
       return {
         name, trainTasks: TASK_NAMES, trainSizes: Object.fromEntries(TASK_NAMES.map((t) => [t, availableTrainSizes(t, p.trainSizes)])),
