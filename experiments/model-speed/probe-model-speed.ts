@@ -12,7 +12,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../kernel-lib/src/model/backend";
 import { llamaConfig } from "../../kernel-lib/src/model/config";
-import { LlamaModel, lmHeadLoss } from "../../kernel-lib/src/model/llama";
+import { LlamaModel } from "../../kernel-lib/src/model/llama";
+import { lmHeadLoss } from "../../kernel-lib/src/model/kernels/lm-head";
 import { generateGreedy, generateGreedyUncached } from "../../kernel-lib/src/model/inference";
 import { makeRng } from "../../kernel-lib/src/util/random";
 

@@ -49,7 +49,8 @@ export { capFields, keepLast } from "./prompts/fit";
 // model: backend, config, decoder, inference, folders
 export { initBackend, backendInfo, type BackendInfo } from "./model/backend";
 export { llamaConfig, readConfig, writeConfig, LLAMA_DEFAULTS, type LlamaConfig } from "./model/config";
-export { LlamaModel, KVCache, parameterCount } from "./model/llama";
+export { LlamaModel, parameterCount } from "./model/llama";
+export { KVCache } from "./model/kernels/kv-cache";
 export { scoreFirstToken, labelLogLikelihoods, generateGreedy, generateGreedyUncached, stopOnText } from "./model/inference";
 export { saveModelFolder, loadModelFolder } from "./model/folder";
 export { saveSafetensors, loadSafetensors } from "./model/safetensors";

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/model/backend";
 import { llamaConfig, type LlamaConfig } from "../src/model/config";
-import { LlamaModel, applyRope, parameterShapes, ropeInvFreq, ropeTables } from "../src/model/llama";
+import { LlamaModel, parameterShapes } from "../src/model/llama";
+import { applyRope, ropeInvFreq, ropeTables } from "../src/model/kernels/rope";
 import { makeRng } from "../src/util/random";
 
 const quiet = { quiet: true };

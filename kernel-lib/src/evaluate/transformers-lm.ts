@@ -14,7 +14,7 @@ import type { CausalLM, GenerateCallOptions } from "./lm";
 import { stopIdsOf, type Encoder } from "../tokenizer/encoder";
 import { loadTokenizer, localTransformers, type Transformers } from "../tokenizer/hf-tokenizer";
 import { argmaxRow, leftPad, sharedPrefixLength } from "../model/decoding";
-import { positionsFromMask } from "../model/llama";
+import { positionsFromMask } from "../model/kernels/rope";
 import { projectRelative } from "../util/paths";
 
 export { sharedPrefixLength };

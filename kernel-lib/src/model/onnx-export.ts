@@ -23,7 +23,8 @@ import path from "node:path";
 import { onnx } from "onnx-proto";
 import { readConfig, type LlamaConfig } from "./config";
 import { loadSafetensors } from "./safetensors";
-import { ropeInvFreq, transpose2d } from "./llama";
+import { transpose2d } from "./llama";
+import { ropeInvFreq } from "./kernels/rope";
 import { writeFileAtomic } from "../util/atomic";
 
 const T = onnx.TensorProto.DataType;

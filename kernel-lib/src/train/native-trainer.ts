@@ -15,7 +15,8 @@
  */
 import { createHash } from "node:crypto";
 import { headDim, type LlamaConfig } from "../model/config";
-import { ropeInvFreq, ropeTables, transpose2d } from "../model/llama";
+import { transpose2d } from "../model/llama";
+import { ropeInvFreq, ropeTables } from "../model/kernels/rope";
 import { nativeAddon, type BlasAddon } from "../model/native-blas";
 import { NativeLlm, nativeThreads } from "../model/native-lm";
 import type { TensorData } from "../model/safetensors";
