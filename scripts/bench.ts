@@ -32,7 +32,7 @@ import { baseModelDir } from "../kernel-lib/src/util/paths";
 import { TfjsCausalLM } from "../kernel-lib/src/evaluate/tfjs-lm";
 import { TransformersCausalLM } from "../kernel-lib/src/evaluate/transformers-lm";
 import { ensureOnnx } from "../kernel-lib/src/evaluate/engines";
-import { useNativeBlas } from "../kernel-lib/src/model/native-blas";
+import { useNativeBlas } from "../kernel-lib/src/model/kernels/native-blas";
 import { benchLlm } from "./lib/bench-llm";
 import { benchFinetune } from "./lib/bench-finetune";
 import { parseCli } from "./lib/cli";

@@ -25,7 +25,7 @@ import { registryEntry, registryModelDir } from "../kernel-lib/src/model/registr
 import { ensureRegistryModel } from "../scripts/lib/get-model";
 import { venvPython, venvStatus } from "../scripts/lib/venv";
 import { readModelTensors } from "../kernel-lib/src/model/folder";
-import { loadNativeBlas } from "../kernel-lib/src/model/native-blas";
+import { loadNativeBlas } from "../kernel-lib/src/model/kernels/native-blas";
 import { NativeLlm } from "../kernel-lib/src/model/native-lm";
 import { loadSafetensors, saveSafetensors } from "../kernel-lib/src/model/safetensors";
 import { LORA_MODULES, mergeAdapterFolder, saveAdapter } from "../kernel-lib/src/model/lora";

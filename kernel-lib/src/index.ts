@@ -84,10 +84,12 @@ export { modelCardMarkdown, type ModelCard, type Invocation } from "./pretrain/m
 // results: content-hash keyed, atomic evaluation records
 export { ResultStore, evaluateCached, cachedOnly, folderHash, EVAL_CODE_VERSION, type StoredResult, type ModelRecord } from "./study/store";
 // the native addon (OpenBLAS under tfjs-wasm)
-export { useNativeBlas, nativeBlasInfo, type NativeBlasInfo } from "./model/native-blas";
-export { iclGrid, iclChecks, iclBar, ICL_BAR, majorityBaseline, majorityCheck, scoreVsKChart, scopeDatasets, type IclBar, type IclCheckRow, type IclGridOptions, type IclScope } from "./study/icl";
+export { useNativeBlas, nativeBlasInfo, type NativeBlasInfo } from "./model/kernels/native-blas";
+export { iclGrid, iclChecks, iclBar, ICL_BAR, majorityBaseline, majorityCheck, scopeDatasets, type IclBar, type IclCheckRow, type IclGridOptions, type IclScope } from "./study/icl";
+export { scoreVsKChart } from "./plot/score-vs-k";
 export { predictedLabelShare, firstWords, firstWordsBaseline, FIRST_WORDS_CANDIDATES, COLLAPSE_SHARE, type FirstWordsBaseline } from "./study/baselines";
-export { llmIclGrid, llmStore, LLM_GRID, gridRows, taskChart, type GridRow } from "./study/llm-grid";
+export { llmIclGrid, llmStore, LLM_GRID, gridRows, type GridRow } from "./study/llm-grid";
+export { taskChart } from "./plot/score-vs-k";
 export { projectRoot, baseModelDir } from "./util/paths";
 export { setting, settingsReport, SETTINGS, type SettingName } from "./util/settings";
 export { planStudy, testSetsFor, methodName, trainSizesFor, type StudySpec, type StudyPlan, type ModelJob, type EvalJob, type Method, type Scope } from "./study/plan";
@@ -105,7 +107,7 @@ export { CONTRASTS, type ClaimSpec, type CellFilter, type ContrastName, type Cla
 export { CLAIMS, CLAIM_IDS, claimSpec, addClaimDeclarations, MIN_EFFECT, claimCells, claimVerdicts, judge, judgePerCell, verdictOf, verdictRows, partRows, cellCollapsed, type ClaimId, type ClaimResult, type ClaimPart, type CellTest, type Verdict } from "./study/claims";
 export { familyOf, jobKey } from "./study/record-keys";
 export { contrastEffect, holm, metricName, type Cell, type Term, type Effect, type ItemsOf, type ItemLike, type ContrastMetric } from "./study/contrast";
-export { scoreBars, scoreVsKPanels, trainSizeChart, deltaHeatmap, iclGainChart, scoreAxisTitle, metricTitle, DIVERGING, type ScoreBarsOptions, type DeltaHeatmapOptions } from "./study/charts";
+export { scoreBars, scoreVsKPanels, trainSizeChart, deltaHeatmap, iclGainChart, scoreAxisTitle, metricTitle, DIVERGING, type ScoreBarsOptions, type DeltaHeatmapOptions } from "./plot/study-charts";
 export { panelFigure, legendRows, type Panel, type PanelFigureOptions } from "./plot/panels";
 export { PRINT, MIN_FONT_PX, PT_PER_PX, PALETTE, FONT_FAMILY, textWidth, wrapText, fittedRange, type PrintWidth } from "./plot/style";
 export { TransformersCausalLM } from "./evaluate/transformers-lm";

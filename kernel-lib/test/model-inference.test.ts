@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/model/backend";
-import { useNativeBlas } from "../src/model/native-blas";
+import { useNativeBlas } from "../src/model/kernels/native-blas";
 import { llamaConfig } from "../src/model/config";
 import { LlamaModel } from "../src/model/llama";
 import { generateGreedy, generateGreedyUncached, labelLogLikelihoods, leftPad, scoreFirstToken, stopOnText } from "../src/model/inference";

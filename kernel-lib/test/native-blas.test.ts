@@ -12,7 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/model/backend";
 import { llamaConfig } from "../src/model/config";
 import { LlamaModel } from "../src/model/llama";
-import { loadNativeBlas, nativeKernels, useNativeBlas } from "../src/model/native-blas";
+import { loadNativeBlas, nativeKernels, useNativeBlas } from "../src/model/kernels/native-blas";
 import { NativeLlm } from "../src/model/native-lm";
 import { PrefixCache, nativeGenerate, nativeNextTokenLogProbs } from "../src/model/native-inference";
 import { generateGreedy, generateGreedyUncached, leftPad } from "../src/model/inference";

@@ -14,7 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/model/backend";
 import { llamaConfig, type LlamaConfig } from "../src/model/config";
 import { LlamaModel } from "../src/model/llama";
-import { loadNativeBlas, useNativeBlas } from "../src/model/native-blas";
+import { loadNativeBlas, useNativeBlas } from "../src/model/kernels/native-blas";
 import { NativeLlm } from "../src/model/native-lm";
 import { LORA_MODULES, mergeLora } from "../src/model/lora";
 import { NativeTrainer } from "../src/train/native-trainer";

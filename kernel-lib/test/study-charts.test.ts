@@ -2,7 +2,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { fetchedFixture } from "./fixtures";
-import { scoreBars, scoreVsKPanels, trainSizeChart, scoreAxisTitle } from "../src/study/charts";
+import { scoreBars, scoreVsKPanels, trainSizeChart, scoreAxisTitle } from "../src/plot/study-charts";
 import { bestBaseline, majorityBaseline } from "../src/study/baselines";
 import type { StudyRecord } from "../src/study/runner";
 

@@ -2,7 +2,8 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { fetchedFixture } from "./fixtures";
-import { iclBar, iclChecks, majorityBaseline, scoreVsKChart, type IclCheckRow } from "../src/study/icl";
+import { iclBar, iclChecks, majorityBaseline, type IclCheckRow } from "../src/study/icl";
+import { scoreVsKChart } from "../src/plot/score-vs-k";
 import type { StoredResult } from "../src/study/store";
 import type { TaskName } from "../src/data/tasks";
 

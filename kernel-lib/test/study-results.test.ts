@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { deltasVsBase, pivot, pivotRows, mapDeltaPivot, iclGains } from "../src/study/results";
-import { deltaHeatmap } from "../src/study/charts";
+import { deltaHeatmap } from "../src/plot/study-charts";
 import type { StudyRecord } from "../src/study/runner";
 import type { TaskName } from "../src/data/tasks";
 

@@ -12,7 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { tinyModelWorkspace } from "./fixtures";
 import { finetune } from "../src/train/recipes";
-import { loadNativeBlas } from "../src/model/native-blas";
+import { loadNativeBlas } from "../src/model/kernels/native-blas";
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, mergeAdapterFolder, readAdapter } from "../src/model/lora";
 import { loadSafetensors } from "../src/model/safetensors";
 import { loadCausalLM } from "../src/evaluate/engines";

@@ -13,7 +13,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { registryDownloads, registryEntry, registryModelDir } from "../../kernel-lib/src/model/registry";
-import { nativeAddon } from "../../kernel-lib/src/model/native-blas";
+import { nativeAddon } from "../../kernel-lib/src/model/kernels/native-blas";
 import { makeRng } from "../../kernel-lib/src/util/random";
 import { projectRoot } from "../../kernel-lib/src/util/paths";
 import { ensureRegistryModel } from "./get-model";

@@ -17,7 +17,7 @@ import { TfjsCausalLM } from "./tfjs-lm";
 import { TransformersCausalLM } from "./transformers-lm";
 import { isAdapterFolder, mergeAdapterFolder } from "../model/lora";
 import { exportOnnx, ONNX_EXPORT_INFO, ONNX_FILE, ONNX_GRAPH_VERSION } from "../model/onnx-export";
-import { nativeAddon } from "../model/native-blas";
+import { nativeAddon } from "../model/kernels/native-blas";
 import { NativeCausalLM } from "./native-causal-lm";
 import { checkImportedFolder, importGguf } from "../model/gguf-import";
 import { fileDigest } from "../util/hash";

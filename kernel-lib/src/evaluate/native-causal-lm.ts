@@ -14,7 +14,7 @@ import { readModelTensors } from "../model/folder";
 import { loadTokenizer } from "../tokenizer/hf-tokenizer";
 import { NativeLlm, nativeThreads } from "../model/native-lm";
 import { PrefixCache, nativeGenerate, nativeNextTokenLogProbs } from "../model/native-inference";
-import { nativeAddon, nativeBlasPath } from "../model/native-blas";
+import { nativeAddon, nativeBlasPath } from "../model/kernels/native-blas";
 import { projectRelative } from "../util/paths";
 import { ADAPTER_WEIGHTS, isAdapterFolder, readAdapter } from "../model/lora";
 import { NativeTrainer } from "../train/native-trainer";

@@ -23,7 +23,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { createRequire } from "node:module";
-import { installNativeMatMul, type NativeBlasInfo } from "./native-blas";
+import { installNativeMatMul, type NativeBlasInfo } from "./kernels/native-blas";
 import { installCopyFreeIdentity } from "./wasm-kernels";
 import { setting } from "../util/settings";
 

@@ -32,7 +32,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { headDim, llamaConfig, type LlamaConfig } from "./config";
 import { makeRng, type Rng } from "../util/random";
-import { nativeKernels } from "./native-blas";
+import { nativeKernels } from "./kernels/native-blas";
 import { dropout, embed, linear, rmsNorm } from "./kernels/ops";
 import { applyRope, continuedPositions, positionsFromMask, recordNextPositions, ropeInvFreq, ropeTables, type RopeTables } from "./kernels/rope";
 import { attention, attentionBiasData, biasTensors, cachedAttention, nativeAttention, type AttnDims } from "./kernels/attention";

@@ -18,7 +18,7 @@ import path from "node:path";
 import { headDim, type LlamaConfig } from "./config";
 import { isLinearWeight, transpose2d, type LlamaModel } from "./llama";
 import { continuedPositions, positionsFromMask, recordNextPositions, ropeInvFreq, ropeTables } from "./kernels/rope";
-import { nativeAddon, nativeBlasPath, nativeKernels, type BlasAddon } from "./native-blas";
+import { nativeAddon, nativeBlasPath, nativeKernels, type BlasAddon } from "./kernels/native-blas";
 import { readModelTensors, WEIGHTS_FILE } from "./folder";
 import { setting } from "../util/settings";
 

@@ -10,11 +10,10 @@
 import { registryEntry, registryModelDir, registryModelKey } from "../model/registry";
 import { loadCausalLM } from "../evaluate/engines";
 import type { CausalLM } from "../evaluate/lm";
-import { iclGrid, majorityBaseline, scoreVsKChart, type IclScope } from "./icl";
+import { iclGrid, majorityBaseline, type IclScope } from "./icl";
 import { ResultStore, type StoredResult } from "./store";
 import { COLLAPSE_SHARE, bestBaseline, predictedLabelShare } from "./baselines";
 import { TASKS, type TaskName } from "../data/tasks";
-import type { Figure } from "../plot/figure";
 import fs from "node:fs";
 import path from "node:path";
 import { projectRoot } from "../util/paths";
@@ -118,12 +117,3 @@ export function gridRows(results: readonly StoredResult[], store = llmStore()): 
   });
 }
 
-/**
- * One task's score vs k on each of its test sets (a panel per prompt map), with each set's baseline
- * dotted in its colour, the y axis fitted and named after the metric.
- */
-export function taskChart(results: readonly StoredResult[], rows: readonly GridRow[], task: TaskName, title: string): Figure {
-  const rs = results.filter((r) => r.spec.task === task);
-  const baselines = [...new Map(rows.filter((r) => r.task === task).map((r) => [r.dataset, { name: `${r.dataset}: ${r.baselineName}`, y: r.baseline, set: `${task}/${r.dataset}` }])).values()];
-  return scoreVsKChart(rs, title, { baselines });
-}

@@ -28,7 +28,7 @@ import { loadCausalLM } from "../evaluate/engines";
 import type { CausalLM } from "../evaluate/lm";
 import type { EvalSpec } from "../evaluate/evaluate";
 import { backendInfo } from "../model/backend";
-import { nativeBlasInfo } from "../model/native-blas";
+import { nativeBlasInfo } from "../model/kernels/native-blas";
 import { baseModelDir, projectRoot } from "../util/paths";
 import { ResultStore, cachedOnly, evaluateCached, folderHash, sha1, stableJson } from "./store";
 import { groupBy } from "../util/group";

@@ -17,7 +17,7 @@ import { createHash } from "node:crypto";
 import { headDim, type LlamaConfig } from "../model/config";
 import { transpose2d } from "../model/llama";
 import { ropeInvFreq, ropeTables } from "../model/kernels/rope";
-import { nativeAddon, type BlasAddon } from "../model/native-blas";
+import { nativeAddon, type BlasAddon } from "../model/kernels/native-blas";
 import { NativeLlm, nativeThreads } from "../model/native-lm";
 import type { TensorData } from "../model/safetensors";
 import type { Batch } from "./examples";

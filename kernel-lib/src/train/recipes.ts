@@ -24,7 +24,7 @@ import { loadModelFolder, readModelTensors, saveModelFolder, WEIGHTS_FILE, type 
 import { readConfig, writeConfig, type LlamaConfig } from "../model/config";
 import { loadTokenizer } from "../tokenizer/hf-tokenizer";
 import { backendInfo } from "../model/backend";
-import { nativeAddon } from "../model/native-blas";
+import { nativeAddon } from "../model/kernels/native-blas";
 import { NativeLlm, nativeThreads } from "../model/native-lm";
 import { carryFiles, checkLora, LORA_DEFAULTS, saveAdapter, type LoraConfig } from "../model/lora";
 import { saveSafetensors } from "../model/safetensors";

@@ -4,7 +4,7 @@
  * version, and decoding against a KV cache, batched. Masks are additive biases.
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeBlasInfo, nativeKernels } from "../native-blas";
+import { nativeBlasInfo, nativeKernels } from "./native-blas";
 import { customOp, matMulT } from "./ops";
 
 /**

@@ -4,7 +4,7 @@
  * 32-bit: 4 GiB); the native addon's fused version where it is loaded.
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeKernels } from "../native-blas";
+import { nativeKernels } from "./native-blas";
 import { customOp, matMulT } from "./ops";
 
 export interface LmLossOptions {

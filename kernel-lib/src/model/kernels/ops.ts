@@ -4,7 +4,7 @@
  * scatter-add gradient, and dropout. Why each is written by hand: llama.ts's header.
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeKernels } from "../native-blas";
+import { nativeKernels } from "./native-blas";
 import type { Rng } from "../../util/random";
 
 /** A gradient: dy and the saved tensors → one gradient per input. */

@@ -14,7 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { setting } from "../util/settings";
+import { setting } from "../../util/settings";
 
 /** The addon's interface (see ftgen_blas.cc). */
 export interface BlasAddon {
@@ -77,7 +77,7 @@ export interface NativeBlasInfo {
 
 /** Where `npm run setup` builds the addon. */
 export function nativeBlasPath(): string {
-  return path.resolve(__dirname, "..", "..", "native", "build", "ftgen_blas.node");
+  return path.resolve(__dirname, "..", "..", "..", "native", "build", "ftgen_blas.node");
 }
 
 let addon: BlasAddon | undefined;

@@ -14,13 +14,13 @@
  *    own, so that two subjects can stand side by side.
  */
 import { TASKS, TASK_NAMES, type TaskKind, type TaskName } from "../data/tasks";
-import type { Figure } from "../plot/figure";
-import { panelFigure, type Panel } from "../plot/panels";
-import { MIN_FONT_PX, PRINT, REFERENCE_COLOR, WHISKER_COLOR, fittedRange, scoreTickFormat, seriesColor, textWidth, wrapLines, type PrintWidth } from "../plot/style";
-import type { StudyRecord } from "./runner";
+import type { Figure } from "./figure";
+import { panelFigure, type Panel } from "./panels";
+import { MIN_FONT_PX, PRINT, REFERENCE_COLOR, WHISKER_COLOR, fittedRange, scoreTickFormat, seriesColor, textWidth, wrapLines, type PrintWidth } from "./style";
+import type { StudyRecord } from "../study/runner";
 import { groupBy } from "../util/group";
-import { bestBaseline } from "./baselines";
-import { iclGains, type Pivot } from "./results";
+import { bestBaseline } from "../study/baselines";
+import { iclGains, type Pivot } from "../study/results";
 
 /** The kind of a record's test set. */
 const kindOf = (r: { spec: { task: TaskName } }): TaskKind => TASKS[r.spec.task].kind;
