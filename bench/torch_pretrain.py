@@ -2,7 +2,7 @@
 """Pretrain ftgen's base-model architecture in PyTorch on a GPU: the recipe's twin for token budgets a CPU never reaches.
 
 `npm run pretrain:gpu` (scripts/pretrain-gpu.ts) runs it for a recipe with a `torch` section and imports
-the result (kernel-lib/src/pretrain/torch-import.ts); the shipped base model was trained this way
+the result (kernel-lib/src/pretrain/run/torch-import.ts); the shipped base model was trained this way
 (experiments/pretrain/README.md, experiment 7). It needs PyTorch, which the study never does.
 
 Input: a token stream from `tsx scripts/lib/pretrain-stream.ts` (the corpus packed as the recipe packs it,
@@ -123,7 +123,7 @@ def load_model_folder(folder):
 
 @torch.no_grad()
 def heldout_loss(model, stream_dir, seq_len, device):
-    """Token-mean loss overall and per kind, and nats per character, as pretrain/heldout.ts packs the cells."""
+    """Token-mean loss overall and per kind, and nats per character, as pretrain/run/heldout.ts packs the cells."""
     info = json.load(open(os.path.join(stream_dir, "heldout.json")))
     ids = torch.from_numpy(np.fromfile(os.path.join(stream_dir, "heldout.u16"), dtype=np.uint16).astype(np.int64))
     model.eval()

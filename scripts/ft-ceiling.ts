@@ -9,7 +9,7 @@
  *                             [--train-size N] [--train paper|multitask] [--out DIR]
  *
  * --train multitask fine-tunes on records made by the pretraining corpus's own multitask builders
- * (multitaskPools over the same sources, seeded here; pretrain/task-records.ts; classification tasks
+ * (multitaskPools over the same sources, seeded here; pretrain/corpus/task-records.ts; classification tasks
  * only), as many as the train file has: how much of the paper's task data of that kind can teach,
  * given the paper's format and labels outright.
  *
@@ -29,11 +29,11 @@ import { projectRoot } from "../kernel-lib/src/util/paths";
 import { makeRng } from "../kernel-lib/src/util/random";
 import type { AnyRecord } from "../kernel-lib/src/data/records";
 import { loadDataset } from "../kernel-lib/src/data/load";
-import { DEFAULT_CORPUS_CONFIG, multitaskPools } from "../kernel-lib/src/pretrain/corpus";
-import { loadSources } from "../kernel-lib/src/pretrain/load-sources";
-import type { MtKind } from "../kernel-lib/src/pretrain/formats";
-import type { SourcedItem } from "../kernel-lib/src/pretrain/multitask";
-import { MULTITASK_KIND_OF, multitaskRecords } from "../kernel-lib/src/pretrain/task-records";
+import { DEFAULT_CORPUS_CONFIG, multitaskPools } from "../kernel-lib/src/pretrain/corpus/corpus";
+import { loadSources } from "../kernel-lib/src/pretrain/sources/load-sources";
+import type { MtKind } from "../kernel-lib/src/pretrain/corpus/formats";
+import type { SourcedItem } from "../kernel-lib/src/pretrain/corpus/multitask";
+import { MULTITASK_KIND_OF, multitaskRecords } from "../kernel-lib/src/pretrain/corpus/task-records";
 import { parseCli, userPath } from "./lib/cli";
 
 function positive(name: string, raw: string | undefined, fallback: number): number {

@@ -9,7 +9,7 @@
  * 3. bench/torch_pretrain.py trains the recipe (--config, default data/base-model.config.json, which
  *    must have a `torch` section) into --run (default .cache/pretrain/run-gpu). It needs Python with
  *    PyTorch and CUDA (--python, default python3); the study never does.
- * 4. The run is checked against the recipe and imported (pretrain/torch-import.ts): held-out
+ * 4. The run is checked against the recipe and imported (pretrain/run/torch-import.ts): held-out
  *    evaluation by kernel-lib, model folder and card in --out (default the recipe's export.out, else <run>/model).
  * --import skips step 3 and imports a run trained elsewhere (a GPU machine; copy its folder to --run).
  */
@@ -17,8 +17,8 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { initBackend } from "../kernel-lib/src/model/backend";
-import { exportDir, readPretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";
-import { importTorchRun } from "../kernel-lib/src/pretrain/torch-import";
+import { exportDir, readPretrainConfig } from "../kernel-lib/src/pretrain/run/recipe-config";
+import { importTorchRun } from "../kernel-lib/src/pretrain/run/torch-import";
 import { projectRoot } from "../kernel-lib/src/util/paths";
 import { pretrainCorpus } from "./lib/pretrain-corpus";
 import { writeTokenStream, type StreamInfo } from "./lib/pretrain-stream";

@@ -18,9 +18,9 @@
  */
 import path from "node:path";
 import { initBackend } from "../kernel-lib/src/model/backend";
-import { exportDir, readPretrainConfig, type PretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";
+import { exportDir, readPretrainConfig, type PretrainConfig } from "../kernel-lib/src/pretrain/run/recipe-config";
 import { hexDigest } from "../kernel-lib/src/util/hash";
-import { runPretrain, type PretrainOutcome } from "../kernel-lib/src/pretrain/recipe";
+import { runPretrain, type PretrainOutcome } from "../kernel-lib/src/pretrain/run/recipe";
 import { projectRoot } from "../kernel-lib/src/util/paths";
 import { pretrainCorpus } from "./lib/pretrain-corpus";
 import { SetupError } from "./lib/setup";

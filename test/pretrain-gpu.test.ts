@@ -19,12 +19,12 @@ import { pretrainGpu } from "../scripts/pretrain-gpu";
 import { BpeTokenizer } from "../kernel-lib/src/tokenizer/tokenizer";
 import { LlamaModel } from "../kernel-lib/src/model/llama";
 import { loadModelFolder, saveModelFolder } from "../kernel-lib/src/model/folder";
-import { readCorpusJsonl } from "../kernel-lib/src/pretrain/corpus";
-import { heldoutLoss } from "../kernel-lib/src/pretrain/heldout";
-import { packDocuments } from "../kernel-lib/src/pretrain/packing";
-import { readPretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";
-import type { ModelCard } from "../kernel-lib/src/pretrain/model-card";
-import { portableArg, type TorchRun } from "../kernel-lib/src/pretrain/torch-import";
+import { readCorpusJsonl } from "../kernel-lib/src/pretrain/corpus/corpus";
+import { heldoutLoss } from "../kernel-lib/src/pretrain/run/heldout";
+import { packDocuments } from "../kernel-lib/src/pretrain/corpus/packing";
+import { readPretrainConfig } from "../kernel-lib/src/pretrain/run/recipe-config";
+import type { ModelCard } from "../kernel-lib/src/pretrain/run/model-card";
+import { portableArg, type TorchRun } from "../kernel-lib/src/pretrain/run/torch-import";
 
 const ROOT = path.resolve(__dirname, "..");
 const PYTHON = "/usr/bin/python3";

@@ -14,10 +14,10 @@ import { pretrain } from "../scripts/pretrain";
 import { fixtureCorpus, recipe } from "./helpers/pretrain-fixture";
 import { BpeTokenizer } from "../kernel-lib/src/tokenizer/tokenizer";
 import { loadModelFolder } from "../kernel-lib/src/model/folder";
-import { SOURCES } from "../kernel-lib/src/pretrain/sources";
-import { exportDir, parsePretrainConfig, readPretrainConfig } from "../kernel-lib/src/pretrain/recipe-config";
-import { DEFAULT_CORPUS_CONFIG } from "../kernel-lib/src/pretrain/corpus";
-import type { ModelCard } from "../kernel-lib/src/pretrain/model-card";
+import { SOURCES } from "../kernel-lib/src/pretrain/sources/sources";
+import { exportDir, parsePretrainConfig, readPretrainConfig } from "../kernel-lib/src/pretrain/run/recipe-config";
+import { DEFAULT_CORPUS_CONFIG } from "../kernel-lib/src/pretrain/corpus/corpus";
+import type { ModelCard } from "../kernel-lib/src/pretrain/run/model-card";
 import { answerBoundaryMismatches, boundaryCase } from "../kernel-lib/src/prompts/boundary";
 
 test("pretrain: stopped by its step budget, resumed, completed and exported; the same as an uninterrupted run", async () => {

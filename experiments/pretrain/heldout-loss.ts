@@ -1,6 +1,6 @@
 /**
  * Held-out loss of any model folder on a pretraining corpus' held-out documents, by the same code the
- * recipe's export uses (kernel-lib/src/pretrain/heldout.ts): per token and per character, overall,
+ * recipe's export uses (kernel-lib/src/pretrain/run/heldout.ts): per token and per character, overall,
  * per document kind and per source. For models trained elsewhere (bench/torch_pretrain.py on a GPU),
  * so that every row of experiments/pretrain/README.md is measured the same way.
  *
@@ -12,8 +12,8 @@ import { parseArgs } from "node:util";
 import { initBackend } from "../../kernel-lib/src/model/backend";
 import { loadModelFolder } from "../../kernel-lib/src/model/folder";
 import { BpeTokenizer } from "../../kernel-lib/src/tokenizer/tokenizer";
-import { readCorpusJsonl } from "../../kernel-lib/src/pretrain/corpus";
-import { heldoutLoss } from "../../kernel-lib/src/pretrain/heldout";
+import { readCorpusJsonl } from "../../kernel-lib/src/pretrain/corpus/corpus";
+import { heldoutLoss } from "../../kernel-lib/src/pretrain/run/heldout";
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { corpus: { type: "string" }, seq: { type: "string" }, json: { type: "string" } } });

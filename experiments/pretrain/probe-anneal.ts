@@ -19,10 +19,10 @@ import { BpeTokenizer } from "../../kernel-lib/src/tokenizer/tokenizer";
 import { FINETUNE_DEFAULTS, train } from "../../kernel-lib/src/train/loop";
 import type { TokenizedExample } from "../../kernel-lib/src/train/examples";
 import { makeRng, shuffled } from "../../kernel-lib/src/util/random";
-import { DEFAULT_CORPUS_CONFIG, multitaskPools, readCorpusJsonl } from "../../kernel-lib/src/pretrain/corpus";
-import { loadSources } from "../../kernel-lib/src/pretrain/load-sources";
-import { MT_KINDS } from "../../kernel-lib/src/pretrain/formats";
-import { makeMultitaskDocs } from "../../kernel-lib/src/pretrain/multitask";
+import { DEFAULT_CORPUS_CONFIG, multitaskPools, readCorpusJsonl } from "../../kernel-lib/src/pretrain/corpus/corpus";
+import { loadSources } from "../../kernel-lib/src/pretrain/sources/load-sources";
+import { MT_KINDS } from "../../kernel-lib/src/pretrain/corpus/formats";
+import { makeMultitaskDocs } from "../../kernel-lib/src/pretrain/corpus/multitask";
 import { writeFileAtomic } from "../../kernel-lib/src/util/atomic";
 
 async function main(): Promise<void> {

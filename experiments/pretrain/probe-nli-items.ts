@@ -1,6 +1,6 @@
 /**
  * Probe (experiment 8): would NLI-like items shaped more like MultiNLI's carry to MultiNLI? Builds
- * items from our own sources by other rules than pretrain/multitask.ts's buildNliItems, fine-tunes a
+ * items from our own sources by other rules than pretrain/corpus/multitask.ts's buildNliItems, fine-tunes a
  * base folder on 2,000 of them in the paper's format (as ft-ceiling --train multitask does with the
  * corpus's own items) and scores MultiNLI 0-shot against the majority baseline.
  *
@@ -22,11 +22,11 @@ import { zeroShotLine } from "../../scripts/lib/zero-shot-line";
 import { PROFILES } from "../../kernel-lib/src/study/profile";
 import { projectRoot } from "../../kernel-lib/src/util/paths";
 import { makeRng, shuffled, type Rng } from "../../kernel-lib/src/util/random";
-import { loadSources } from "../../kernel-lib/src/pretrain/load-sources";
-import { candidateSentences, negate, type SourcedItem } from "../../kernel-lib/src/pretrain/multitask";
-import { wordCount } from "../../kernel-lib/src/pretrain/text";
-import { multitaskRecords } from "../../kernel-lib/src/pretrain/task-records";
-import type { Synset } from "../../kernel-lib/src/pretrain/wordnet";
+import { loadSources } from "../../kernel-lib/src/pretrain/sources/load-sources";
+import { candidateSentences, negate, type SourcedItem } from "../../kernel-lib/src/pretrain/corpus/multitask";
+import { wordCount } from "../../kernel-lib/src/pretrain/sources/text";
+import { multitaskRecords } from "../../kernel-lib/src/pretrain/corpus/task-records";
+import type { Synset } from "../../kernel-lib/src/pretrain/sources/wordnet";
 
 /** Adjective → an antonym, from WordNet's "!" pointers of adjective synsets. */
 function antonyms(synsets: ReadonlyMap<string, Synset>): Map<string, string> {

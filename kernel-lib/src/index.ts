@@ -67,19 +67,19 @@ export { tfjsEngine, type StepEngine, type EngineSnapshot } from "./train/engine
 export { LORA_DEFAULTS, LORA_MODULES, checkLora, saveAdapter, readAdapter, mergeLora, mergeAdapterFolder, isAdapterFolder, type LoraConfig, type LoraModule, type LoadedAdapter } from "./model/lora";
 
 // pretraining corpus
-export { SOURCES, sourcesTable, debianPackages, type SourceSpec, type SourceId } from "./pretrain/sources";
-export { buildCorpus, readCorpusJsonl, paperCheckFiles, DEFAULT_CORPUS_CONFIG, CORPUS_FORMAT_VERSION, type CorpusConfig, type BuildOptions, type BuildResult } from "./pretrain/corpus";
-export { checkContamination, assertClean, formatContamination, type ContaminationReport, type FileOverlap } from "./pretrain/contamination";
-export { ngramWords, ngramHashes } from "./pretrain/ngrams";
-export { corpusStats, formatStats, type CorpusStats, type StatRow } from "./pretrain/stats";
-export { randomFormat, renderDocument, MT_KINDS, type MtKind, type DemoFormat } from "./pretrain/formats";
-export { DOC_KINDS, type CorpusDoc, type DocKind } from "./pretrain/types";
+export { SOURCES, sourcesTable, debianPackages, type SourceSpec, type SourceId } from "./pretrain/sources/sources";
+export { buildCorpus, readCorpusJsonl, paperCheckFiles, DEFAULT_CORPUS_CONFIG, CORPUS_FORMAT_VERSION, type CorpusConfig, type BuildOptions, type BuildResult } from "./pretrain/corpus/corpus";
+export { checkContamination, assertClean, formatContamination, type ContaminationReport, type FileOverlap } from "./pretrain/corpus/contamination";
+export { ngramWords, ngramHashes } from "./pretrain/corpus/ngrams";
+export { corpusStats, formatStats, type CorpusStats, type StatRow } from "./pretrain/corpus/stats";
+export { randomFormat, renderDocument, MT_KINDS, type MtKind, type DemoFormat } from "./pretrain/corpus/formats";
+export { DOC_KINDS, type CorpusDoc, type DocKind } from "./pretrain/corpus/types";
 // pretraining recipe
-export { packDocuments, documentStream, cutStream, packedExamples, type PackOptions } from "./pretrain/packing";
-export { heldoutLoss, type HeldoutReport, type HeldoutScore, type HeldoutOptions } from "./pretrain/heldout";
-export { readPretrainConfig, parsePretrainConfig, type PretrainConfig } from "./pretrain/recipe-config";
-export { runPretrain, readCurve, type PretrainOptions, type PretrainOutcome, type CurvePoint } from "./pretrain/recipe";
-export { modelCardMarkdown, type ModelCard, type Invocation } from "./pretrain/model-card";
+export { packDocuments, documentStream, cutStream, packedExamples, type PackOptions } from "./pretrain/corpus/packing";
+export { heldoutLoss, type HeldoutReport, type HeldoutScore, type HeldoutOptions } from "./pretrain/run/heldout";
+export { readPretrainConfig, parsePretrainConfig, type PretrainConfig } from "./pretrain/run/recipe-config";
+export { runPretrain, readCurve, type PretrainOptions, type PretrainOutcome, type CurvePoint } from "./pretrain/run/recipe";
+export { modelCardMarkdown, type ModelCard, type Invocation } from "./pretrain/run/model-card";
 
 // results: content-hash keyed, atomic evaluation records
 export { ResultStore, evaluateCached, cachedOnly, folderHash, EVAL_CODE_VERSION, type StoredResult, type ModelRecord } from "./study/store";

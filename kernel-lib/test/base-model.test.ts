@@ -11,9 +11,9 @@ import { initBackend } from "../src/model/backend";
 import { loadModelFolder } from "../src/model/folder";
 import { parameterCount } from "../src/model/llama";
 import { BpeTokenizer } from "../src/tokenizer/tokenizer";
-import { heldoutLoss } from "../src/pretrain/heldout";
-import { readCorpusJsonl } from "../src/pretrain/corpus";
-import type { ModelCard } from "../src/pretrain/model-card";
+import { heldoutLoss } from "../src/pretrain/run/heldout";
+import { readCorpusJsonl } from "../src/pretrain/corpus/corpus";
+import type { ModelCard } from "../src/pretrain/run/model-card";
 import { baseModelDir } from "../src/util/paths";
 import { answerBoundaryMismatches, boundaryCase } from "../src/prompts/boundary";
 

@@ -1,9 +1,9 @@
 /** The 13-gram contamination check on tiny hand-made texts, with overlap counts computed by hand. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ngramWords, ngramStrings, ngramHashes } from "../src/pretrain/ngrams";
-import { checkContamination, assertClean, ContaminationError } from "../src/pretrain/contamination";
-import type { CorpusDoc } from "../src/pretrain/types";
+import { ngramWords, ngramStrings, ngramHashes } from "../src/pretrain/corpus/ngrams";
+import { checkContamination, assertClean, ContaminationError } from "../src/pretrain/corpus/contamination";
+import type { CorpusDoc } from "../src/pretrain/corpus/types";
 
 test("tokenization: NFKC, lower case, runs of letters and digits", () => {
   assert.deepEqual(ngramWords("Don't STOP—now: ﬁne 42x!"), ["don", "t", "stop", "now", "fine", "42x"]);

@@ -12,10 +12,10 @@ import os from "node:os";
 import path from "node:path";
 import { gitBlobId } from "../src/data/gitBlob";
 import { describePath, rawUrl, type Manifest } from "../src/data/manifest";
-import { buildCorpus, readCorpusJsonl, DEFAULT_CORPUS_CONFIG, type CorpusConfig } from "../src/pretrain/corpus";
-import type { LoadedSources } from "../src/pretrain/load-sources";
-import type { Synset } from "../src/pretrain/wordnet";
-import type { CorpusDoc } from "../src/pretrain/types";
+import { buildCorpus, readCorpusJsonl, DEFAULT_CORPUS_CONFIG, type CorpusConfig } from "../src/pretrain/corpus/corpus";
+import type { LoadedSources } from "../src/pretrain/sources/load-sources";
+import type { Synset } from "../src/pretrain/sources/wordnet";
+import type { CorpusDoc } from "../src/pretrain/corpus/types";
 
 const words = (i: number, tag: string): string => `${tag} ${["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu", "xi"].map((w, j) => `${w}${(i * 7 + j) % 97}${tag}`).join(" ")}.`;
 

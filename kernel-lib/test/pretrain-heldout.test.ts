@@ -8,12 +8,12 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/model/backend";
 import { LlamaModel } from "../src/model/llama";
-import { heldoutLoss } from "../src/pretrain/heldout";
-import { packDocuments } from "../src/pretrain/packing";
+import { heldoutLoss } from "../src/pretrain/run/heldout";
+import { packDocuments } from "../src/pretrain/corpus/packing";
 import type { Encoder } from "../src/tokenizer/encoder";
-import type { CorpusDoc } from "../src/pretrain/types";
+import type { CorpusDoc } from "../src/pretrain/corpus/types";
 import { FINETUNE_DEFAULTS, train } from "../src/train/loop";
-import { packedExamples } from "../src/pretrain/packing";
+import { packedExamples } from "../src/pretrain/corpus/packing";
 
 /** Characters a–z → ids 3–28; anything else → 29. */
 const enc: Encoder = {

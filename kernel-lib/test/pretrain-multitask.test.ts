@@ -3,9 +3,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeRng } from "../src/util/random";
 import { PROMPT_MAPS } from "../src/prompts/maps";
-import { MT_KINDS, randomFormat, renderDemo, renderDocument, skeleton, usesPaperTemplate, type DemoFormat } from "../src/pretrain/formats";
-import { makeMultitaskDocs, negate, swapWords, type SourcedItem } from "../src/pretrain/multitask";
-import { multitaskRecords } from "../src/pretrain/task-records";
+import { MT_KINDS, randomFormat, renderDemo, renderDocument, skeleton, usesPaperTemplate, type DemoFormat } from "../src/pretrain/corpus/formats";
+import { makeMultitaskDocs, negate, swapWords, type SourcedItem } from "../src/pretrain/corpus/multitask";
+import { multitaskRecords } from "../src/pretrain/corpus/task-records";
 
 test("the paper's exact template is recognised and never drawn", () => {
   const paperLike: DemoFormat = { kind: "sentiment", layout: "hash", fieldNames: ["Input"], answerName: "Sentiment", gap: "", separator: "\n\n" };

@@ -1,7 +1,7 @@
 /** Packing documents into training sequences, checked by hand on a small fixture. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cutStream as cutViews, documentStream, packDocuments as packViews, packedExamples, type PackOptions } from "../src/pretrain/packing";
+import { cutStream as cutViews, documentStream, packDocuments as packViews, packedExamples, type PackOptions } from "../src/pretrain/corpus/packing";
 import { collate } from "../src/train/examples";
 
 const B = 0, E = 1, PAD = 2;

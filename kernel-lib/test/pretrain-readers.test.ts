@@ -1,14 +1,14 @@
 /** The corpus readers on small fixtures written here: Brown, e-mail, WordNet, GCIDE, the Bibles, labelled sentences. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { untagBrown } from "../src/pretrain/brown";
-import { parseEmail, cleanSubject } from "../src/pretrain/email";
-import { parseSynsetLine } from "../src/pretrain/wordnet";
-import { parseGcide } from "../src/pretrain/gcide";
-import { parseKjv, parseWeb } from "../src/pretrain/bible";
-import { parseLabelledLines } from "../src/pretrain/load-sources";
-import { chunkText, sentences } from "../src/pretrain/text";
-import { lexiconPolarity } from "../src/pretrain/lexicon";
+import { untagBrown } from "../src/pretrain/sources/brown";
+import { parseEmail, cleanSubject } from "../src/pretrain/sources/email";
+import { parseSynsetLine } from "../src/pretrain/sources/wordnet";
+import { parseGcide } from "../src/pretrain/sources/gcide";
+import { parseKjv, parseWeb } from "../src/pretrain/sources/bible";
+import { parseLabelledLines } from "../src/pretrain/sources/load-sources";
+import { chunkText, sentences } from "../src/pretrain/sources/text";
+import { lexiconPolarity } from "../src/pretrain/sources/lexicon";
 
 test("Brown: tags dropped, quotes and punctuation joined", () => {
   const tagged = "\n\n\tThe/at jury/nn said/vbd ``/`` it/pps was/bedz fine/jj ''/'' ,/, and/cc left/vbd ./.\n\n\tIt/pps did/dod not/* ./.\n";

@@ -10,8 +10,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { ensureAptPackages, ensureData, SetupError } from "./setup";
 import { projectRoot } from "../../kernel-lib/src/util/paths";
-import { buildCorpus, DEFAULT_CORPUS_CONFIG, type CorpusConfig } from "../../kernel-lib/src/pretrain/corpus";
-import { debianPackages, SOURCES, sourceSpec } from "../../kernel-lib/src/pretrain/sources";
+import { buildCorpus, DEFAULT_CORPUS_CONFIG, type CorpusConfig } from "../../kernel-lib/src/pretrain/corpus/corpus";
+import { debianPackages, SOURCES, sourceSpec } from "../../kernel-lib/src/pretrain/sources/sources";
 
 export async function pretrainCorpus(argv: string[] = process.argv.slice(2), overrides: Partial<CorpusConfig> = {}): Promise<void> {
   const { values } = parseArgs({

@@ -11,7 +11,7 @@
  *   OUT/stream.json    vocab size, token and document counts, seed, BOS/EOS ids, the corpus
  *                      input hash and the tokenizer's SHA-1, so a model trained on it can be traced back
  *   OUT/heldout.u16    the held-out documents, one stream per (kind, source) cell in file order,
- *                      as pretrain/heldout.ts packs them (no shuffling)
+ *                      as pretrain/run/heldout.ts packs them (no shuffling)
  *   OUT/heldout.json   each cell's kind, source, characters, and its [start, start + length) in heldout.u16
  *   OUT/tokenizer.json, OUT/tokenizer_config.json  the corpus tokenizer, for the model folder the trainer writes
  */
@@ -19,10 +19,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { BpeTokenizer } from "../../kernel-lib/src/tokenizer/tokenizer";
-import { readCorpusJsonl } from "../../kernel-lib/src/pretrain/corpus";
-import { heldoutCells } from "../../kernel-lib/src/pretrain/heldout";
-import { documentStream, packingOrder } from "../../kernel-lib/src/pretrain/packing";
-import { readPretrainConfig } from "../../kernel-lib/src/pretrain/recipe-config";
+import { readCorpusJsonl } from "../../kernel-lib/src/pretrain/corpus/corpus";
+import { heldoutCells } from "../../kernel-lib/src/pretrain/run/heldout";
+import { documentStream, packingOrder } from "../../kernel-lib/src/pretrain/corpus/packing";
+import { readPretrainConfig } from "../../kernel-lib/src/pretrain/run/recipe-config";
 import { hexDigest } from "../../kernel-lib/src/util/hash";
 import { projectRoot } from "../../kernel-lib/src/util/paths";
 

@@ -5,10 +5,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { trainTokenizer } from "../../kernel-lib/src/tokenizer/tokenizer";
-import { corpusStats } from "../../kernel-lib/src/pretrain/stats";
-import { SOURCES } from "../../kernel-lib/src/pretrain/sources";
+import { corpusStats } from "../../kernel-lib/src/pretrain/corpus/stats";
+import { SOURCES } from "../../kernel-lib/src/pretrain/sources/sources";
 import { makeRng } from "../../kernel-lib/src/util/random";
-import type { CorpusDoc } from "../../kernel-lib/src/pretrain/types";
+import type { CorpusDoc } from "../../kernel-lib/src/pretrain/corpus/types";
 
 const WORDS = "the a cat dog bird sat ran on in under mat log tree house big small red green happy sad good bad very and".split(" ");
 

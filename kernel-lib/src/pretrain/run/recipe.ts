@@ -19,23 +19,23 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { backendInfo, type BackendInfo } from "../model/backend";
-import { LlamaModel, parameterCount } from "../model/llama";
-import { BpeTokenizer } from "../tokenizer/tokenizer";
-import { loadCheckpoint } from "../train/checkpoint";
-import { AdamW } from "../train/optim";
-import { train, type TrainConfig, type TrainResult } from "../train/loop";
-import type { TokenizedExample } from "../train/examples";
-import { writeFileAtomic } from "../util/atomic";
-import { projectRoot } from "../util/paths";
-import { readCorpusJsonl } from "./corpus";
-import { packDocuments, packedExamples } from "./packing";
+import { backendInfo, type BackendInfo } from "../../model/backend";
+import { LlamaModel, parameterCount } from "../../model/llama";
+import { BpeTokenizer } from "../../tokenizer/tokenizer";
+import { loadCheckpoint } from "../../train/checkpoint";
+import { AdamW } from "../../train/optim";
+import { train, type TrainConfig, type TrainResult } from "../../train/loop";
+import type { TokenizedExample } from "../../train/examples";
+import { writeFileAtomic } from "../../util/atomic";
+import { projectRoot } from "../../util/paths";
+import { readCorpusJsonl } from "../corpus/corpus";
+import { packDocuments, packedExamples } from "../corpus/packing";
 import type { PretrainConfig } from "./recipe-config";
 import type { Invocation, Machine } from "./model-card";
 import { writeBaseModelFolder, type CorpusBuild, type CurvePoint } from "./export";
 export { HELDOUT_SAMPLE_FILE, HELDOUT_SAMPLE_SOURCES, type CurvePoint } from "./export";
-import { readJsonFile } from "../util/json";
-import { hexDigest } from "../util/hash";
+import { readJsonFile } from "../../util/json";
+import { hexDigest } from "../../util/hash";
 
 export interface PretrainOptions {
   config: PretrainConfig;

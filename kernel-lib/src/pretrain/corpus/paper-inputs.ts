@@ -10,10 +10,10 @@
  * built from the same sentences. A record for which `exclude` is true (the corpus build passes
  * "shares a 13-gram with a test or few-shot file") is left out of both splits and counted.
  */
-import { loadDataset, isAvailable } from "../data/load";
-import { TASKS, paperTasks, type TaskName } from "../data/tasks";
-import type { AnyRecord } from "../data/records";
-import { shuffled, type Rng } from "../util/random";
+import { loadDataset, isAvailable } from "../../data/load";
+import { TASKS, paperTasks, type TaskName } from "../../data/tasks";
+import type { AnyRecord } from "../../data/records";
+import { shuffled, type Rng } from "../../util/random";
 import type { CorpusDoc } from "./types";
 
 /** The fields of a task used as corpus text. */

@@ -7,13 +7,13 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { loadModelFolder } from "../model/folder";
-import { BpeTokenizer } from "../tokenizer/tokenizer";
-import { readJsonFile } from "../util/json";
+import { loadModelFolder } from "../../model/folder";
+import { BpeTokenizer } from "../../tokenizer/tokenizer";
+import { readJsonFile } from "../../util/json";
 import { writeBaseModelFolder, projectPath, type CorpusBuild, type CurvePoint } from "./export";
 import type { Invocation, Machine, Trainer } from "./model-card";
 import type { PretrainConfig } from "./recipe-config";
-import { hexDigest } from "../util/hash";
+import { hexDigest } from "../../util/hash";
 
 /** What bench/torch_pretrain.py writes to run.json (the fields read here). */
 export interface TorchRun {

@@ -5,11 +5,11 @@
  * invocation and the export. Errors are one line naming the file and the field.
  */
 import path from "node:path";
-import { llamaConfig, type LlamaConfig, type TorchDtype } from "../model/config";
-import { readJsonFile } from "../util/json";
-import type { TrainConfig } from "../train/loop";
-import { DEFAULT_CORPUS_CONFIG, type CorpusConfig } from "./corpus";
-import { PRE_TOKENIZER_KINDS } from "../tokenizer/tokenizer";
+import { llamaConfig, type LlamaConfig, type TorchDtype } from "../../model/config";
+import { readJsonFile } from "../../util/json";
+import type { TrainConfig } from "../../train/loop";
+import { DEFAULT_CORPUS_CONFIG, type CorpusConfig } from "../corpus/corpus";
+import { PRE_TOKENIZER_KINDS } from "../../tokenizer/tokenizer";
 
 /**
  * The training loop's settings (train/loop.ts, same meanings), plus packing and the run's length.

@@ -7,19 +7,19 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { saveModelFolder, WEIGHTS_FILE } from "../model/folder";
-import { parameterCount, type LlamaModel } from "../model/llama";
-import type { BpeTokenizer } from "../tokenizer/tokenizer";
-import { answerBoundaryMismatches, boundaryCase } from "../prompts/boundary";
-import { writeFileAtomic } from "../util/atomic";
-import { readJsonFile } from "../util/json";
-import { projectRoot } from "../util/paths";
-import { readCorpusJsonl } from "./corpus";
+import { saveModelFolder, WEIGHTS_FILE } from "../../model/folder";
+import { parameterCount, type LlamaModel } from "../../model/llama";
+import type { BpeTokenizer } from "../../tokenizer/tokenizer";
+import { answerBoundaryMismatches, boundaryCase } from "../../prompts/boundary";
+import { writeFileAtomic } from "../../util/atomic";
+import { readJsonFile } from "../../util/json";
+import { projectRoot } from "../../util/paths";
+import { readCorpusJsonl } from "../corpus/corpus";
 import { heldoutLoss } from "./heldout";
 import { modelCardMarkdown, type CardSource, type Invocation, type Machine, type ModelCard } from "./model-card";
 import type { PretrainConfig } from "./recipe-config";
-import type { CorpusStats } from "./stats";
-import { hexDigest } from "../util/hash";
+import type { CorpusStats } from "../corpus/stats";
+import { hexDigest } from "../../util/hash";
 
 /** A corpus folder's build.json, as far as training and the card read it. */
 export interface CorpusBuild {

@@ -4,7 +4,7 @@
  * well (held-out loss per kind and source). model-card.json holds it all; MODEL_CARD.md is the
  * readable form of the same object.
  */
-import type { LlamaConfig } from "../model/config";
+import type { LlamaConfig } from "../../model/config";
 import type { HeldoutReport, HeldoutScore } from "./heldout";
 import type { PretrainConfig } from "./recipe-config";
 

@@ -10,8 +10,8 @@
  * exactly once: a window's inputs are its first seqLen tokens, its labels the last seqLen. Attention
  * is not masked at document boundaries (the model learns that BOS starts afresh).
  */
-import { makeRng, shuffled } from "../util/random";
-import type { TokenizedExample } from "../train/examples";
+import { makeRng, shuffled } from "../../util/random";
+import type { TokenizedExample } from "../../train/examples";
 
 export interface PackOptions {
   /** Inputs per sequence: a window holds seqLen + 1 tokens. */

@@ -8,12 +8,12 @@
  * vocabulary cuts text into more, easier tokens, so its loss per token is not comparable.
  */
 import * as tf from "@tensorflow/tfjs";
-import { collate } from "../train/examples";
-import type { Encoder } from "../tokenizer/encoder";
-import type { TrainableModel } from "../train/loop";
-import type { CorpusDoc } from "./types";
-import { packDocuments, packedExamples } from "./packing";
-import { groupBy as groupByKey } from "../util/group";
+import { collate } from "../../train/examples";
+import type { Encoder } from "../../tokenizer/encoder";
+import type { TrainableModel } from "../../train/loop";
+import type { CorpusDoc } from "../corpus/types";
+import { packDocuments, packedExamples } from "../corpus/packing";
+import { groupBy as groupByKey } from "../../util/group";
 
 export interface HeldoutScore {
   docs: number;

@@ -5,8 +5,8 @@
  * line, and a separator. The paper's "### Input:" style is one layout among several; a format
  * whose skeleton contains one of the paper's exact prompt templates is never used.
  */
-import { PROMPT_MAPS, PROMPT_MAP_IDS } from "../prompts/maps";
-import type { Rng } from "../util/random";
+import { PROMPT_MAPS, PROMPT_MAP_IDS } from "../../prompts/maps";
+import type { Rng } from "../../util/random";
 
 export type MtKind = "sentiment" | "paraphrase" | "nli" | "summary" | "question";
 export const MT_KINDS: readonly MtKind[] = ["sentiment", "paraphrase", "nli", "summary", "question"];

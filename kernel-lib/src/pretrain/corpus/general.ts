@@ -4,10 +4,10 @@
  * entries) are grouped into documents of about that size. A per-source character cap keeps one
  * large source (GCIDE) from dominating: a seeded subset of its documents is kept.
  */
-import { shuffled, type Rng } from "../util/random";
-import type { LoadedSources } from "./load-sources";
-import type { SourceId } from "./sources";
-import { chunkText, tidy } from "./text";
+import { shuffled, type Rng } from "../../util/random";
+import type { LoadedSources } from "../sources/load-sources";
+import type { SourceId } from "../sources/sources";
+import { chunkText, tidy } from "../sources/text";
 import type { CorpusDoc } from "./types";
 
 function grouped(lines: readonly string[], maxChars: number): string[] {

@@ -5,9 +5,9 @@
  * on them in the paper's own format says how much of a paper task our multitask data can teach at the
  * most (scripts/ft-ceiling.ts --train multitask; experiments/pretrain/README.md, experiment 8).
  */
-import { TASKS, type TaskName } from "../data/tasks";
-import type { AnyRecord } from "../data/records";
-import { shuffled, type Rng } from "../util/random";
+import { TASKS, type TaskName } from "../../data/tasks";
+import type { AnyRecord } from "../../data/records";
+import { shuffled, type Rng } from "../../util/random";
 import type { MtKind } from "./formats";
 import type { SourcedItem } from "./multitask";
 

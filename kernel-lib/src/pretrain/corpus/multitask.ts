@@ -3,13 +3,13 @@
  * (see build*Items below for where each comes from), then documents of several demonstrations of
  * one kind in one random format (formats.ts). Everything is seeded.
  */
-import type { Rng } from "../util/random";
-import { shuffled } from "../util/random";
+import type { Rng } from "../../util/random";
+import { shuffled } from "../../util/random";
 import { randomFormat, renderDocument, type MtItem, type MtKind } from "./formats";
-import { lexiconPolarity } from "./lexicon";
-import { sentences, wordCount } from "./text";
-import { article, type Synset } from "./wordnet";
-import type { Verse } from "./bible";
+import { lexiconPolarity } from "../sources/lexicon";
+import { sentences, wordCount } from "../sources/text";
+import { article, type Synset } from "../sources/wordnet";
+import type { Verse } from "../sources/bible";
 import type { CorpusDoc, DocKind } from "./types";
 
 /** An item with the source it came from. */
