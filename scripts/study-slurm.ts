@@ -22,7 +22,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseCli, userPath } from "./lib/cli";
 import { ensureBuilt, setupAll, SetupError } from "./lib/setup";
-import { PROFILE_NAMES, PROFILES, type ProfileName } from "../kernel-lib/src/study/profile";
+import { PROFILES, profileNames, type ProfileName } from "../kernel-lib/src/study/profile";
 import { registryEntry } from "../kernel-lib/src/model/registry";
 import { defaultShardRoot, profileResultsDir, runMerge, shardResultsDir, shardStatusFile, type ShardStatus } from "./lib/shard";
 import { ensureRegistryModel } from "./lib/get-model";
@@ -53,7 +53,7 @@ async function main(): Promise<number> {
     out: { type: "string" }, poll: { type: "string", default: "10" },
   } });
   const name = values.profile as string;
-  if (!(name in PROFILES)) throw new SetupError(`ftgen: unknown profile "${name}" (${PROFILE_NAMES.join(", ")})`);
+  if (!(name in PROFILES)) throw new SetupError(`ftgen: unknown profile "${name}" (${profileNames().join(", ")})`);
   const p = PROFILES[name as ProfileName];
   const count = Number(values.shards);
   if (!Number.isInteger(count) || count < 1) throw new SetupError(`ftgen: --shards "${values.shards ?? ""}": expected the number of array tasks, e.g. --shards 8`);

@@ -31,7 +31,7 @@ import path from "node:path";
 import { ensureBuilt, setupAll, SetupError } from "./lib/setup";
 import { parseCli, userPath } from "./lib/cli";
 import { jupyterEnv, jupyterPython } from "./lib/jupyter";
-import { PROFILE_NAMES, PROFILES, type ProfileName } from "../kernel-lib/src/study/profile";
+import { PROFILES, profileNames, type ProfileName } from "../kernel-lib/src/study/profile";
 import { parseShard } from "../kernel-lib/src/study/shards";
 import { defaultShardRoot, profileResultsDir, runMerge, runShard, shardResultsDir } from "./lib/shard";
 import { printPlanReport } from "./lib/plan-report";
@@ -61,7 +61,7 @@ async function main(): Promise<number> {
     },
   });
   const profile = values.profile as string;
-  if (!(profile in PROFILES)) throw new SetupError(`ftgen: unknown profile "${profile}" (${PROFILE_NAMES.join(", ")})`);
+  if (!(profile in PROFILES)) throw new SetupError(`ftgen: unknown profile "${profile}" (${profileNames().join(", ")})`);
   const root = projectRoot();
   const p = PROFILES[profile as ProfileName];
   if (values.plan) {

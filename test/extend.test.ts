@@ -35,8 +35,9 @@ function variant(name: string, edit: Record<string, ((text: string) => string) |
 const oneLine = (re: RegExp) => (e: Error): boolean => !e.message.includes("\n") && re.test(e.message);
 
 test("bad declarations: one line naming the file and the entry, and nothing added", () => {
-  const before = { tasks: [...ftgen.TASK_NAMES], datasets: Object.keys(ftgen.USER_DATASETS), claims: [...ftgen.CLAIM_IDS] };
-  const retitle = (t: string): string => t.replace(/"topic"/g, '"topic2"').replace(/"news"/g, '"news2"').replace(/"blogs"/g, '"blogs2"');
+  const state = () => ({ tasks: [...ftgen.TASK_NAMES], datasets: Object.keys(ftgen.USER_DATASETS), claims: [...ftgen.CLAIM_IDS], profiles: Object.keys(ftgen.PROFILES), studies: Object.keys(ftgen.STUDIES) });
+  const before = state();
+  const retitle = (t: string): string => t.replace(/"topic"/g, '"topic2"').replace(/"news"/g, '"news2"').replace(/"blogs"/g, '"blogs2"').replace(/"topic-tiny"/g, '"topic-tiny2"').replace(/"topic-transfer"/g, '"topic-transfer2"');
   const cases: [string, Record<string, ((t: string) => string) | null>, RegExp][] = [
     ["unknown template field", { "tasks/topic.json": (t) => t.replace("{input}\\n### Topic:", "{input}\\n{headline}\\n### Topic:") },
       /^.*tasks\/topic\.json: field "templates\.0": \{headline\} is not a field of the task \(fields: input\)$/],
@@ -50,23 +51,27 @@ test("bad declarations: one line naming the file and the entry, and nothing adde
       /datasets\/blogs\.json: field "files\.test": \.\.\/data\/blogs-test\.json has sha256 [0-9a-f]{64}, not the declared [0-9a-f]{64}$/],
     ["unknown field", { "tasks/topic.json": (t) => t.replace('"metric"', '"metrics": 1, "metric"') },
       /tasks\/topic\.json: field "metrics": unknown field \(known: /],
+    ["a profile's bad share", { "profiles/topic-tiny.json": (t) => t.replace('"trainFraction": 1', '"trainFraction": 1.5') },
+      /profiles\/topic-tiny\.json: field "trainFraction": expected a number above 0 and ≤ 1, got 1\.5$/],
+    ["a study's unknown method", { "studies/topic-transfer.json": (t) => t.replace('"ft"]', '"fine-tune"]') },
+      /studies\/topic-transfer\.json: field "methods": "fine-tune" is not one of base, ft, fticl, ft-full-in-domain$/],
     ["a claim on an unknown task", { "claims/T1.json": (t) => t.replace(/"testTasks": \[\s*"topic"/, '"testTasks": ["topics"') },
       /claims\/T1\.json: field "cells\.testTasks": unknown task "topics"/],
   ];
-  const declarations = ["tasks/topic.json", "datasets/news.json", "datasets/blogs.json", "claims/T1.json"];
+  const declarations = ["tasks/topic.json", "datasets/news.json", "datasets/blogs.json", "claims/T1.json", "profiles/topic-tiny.json", "studies/topic-transfer.json"];
   for (const [what, edit, re] of cases) {
     // Every variant renames the fixture's task and datasets (the test below adds the fixture itself), after its own edit.
     const edits: Record<string, ((t: string) => string) | null> = Object.fromEntries(declarations.map((f) => [f, retitle]));
     for (const [f, fn] of Object.entries(edit)) edits[f] = fn && (declarations.includes(f) ? (t: string) => retitle(fn(t)) : fn);
     const dir = variant(`bad-${what.replace(/\W+/g, "-")}`, edits);
     assert.throws(() => ftgen.addDeclarations(dir), oneLine(re), what);
-    assert.deepEqual({ tasks: [...ftgen.TASK_NAMES], datasets: Object.keys(ftgen.USER_DATASETS), claims: [...ftgen.CLAIM_IDS] }, before, `${what}: nothing added`);
+    assert.deepEqual(state(), before, `${what}: nothing added`);
   }
 });
 
 test("a three-label task of our own: declared, fine-tuned, evaluated and judged, with no change to kernel-lib", async () => {
   const added = ftgen.addDeclarations(FIXTURE);
-  assert.deepEqual(added, { tasks: ["topic"], datasets: ["blogs", "news"], claims: ["T1"] });
+  assert.deepEqual(added, { tasks: ["topic"], datasets: ["blogs", "news"], claims: ["T1"], profiles: ["topic-tiny"], studies: ["topic-transfer"] });
   const task = ftgen.taskSpec("topic");
   assert.equal(task.kind, "classification");
   assert.deepEqual(task.outOfDomain, ["blogs"]);
@@ -79,12 +84,11 @@ test("a three-label task of our own: declared, fine-tuned, evaluated and judged,
   assert.equal(ftgen.demonstration("topic", demo, 0), `### Input:\n${demo.input}\n### Topic:${ftgen.labelWord(task, demo.output)}\n\n`);
   assert.equal(ftgen.dataFile("topic", "blogs", "test").id.slice(0, 7), "sha256:");
 
-  const plan = ftgen.planStudy({
-    name: "topic", trainTasks: ["topic"], trainSizes: [24], methods: [{ kind: "base" }, { kind: "ft" }],
-    scopes: ["in", "out"], shots: [0], maps: [0], seeds: [0, 1], testItems: 9, fieldTokenCap: 32,
-  });
+  // The fixture's own profile and study (declarations too), run on a tiny base model.
+  const profile = ftgen.profileNamed("topic-tiny");
+  const plan = ftgen.planStudy(ftgen.notebookStudy("topic-transfer", profile));
   const store = new ftgen.ResultStore(path.join(work, "results"));
-  const records = await ftgen.runStudy(plan, { base, store, modelsDir: path.join(work, "models"), train: { epochs: 3, batchSize: 4, microBatchSize: 4, lr: 1e-2 } });
+  const records = await ftgen.runStudy(plan, ftgen.runOptions(profile, { base, store, modelsDir: path.join(work, "models"), workers: 1 }));
   assert.deepEqual(records.map((r) => `${r.model}:${r.spec.dataset}`), [
     "base:news", "base:blogs", "ft/topic/24/s0:news", "ft/topic/24/s0:blogs", "ft/topic/24/s1:news", "ft/topic/24/s1:blogs",
   ]);
@@ -114,7 +118,7 @@ test("a three-label task of our own: declared, fine-tuned, evaluated and judged,
   const fig = ftgen.scoreBars(records, { title: "Topic: base vs FT", category: (r) => r.spec.dataset, series: (r) => r.method });
   assert.deepEqual(fig.data.map((t) => t.name).filter((n, i, a) => a.indexOf(n) === i).slice(0, 2), ["base", "ft"]);
   // Added once: a second call adds nothing.
-  assert.deepEqual(ftgen.addDeclarations(FIXTURE), { tasks: [], datasets: [], claims: [] });
+  assert.deepEqual(ftgen.addDeclarations(FIXTURE), { tasks: [], datasets: [], claims: [], profiles: [], studies: [] });
 });
 
 test("FTGEN_DECLARATIONS adds a folder when kernel-lib loads", () => {

@@ -97,10 +97,11 @@ export { runStudy, recordRows, modelFolder, modelRecipe, modelKeyOf, trainRecord
 export { poolSeeds, type PooledRecord } from "./study/seeds";
 export { recomputeStudy, type RecomputeReport, type RecomputedRecord, type RecomputedModel } from "./study/recompute";
 export { deltasVsBase, pivot, pivotRows, mapDeltaPivot, iclGains, seedRecords, differenceCI, type DeltaRow, type Pivot, type IclGain } from "./study/results";
-export { notebookStudy, runOptions, fticlMethods, availableTrainSizes, type NotebookStudy } from "./study/studies";
+export { notebookStudy, runOptions, fticlMethods, availableTrainSizes, STUDIES, studyDeclaration, prepareStudyDeclarations, type NotebookStudy } from "./study/studies";
+export type { StudyDeclaration, StudyMethodToken } from "./study/study-declaration";
 export { runNotebookStudy, notebookPlan, verdicts, showVerdicts, type NotebookRunOptions } from "./study/notebook-run";
 export { subjects, runSubjects, storedRecords, showVerdictComparison, verdictComparisonRows, type Subject, type SubjectRun } from "./study/subjects";
-export { profilePlan, unionPlan, shardPlan, parseShard, NOTEBOOK_STUDIES } from "./study/shards";
+export { profilePlan, unionPlan, shardPlan, parseShard, notebookStudies } from "./study/shards";
 export { mergeResults, type MergeReport } from "./study/merge";
 export { addDeclarations } from "./study/declarations";
 export { CONTRASTS, type ClaimSpec, type CellFilter, type ContrastName, type ClaimRule } from "./study/claim-declaration";

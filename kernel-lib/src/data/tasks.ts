@@ -95,13 +95,15 @@ export function addTaskDeclarations(dir: string, source: "paper" | "user" = "use
 /** A folder's task and dataset declarations, checked; `commit()` adds them (addTaskDeclarations in two steps). */
 export interface PreparedTasks {
   tasks: readonly TaskSpec[];
+  /** The names of the datasets it declares. */
+  datasets: readonly string[];
   commit(): { tasks: TaskName[]; datasets: string[] };
 }
 
 /** Reads and checks a folder's tasks/ and datasets/ without adding them. */
 export function prepareTaskDeclarations(dir: string, source: "paper" | "user" = "user"): PreparedTasks {
   const abs = path.resolve(dir);
-  if (folders.includes(abs)) return { tasks: [], commit: () => ({ tasks: [], datasets: [] }) };
+  if (folders.includes(abs)) return { tasks: [], datasets: [], commit: () => ({ tasks: [], datasets: [] }) };
   const added: TaskSpec[] = [];
   for (const file of jsonFiles(abs, "tasks")) {
     const spec = parseTaskDeclaration(shown(file), readJsonFile(file), source);
@@ -143,7 +145,7 @@ export function prepareTaskDeclarations(dir: string, source: "paper" | "user" = 
     names.splice(0, names.length, ...sorted);
     return { tasks: added.map((t) => t.name), datasets: datasets.map((d) => d.name) };
   };
-  return { tasks: added, commit };
+  return { tasks: added, datasets: datasets.map((d) => d.name), commit };
 }
 
 // The paper's tasks, then the folders FTGEN_DECLARATIONS lists.

@@ -15,10 +15,13 @@
 import { TASKS } from "../data/tasks";
 import { planStudy, type EvalJob, type ModelJob, type StudyPlan } from "./plan";
 import type { Profile } from "./profile";
-import { notebookStudy, type NotebookStudy } from "./studies";
+import { STUDIES, notebookStudy, type NotebookStudy } from "./studies";
 
 /** The studies behind notebooks 01–05 (05 reads 01's records). */
-export const NOTEBOOK_STUDIES: readonly NotebookStudy[] = ["generalization", "icl", "fticl", "trainSize"];
+/** Every declared study (declarations/studies), in order: together, a profile's whole study. */
+export function notebookStudies(): NotebookStudy[] {
+  return Object.keys(STUDIES);
+}
 
 const evalId = (e: EvalJob): string => `${e.model}|${e.dataset}|${e.k}|${e.map}`;
 
@@ -39,7 +42,7 @@ export function unionPlan(plans: readonly StudyPlan[], name = "union"): StudyPla
 
 /** Every model and evaluation of a profile's notebook studies, once. */
 export function profilePlan(p: Profile): StudyPlan {
-  return unionPlan(NOTEBOOK_STUDIES.map((s) => planStudy(notebookStudy(s, p))), `${p.name} (all notebooks)`);
+  return unionPlan(notebookStudies().map((s) => planStudy(notebookStudy(s, p))), `${p.name} (all notebooks)`);
 }
 
 /** Relative cost of one evaluation: prompts grow with k; generation decodes up to 60 tokens an item. */

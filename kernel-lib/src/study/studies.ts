@@ -1,7 +1,8 @@
 /**
- * The studies behind the research notebooks, declared as data from a profile. They share one set of
- * models: an FT model of a task at the profile's main train size is the same folder (the same
- * content key) in every notebook that uses it, so it is trained once and its records are reused.
+ * The studies behind the research notebooks, declared as data (declarations/studies/*.json, read by
+ * study-declaration.ts) and planned under a profile. They share one set of models: an FT model of a
+ * task at the profile's main train size is the same folder (the same content key) in every notebook
+ * that uses it, so it is trained once and its records are reused.
  *
  *   01 generalization: base + FT of every task; in-domain, out-of-domain, cross-task; 0-shot; both maps.
  *   02 icl:            base + FT; in-domain and out-of-domain; the paper's shot lists; both maps.
@@ -10,6 +11,13 @@
  *   04 train size:     base + FT at each train size; in-domain and out-of-domain; 0-shot; map 0.
  *   05 prompt format:  the records of 01 read the other way: map 0 vs map 1.
  */
+import fs from "node:fs";
+import path from "node:path";
+import { projectRoot } from "../util/paths";
+import { setting } from "../util/settings";
+import { readJsonFile } from "../util/json";
+import { DeclarationError } from "../util/declaration";
+import { parseStudyDeclaration, type StudyDeclaration } from "./study-declaration";
 import { TASKS, TASK_NAMES, type TaskName } from "../data/tasks";
 import { isAvailable } from "../data/load";
 import type { Method, StudySpec } from "./plan";
@@ -17,7 +25,48 @@ import type { Profile } from "./profile";
 import type { RunOptions } from "./runner";
 import { registryEntry, registryModelDir, registryModelKey } from "../model/registry";
 
-export type NotebookStudy = "generalization" | "icl" | "fticl" | "trainSize";
+/** A study's name: a declaration's `name` (generalization, icl, fticl, trainSize, or one of yours). */
+export type NotebookStudy = string;
+
+/** Every declared study by name, in order. */
+export const STUDIES: Readonly<Record<NotebookStudy, StudyDeclaration>> = {};
+const studies = STUDIES as Record<NotebookStudy, StudyDeclaration>;
+const studyFolders: string[] = [];
+
+/** Reads and checks a folder's studies/ without adding them; `commit()` adds them. */
+export function prepareStudyDeclarations(dir: string, source: "paper" | "user" = "user"): { commit(): NotebookStudy[] } {
+  const abs = path.resolve(dir, "studies");
+  if (studyFolders.includes(abs) || !fs.existsSync(abs)) return { commit: () => [] };
+  const added: StudyDeclaration[] = [];
+  for (const f of fs.readdirSync(abs).filter((x) => x.endsWith(".json")).sort()) {
+    const file = path.join(abs, f);
+    const rel = path.relative(projectRoot(), file);
+    const s = parseStudyDeclaration(rel.startsWith("..") ? file : rel, readJsonFile(file), source);
+    const dup = studies[s.name] ?? added.find((x) => x.name === s.name);
+    if (dup) throw new DeclarationError(`${s.file}: study "${s.name}" is already declared in ${dup.file}`);
+    added.push(s);
+  }
+  return {
+    commit: (): NotebookStudy[] => {
+      if (studyFolders.includes(abs)) return [];
+      studyFolders.push(abs);
+      const all = [...Object.values(studies), ...added].map((s, i) => ({ s, i })).sort((x, y) => (x.s.order ?? Infinity) - (y.s.order ?? Infinity) || x.i - y.i).map((x) => x.s);
+      for (const k of Object.keys(studies)) delete studies[k];
+      for (const s of all) studies[s.name] = s;
+      return added.map((s) => s.name);
+    },
+  };
+}
+
+prepareStudyDeclarations(path.join(projectRoot(), "declarations"), "paper").commit();
+for (const dir of setting("declarations") ?? []) prepareStudyDeclarations(dir).commit();
+
+/** The declaration of a study, or one line listing the known ones. */
+export function studyDeclaration(name: NotebookStudy): StudyDeclaration {
+  const s = studies[name];
+  if (!s) throw new Error(`unknown study "${name}" (known: ${Object.keys(studies).join(", ")})`);
+  return s;
+}
 
 function common(p: Profile): Pick<StudySpec, "seeds" | "testItems" | "fieldTokenCap" | "shotsKept" | "skipSets" | "map1Only"> {
   return {
@@ -43,25 +92,25 @@ function mainSizes(p: Profile): Record<TaskName, readonly number[]> {
   return Object.fromEntries(TASK_NAMES.map((t) => [t, [TASKS[t].trainSizes.includes(p.mainTrainSize) ? p.mainTrainSize : TASKS[t].trainSizes[0]]]));
 }
 
-/** The study of one research notebook under profile `p`. */
+/** The study of one research notebook under profile `p`: its declaration, with the profile's methods, sizes and cuts. */
 export function notebookStudy(name: NotebookStudy, p: Profile): StudySpec {
-  const base: Method = { kind: "base" }, ft: Method = { kind: "ft" };
-  switch (name) {
-    case "generalization": {
+  const s = studyDeclaration(name);
+  const methods: Method[] = s.methods.flatMap((m): Method[] => {
+    switch (m) {
+      case "base": return [{ kind: "base" }];
+      case "ft": return [{ kind: "ft" }];
+      case "fticl": return fticlMethods(p);
       // A LoRA profile's FT models again with every weight trained, scored in-domain: LoRA vs full FT.
-      const full: Method[] = p.fullFtInDomain && p.tuning !== "full" ? [{ kind: "ft", tuning: "full", scopes: ["in"] }] : [];
-      return { name, trainTasks: TASK_NAMES, trainSizes: mainSizes(p), methods: [base, ft, ...full], scopes: ["in", "out", "cross"], shots: [0], maps: [0, 1], ...common(p) };
+      case "ft-full-in-domain": return p.fullFtInDomain && p.tuning !== "full" ? [{ kind: "ft", tuning: "full", scopes: ["in"] }] : [];
     }
-    case "icl":
-      return { name, trainTasks: TASK_NAMES, trainSizes: mainSizes(p), methods: [base, ft], scopes: ["in", "out"], shots: "paper", maps: [0, 1], ...common(p) };
-    case "fticl":
-      return { name, trainTasks: TASK_NAMES, trainSizes: mainSizes(p), methods: [ft, ...fticlMethods(p)], scopes: ["in", "out"], shots: "fticl", maps: [0], fticlShots: p.fticlShots, ...common(p) };
-    case "trainSize":
-      return {
-        name, trainTasks: TASK_NAMES, trainSizes: Object.fromEntries(TASK_NAMES.map((t) => [t, availableTrainSizes(t, p.trainSizes)])),
-        methods: [base, ft], scopes: ["in", "out"], shots: [0], maps: [0], ...common(p),
-      };
-  }
+  });
+  const trainSizes = s.trainSizes === "main" ? mainSizes(p) : Object.fromEntries(TASK_NAMES.map((t) => [t, availableTrainSizes(t, p.trainSizes)]));
+  const unknown = s.tasks?.find((t) => !TASK_NAMES.includes(t));
+  if (unknown) throw new Error(`${s.file}: field "tasks": unknown task "${unknown}" (known: ${TASK_NAMES.join(", ")})`);
+  return {
+    name, trainTasks: s.tasks ?? TASK_NAMES, trainSizes, methods, scopes: s.scopes, shots: s.shots, maps: s.maps, ...common(p),
+    ...(s.methods.includes("fticl") ? { fticlShots: p.fticlShots } : {}),
+  };
 }
 
 /** The base model of profile `p`: its folder and, for a registry model, its key (known before it is fetched). */

@@ -88,6 +88,20 @@ export class Fields {
     return v;
   }
 
+  /** A finite number in [min, max] (max exclusive where `below` is set). */
+  number(key: string, range: { min?: number; max?: number; above?: number } = {}): number {
+    const v = this.raw(key, "a number");
+    const ok = typeof v === "number" && Number.isFinite(v) && (range.min === undefined || v >= range.min) && (range.max === undefined || v <= range.max) && (range.above === undefined || v > range.above);
+    if (!ok) this.fail(key, `expected a number${range.above !== undefined ? ` above ${range.above}` : range.min !== undefined ? ` ≥ ${range.min}` : ""}${range.max !== undefined ? ` and ≤ ${range.max}` : ""}, got ${JSON.stringify(v)}`);
+    return v as number;
+  }
+
+  boolean(key: string): boolean {
+    const v = this.raw(key, "true or false");
+    if (typeof v !== "boolean") this.fail(key, `expected true or false, got ${JSON.stringify(v)}`);
+    return v;
+  }
+
   /** A non-empty, strictly increasing list of integers ≥ `min`. */
   integers(key: string, min = 0): number[] {
     const v = this.raw(key, `a list of integers ≥ ${min}`);
