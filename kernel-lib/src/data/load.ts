@@ -83,6 +83,11 @@ function toDataset<T extends TaskName>(task: T, dataset: string, split: Dataset[
   };
 }
 
+/** The records of a resolved file (dataFile): the first `limit` rows' usable records. */
+export function loadFile(f: DataFile, limit?: number): Dataset {
+  return toDataset(f.task, f.dataset, f.role, f, readVerified(f), limit);
+}
+
 /** A dataset of the paper: `loadDataset("sentiment", "amazon", "test", { limit: 250 })`. */
 export function loadDataset<T extends TaskName>(task: T, dataset: string, split: Split, opts: LoadOptions = {}): Dataset<T> {
   let size = opts.size;

@@ -152,6 +152,14 @@ export function prepareTaskDeclarations(dir: string, source: "paper" | "user" = 
 addTaskDeclarations(path.join(projectRoot(), "declarations"), "paper");
 for (const dir of setting("declarations") ?? []) addTaskDeclarations(dir);
 
+/** A task by name, or the task itself (resolved once, passed on as the object). */
+export type TaskRef = TaskName | TaskSpec;
+
+/** The task a reference names (an object is returned as it is). */
+export function resolveTask(t: TaskRef): TaskSpec {
+  return typeof t === "string" ? taskSpec(t) : t;
+}
+
 /** The spec of `name`, or a clear error listing the known tasks. */
 export function taskSpec(name: string): TaskSpec {
   if (!(name in TASKS)) throw new Error(`unknown task "${name}" (known: ${TASK_NAMES.join(", ")})`);

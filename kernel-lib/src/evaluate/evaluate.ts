@@ -9,11 +9,10 @@
  * Every score comes with a seeded bootstrap CI and per-item records (prompt hash, output, gold, score).
  */
 import { createHash } from "node:crypto";
-import { TASKS, labelWord, type TaskName } from "../data/tasks";
+import { labelWord } from "../data/tasks";
 import type { AnyRecord } from "../data/records";
-import { loadDataset, loadFewShot } from "../data/load";
-import { buildPrompt, paperDemos, randomDemos } from "../prompts/build";
-import type { PromptMapId } from "../prompts/maps";
+import { buildPrompt } from "../prompts/build";
+import { TestSet, testSetOf, type EvalSpec } from "./test-set";
 import { capFields, keepLast } from "../prompts/fit";
 import type { CausalLM } from "./lm";
 import { sequenceStart, type Encoder } from "../tokenizer/encoder";
@@ -22,26 +21,7 @@ import { corpusRouge } from "../metrics/rouge";
 import { corpusBleu } from "../metrics/bleu";
 import { macroF1 } from "../metrics/classification";
 
-export interface EvalSpec {
-  task: TaskName;
-  /** Test dataset (its own task decides the prompt: the paper's cross-task rule). */
-  dataset: string;
-  /** Number of demonstrations. */
-  k: number;
-  map: PromptMapId;
-  /** Score the first `limit` rows of the test file (the paper: 250). */
-  limit: number;
-  /** Cap on each input field, in tokens (see prompts/fit). */
-  fieldTokenCap: number;
-  /** Prompts per forward pass. */
-  batchSize?: number;
-  /** Generation budget (default: the task's generation.maxNewTokens; the paper: 60). */
-  maxNewTokens?: number;
-  /** Demonstrations: the paper's first k (default), or k drawn with a seed. */
-  demoSeed?: number;
-  /** Seed of the bootstrap. */
-  bootstrapSeed?: number;
-}
+export type { EvalSpec } from "./test-set";
 
 export interface ItemResult {
   /** Row of the test file. */
@@ -102,14 +82,13 @@ export function promptHash(prompt: string): string {
 }
 
 /** The prompts of a test set at (k, map), as strings, with the records they ask about. */
-export function buildPrompts(lm: { tokenizer: Encoder }, spec: EvalSpec): { records: AnyRecord[]; prompts: string[]; excluded: number } {
-  const task: TaskName = spec.task;
-  const data = loadDataset(task, spec.dataset, "test", { limit: spec.limit });
-  const pool: AnyRecord[] = spec.demoSeed === undefined ? paperDemos(task, spec.dataset, spec.k) : randomDemos(loadFewShot(task, spec.dataset), spec.k, spec.demoSeed);
-  const demos = pool.map((d) => capFields(task, d, lm.tokenizer, spec.fieldTokenCap));
-  const records: AnyRecord[] = data.records;
+export function buildPrompts(lm: { tokenizer: Encoder }, s: EvalSpec | TestSet): { records: AnyRecord[]; prompts: string[]; excluded: number } {
+  const ts = testSetOf(s);
+  const { task, spec } = ts;
+  const demos = ts.demos.map((d) => capFields(task, d, lm.tokenizer, spec.fieldTokenCap));
+  const records: AnyRecord[] = ts.dataset.records;
   const prompts = records.map((r) => buildPrompt(task, capFields(task, r, lm.tokenizer, spec.fieldTokenCap), demos, spec.map));
-  return { records, prompts, excluded: data.excluded.length };
+  return { records, prompts, excluded: ts.dataset.excluded.length };
 }
 
 /**
@@ -132,10 +111,11 @@ async function inLengthOrder<R>(items: readonly number[][], batchSize: number, r
   return out;
 }
 
-export async function evaluate(lm: CausalLM, spec: EvalSpec): Promise<EvalResult> {
+export async function evaluate(lm: CausalLM, s: EvalSpec | TestSet): Promise<EvalResult> {
   const t0 = Date.now();
-  const taskSpec = TASKS[spec.task];
-  const { records, prompts, excluded } = buildPrompts(lm, spec);
+  const ts = testSetOf(s);
+  const { spec, task: taskSpec } = ts;
+  const { records, prompts, excluded } = buildPrompts(lm, ts);
   if (records.length === 0) throw new Error(`${spec.task}/${spec.dataset}: no test items to score`);
   const maxNew = spec.maxNewTokens ?? taskSpec.generation?.maxNewTokens ?? 0;
   const budget = lm.contextLength - (taskSpec.generation ? maxNew : 1);

@@ -6,8 +6,8 @@
  *  - demonstrations are the first k items of the *test* dataset's few-shot file;
  *  - cross-task: the prompt follows the test set's task, whatever the model was trained on.
  */
-import { TASKS, labelWord, type TaskName } from "../data/tasks";
-import type { AnyRecord, RecordOf } from "../data/records";
+import { labelWord, resolveTask, type TaskName, type TaskRef } from "../data/tasks";
+import type { TaskRecord } from "../data/records";
 import { loadFewShot } from "../data/load";
 import type { PromptMapId } from "./maps";
 import { makeRng, sampleIndices } from "../util/random";
@@ -31,29 +31,30 @@ export function fillTemplate(template: string, fields: Readonly<Record<string, u
 }
 
 /** template(item) in map `map`: the prompt for one item, ending right where the answer goes. */
-export function templateFor<T extends TaskName>(task: T, item: RecordOf[T], map: PromptMapId = 0): string {
-  const spec = TASKS[task];
+export function templateFor(task: TaskRef, item: TaskRecord, map: PromptMapId = 0): string {
+  const spec = resolveTask(task);
   return fillTemplate(spec.templates[map], item, spec.inputFields);
 }
 
 /** The answer a record's gold output is written as: its label's word (classification), or the text. */
-export function answerText(task: TaskName, item: AnyRecord): string {
-  return labelWord(TASKS[task], item.output);
+export function answerText(task: TaskRef, item: TaskRecord): string {
+  return labelWord(resolveTask(task), item.output);
 }
 
 /** One demonstration: template(demo) + its answer + "\n\n". */
-export function demonstration<T extends TaskName>(task: T, demo: RecordOf[T], map: PromptMapId = 0): string {
+export function demonstration(task: TaskRef, demo: TaskRecord, map: PromptMapId = 0): string {
   return templateFor(task, demo, map) + answerText(task, demo) + DEMO_SEPARATOR;
 }
 
 /** A prompt with the given demonstrations (none: zero-shot, with the "<s> " prefix). */
-export function buildPrompt<T extends TaskName>(task: T, item: RecordOf[T], demos: readonly RecordOf[T][], map: PromptMapId = 0): string {
-  if (demos.length === 0) return ZERO_SHOT_PREFIX + templateFor(task, item, map);
-  return demos.map((d) => demonstration(task, d, map)).join("") + templateFor(task, item, map);
+export function buildPrompt(task: TaskRef, item: TaskRecord, demos: readonly TaskRecord[], map: PromptMapId = 0): string {
+  const spec = resolveTask(task);
+  if (demos.length === 0) return ZERO_SHOT_PREFIX + templateFor(spec, item, map);
+  return demos.map((d) => demonstration(spec, d, map)).join("") + templateFor(spec, item, map);
 }
 
 /** The paper's demonstrations: the first k items of `dataset`'s few-shot file. */
-export function paperDemos<T extends TaskName>(task: T, dataset: string, k: number): RecordOf[T][] {
+export function paperDemos(task: TaskName, dataset: string, k: number): TaskRecord[] {
   if (k === 0) return [];
   const pool = loadFewShot(task, dataset);
   if (k > pool.length) throw new Error(`${task}/${dataset}: asked for ${k} demonstrations, the few-shot file has ${pool.length}`);
@@ -66,13 +67,13 @@ export function randomDemos<R>(pool: readonly R[], k: number, seed: number | str
 }
 
 /** The k-shot evaluation prompt of the paper for an item of `dataset`. */
-export function kShotPrompt<T extends TaskName>(task: T, dataset: string, item: RecordOf[T], k: number, map: PromptMapId = 0): string {
+export function kShotPrompt(task: TaskName, dataset: string, item: TaskRecord, k: number, map: PromptMapId = 0): string {
   return buildPrompt(task, item, paperDemos(task, dataset, k), map);
 }
 
 /** The paper's shot list for a task. */
-export function shotList(task: TaskName): readonly number[] {
-  return TASKS[task].shots;
+export function shotList(task: TaskRef): readonly number[] {
+  return resolveTask(task).shots;
 }
 
 /** A fine-tuning example: the prompt part (loss-masked) and the target (EOS is appended by the tokenizer step). */
@@ -85,7 +86,8 @@ export interface TrainingText {
  * FT: template(x) in map 0, target y. FTICL: the first k demonstrations of the same dataset's
  * few-shot file, in map 0, prefixed to the prompt; the loss stays on y alone.
  */
-export function trainingText<T extends TaskName>(task: T, item: RecordOf[T], demos: readonly RecordOf[T][] = []): TrainingText {
-  const prefix = demos.map((d) => demonstration(task, d, 0)).join("");
-  return { prompt: prefix + templateFor(task, item, 0), target: answerText(task, item) };
+export function trainingText(task: TaskRef, item: TaskRecord, demos: readonly TaskRecord[] = []): TrainingText {
+  const spec = resolveTask(task);
+  const prefix = demos.map((d) => demonstration(spec, d, 0)).join("");
+  return { prompt: prefix + templateFor(spec, item, 0), target: answerText(spec, item) };
 }

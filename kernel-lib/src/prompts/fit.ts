@@ -3,21 +3,21 @@
  * demonstrations and the instruction, so each input field is capped at a number of tokens (cut at
  * the end, which keeps the lead of a news story), the same way in training and evaluation.
  */
-import { TASKS, type TaskName } from "../data/tasks";
-import type { RecordOf } from "../data/records";
+import { resolveTask, type TaskRef } from "../data/tasks";
+import type { TaskRecord } from "../data/records";
 import type { Encoder } from "../tokenizer/encoder";
 
 /** A copy of `record` whose input fields are at most `maxTokens` tokens each. */
-export function capFields<T extends TaskName>(task: T, record: RecordOf[T], enc: Encoder, maxTokens: number): RecordOf[T] {
+export function capFields(task: TaskRef, record: TaskRecord, enc: Encoder, maxTokens: number): TaskRecord {
   const out = { ...record } as Record<string, unknown>;
-  for (const f of TASKS[task].inputFields) {
+  for (const f of resolveTask(task).inputFields) {
     const text = out[f] as string;
     // Cheap bound first: a token is at least one byte, so short texts need no encoding.
     if (Buffer.byteLength(text) <= maxTokens) continue;
     const ids = enc.encode(text);
     if (ids.length > maxTokens) out[f] = enc.decode(ids.slice(0, maxTokens)).replace(/\uFFFD+$/, "");
   }
-  return out as unknown as RecordOf[T];
+  return out as TaskRecord;
 }
 
 /** Keep the last `max` ids (dropping the oldest context), with BOS kept in front when it was there. */

@@ -27,6 +27,7 @@ import { finetune, LLM_FINETUNE_RECIPES } from "../train/recipes";
 import { loadCausalLM } from "../evaluate/engines";
 import type { CausalLM } from "../evaluate/lm";
 import type { EvalSpec } from "../evaluate/evaluate";
+import { TestSet } from "../evaluate/test-set";
 import { backendInfo } from "../model/backend";
 import { nativeBlasInfo } from "../model/kernels/native-blas";
 import { baseModelDir, projectRoot } from "../util/paths";
@@ -107,6 +108,13 @@ export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<
   // Each model's folder and key (the modelKey of its records).
   const models = new Map<string, { dir: string; key: string }>();
   let modelsDone = 0, evalsDone = 0;
+  // Each (test set, k, map) resolved once (its task, files, records, demonstrations) and shared by every model scored on it.
+  const testSets = new Map<string, TestSet>();
+  const testSet = (e: EvalJob): TestSet => {
+    const spec = evalSpec(e, plan, opts);
+    const id = stableJson(spec);
+    return testSets.get(id) ?? testSets.set(id, new TestSet(spec)).get(id)!;
+  };
   /** Scores one model on its evaluation jobs (loading it only when some record is missing). */
   const evaluateModel = async (id: string): Promise<StudyRecord[]> => {
     const out: StudyRecord[] = [];
@@ -116,9 +124,9 @@ export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<
     let lm: Promise<CausalLM> | undefined; // loaded only when some record is missing
     try {
       for (const e of evalsOf.get(id) ?? []) {
-        const spec = evalSpec(e, plan, opts);
-        if (late() && !store.lookup(store.key(modelKey, spec)).record) continue;
-        const r = await evaluateCached(() => (lm ??= loadCausalLM(dir, opts.engine ?? "auto", { batchSize: opts.batchSize })), modelKey, spec, store);
+        const ts = testSet(e);
+        if (late() && !store.lookup(store.key(modelKey, ts)).record) continue;
+        const r = await evaluateCached(() => (lm ??= loadCausalLM(dir, opts.engine ?? "auto", { batchSize: opts.batchSize })), modelKey, ts, store);
         const rec: StudyRecord = { ...r, model: id, method: methodName(job.method), scope: e.scope, trainTask: job.task, trainSize: job.trainSize, seed: job.seed };
         out.push(rec);
         opts.onProgress?.({ kind: "eval", record: rec, done: ++evalsDone, total: plan.evals.length });
@@ -145,7 +153,7 @@ export async function runStudy(plan: StudyPlan, opts: RunOptions = {}): Promise<
     const indexed = store.model(folderKey);
     const finished = fs.existsSync(path.join(dir, "training.json"));
     // A record whose items file fails its check counts as missing (evaluateCached says so, and recomputes it).
-    const missing = (evalsOf.get(job.id) ?? []).filter((e) => !store.lookup(store.key(key, evalSpec(e, plan, opts))).record);
+    const missing = (evalsOf.get(job.id) ?? []).filter((e) => !store.lookup(store.key(key, testSet(e))).record);
     models.set(job.id, { dir, key });
     if (finished) {
       const weightsHash = folderHash(dir);

@@ -14,8 +14,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { removeStaleTemps, writeFileAtomic } from "../util/atomic";
 import { projectRoot } from "../util/paths";
-import { dataFile } from "../data/files";
-import { TASKS } from "../data/tasks";
+import { TestSet, testSetOf } from "../evaluate/test-set";
 import type { CausalLM } from "../evaluate/lm";
 import { evaluate, type EvalResult, type EvalSpec, type ItemResult } from "../evaluate/evaluate";
 import { setting } from "../util/settings";
@@ -119,10 +118,11 @@ export class ResultStore {
    * The key of evaluating the model `modelKey` on `spec`: hashes the model, the spec, the blob ids
    * of the test and few-shot files it reads, and the evaluation code version.
    */
-  key(modelKey: string, spec: EvalSpec): string {
-    const kind = TASKS[spec.task].kind;
-    const files = [dataFile(spec.task, spec.dataset, "test").id, spec.k > 0 ? dataFile(spec.task, spec.dataset, "few_shot").id : null];
-    const s = { ...spec, maxNewTokens: kind === "generation" ? spec.maxNewTokens ?? 60 : undefined, bootstrapSeed: spec.bootstrapSeed ?? 0 };
+  key(modelKey: string, set: EvalSpec | TestSet): string {
+    const ts = testSetOf(set);
+    const { spec, task } = ts;
+    const files = [ts.test.id, ts.fewShot?.id ?? null];
+    const s = { ...spec, maxNewTokens: task.generation ? spec.maxNewTokens ?? task.generation.maxNewTokens : undefined, bootstrapSeed: spec.bootstrapSeed ?? 0 };
     return sha1(stableJson({ modelKey, spec: s, files, code: EVAL_CODE_VERSION })).slice(0, 24);
   }
 
@@ -264,8 +264,10 @@ export function cachedOnly(): boolean {
  * stored. `modelKey` identifies the model's weights (folderHash for a model folder). `lm` may be a
  * function that makes the model, called only on a miss (loading a model is then skipped on hits).
  */
-export async function evaluateCached(lm: CausalLM | (() => CausalLM | Promise<CausalLM>), modelKey: string, spec: EvalSpec, store = new ResultStore()): Promise<StoredResult & { cached: boolean }> {
-  const key = store.key(modelKey, spec);
+export async function evaluateCached(lm: CausalLM | (() => CausalLM | Promise<CausalLM>), modelKey: string, set: EvalSpec | TestSet, store = new ResultStore()): Promise<StoredResult & { cached: boolean }> {
+  const ts = testSetOf(set);
+  const spec = ts.spec;
+  const key = store.key(modelKey, ts);
   const hit = store.lookup(key);
   if (hit.record) return { ...hit.record, cached: true };
   if (hit.problem) {
@@ -273,5 +275,5 @@ export async function evaluateCached(lm: CausalLM | (() => CausalLM | Promise<Ca
     if (cachedOnly()) throw new Error(`${hit.problem}; the record is not used, and nothing is computed in cached-only mode: run npm run study`);
     console.warn(`ftgen: ${hit.problem}; recomputing the record`);
   } else if (cachedOnly()) throw new Error(`${path.join(store.dir, key + ".json")}: no stored result for ${spec.dataset} k=${spec.k} map ${spec.map} (model ${modelKey.slice(0, 12)}); run npm run study first`);
-  return { ...store.put(key, modelKey, await evaluate(typeof lm === "function" ? await lm() : lm, spec)), cached: false };
+  return { ...store.put(key, modelKey, await evaluate(typeof lm === "function" ? await lm() : lm, ts)), cached: false };
 }

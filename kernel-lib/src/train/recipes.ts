@@ -14,7 +14,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { createHash } from "node:crypto";
-import { TASKS, type TaskName } from "../data/tasks";
+import { resolveTask, type TaskName } from "../data/tasks";
 import type { AnyRecord } from "../data/records";
 import { loadDataset } from "../data/load";
 import { validateRecords } from "../data/validate";
@@ -108,7 +108,7 @@ export function finetuneEngine(tuning: Tuning, config: LlamaConfig, asked: "tfjs
 }
 
 export async function finetune(spec: FinetuneSpec): Promise<FinetuneResult> {
-  const task = TASKS[spec.task];
+  const task = resolveTask(spec.task); // resolved once, passed on as the object
   const k = spec.method === "fticl" ? spec.k ?? task.fticlShots[0] : 0;
   if (spec.method === "fticl" && k <= 0) throw new Error(`finetune: FTICL needs k > 0, got ${k}`);
   const tuning: Tuning = spec.tuning ?? { kind: "full" };
@@ -126,9 +126,9 @@ export async function finetune(spec: FinetuneSpec): Promise<FinetuneResult> {
       ? { file: spec.records.name, records: validateRecords(`finetune records "${spec.records.name}"`, spec.task, spec.records.records, { userData: true }).records }
       : loadDataset(spec.task, task.inDomain, "train", { size: spec.trainSize });
     const records: readonly AnyRecord[] = data.records.slice(0, spec.limit ?? data.records.length);
-    const demos = paperDemos(spec.task, task.inDomain, k).map((d) => capFields(spec.task, d, tok, spec.fieldTokenCap));
+    const demos = paperDemos(task.name, task.inDomain, k).map((d) => capFields(task, d, tok, spec.fieldTokenCap));
     const maxLen = baseConfig.max_position_embeddings;
-    const examples = records.map((r) => tokenizeTraining(tok, trainingText(spec.task, capFields(spec.task, r, tok, spec.fieldTokenCap), demos), maxLen));
+    const examples = records.map((r) => tokenizeTraining(tok, trainingText(task, capFields(task, r, tok, spec.fieldTokenCap), demos), maxLen));
     const baseBytes = fs.readFileSync(path.join(spec.base, "model.safetensors"));
     const record = {
       recipe: spec.method, task: spec.task, dataset: task.inDomain, k, trainFile: data.file, trainSize: spec.trainSize ?? null,
