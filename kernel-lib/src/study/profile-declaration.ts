@@ -6,6 +6,7 @@
 import { Fields } from "../util/declaration";
 import { TASKS, type TaskName } from "../data/tasks";
 import { registryEntries } from "../model/registry";
+import { LLM_GRID } from "./llm-grid";
 
 /** A profile's name: a declaration's `name` (quick, default, paper, smollm2, or one of yours). */
 export type ProfileName = string;
@@ -125,13 +126,15 @@ export function parseProfileDeclaration(file: string, raw: unknown, source: "pap
     }
     cut = { ...(sets ? { testSets: sets } : {}), ...(map1 ? { map1 } : {}) };
   }
+  // "llm-grid": the LLM grid's own setting (study/llm-grid.ts), so that its base-model records are the grid's (one source).
+  const gridOr = (key: "fieldTokenCap" | "batchSize"): number => ((raw as Record<string, unknown>)[key] === "llm-grid" ? LLM_GRID[key] : d.integer(key, 1));
   return {
     name, description: d.string("description", "what the profile is for"), file, source, ...(d.has("order") ? { order: d.integer("order", 1) } : {}),
     model, ...(tuning ? { tuning } : {}), ...(d.has("fullFtInDomain") ? { fullFtInDomain: d.boolean("fullFtInDomain") } : {}),
     ...(shots ? { shots } : {}), ...(cut ? { cut } : {}),
-    batchSize: d.integer("batchSize", 1), checkpointEvery: d.integer("checkpointEvery", 0), testItems: d.integer("testItems", 1),
+    batchSize: gridOr("batchSize"), checkpointEvery: d.integer("checkpointEvery", 0), testItems: d.integer("testItems", 1),
     trainFraction: d.number("trainFraction", { above: 0, max: 1 }), mainTrainSize: d.integer("mainTrainSize", 1), trainSizes: d.integers("trainSizes", 1),
     seeds: d.integers("seeds", 0), epochs: d.integer("epochs", 1), ...(d.has("lr") ? { lr: d.number("lr", { above: 0 }) } : {}),
-    fieldTokenCap: d.integer("fieldTokenCap", 1), fticlShots: d.oneOf("fticlShots", ["paper", "first"] as const), workers: d.integer("workers", 1),
+    fieldTokenCap: gridOr("fieldTokenCap"), fticlShots: d.oneOf("fticlShots", ["paper", "first"] as const), workers: d.integer("workers", 1),
   };
 }
