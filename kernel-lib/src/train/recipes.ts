@@ -32,6 +32,7 @@ import { FINETUNE_DEFAULTS, train, type Progress, type TrainConfig, type TrainRe
 import { NativeTrainer } from "./native-trainer";
 import { tokenizeTraining } from "./examples";
 import { writeFileAtomic } from "../util/atomic";
+import { fileDigest } from "../util/hash";
 
 export interface FinetuneSpec {
   /** Base model folder (config.json, tokenizer.json, model.safetensors). */
@@ -129,12 +130,13 @@ export async function finetune(spec: FinetuneSpec): Promise<FinetuneResult> {
     const demos = paperDemos(task.name, task.inDomain, k).map((d) => capFields(task, d, tok, spec.fieldTokenCap));
     const maxLen = baseConfig.max_position_embeddings;
     const examples = records.map((r) => tokenizeTraining(tok, trainingText(task, capFields(task, r, tok, spec.fieldTokenCap), demos), maxLen));
-    const baseBytes = fs.readFileSync(path.join(spec.base, "model.safetensors"));
+    // Hashed in pieces: the weights are read again (once) by the trainer, never held twice (540 MB for SmolLM2).
+    const baseWeightsSha1 = fileDigest(path.join(spec.base, "model.safetensors"), "sha1");
     const record = {
       recipe: spec.method, task: spec.task, dataset: task.inDomain, k, trainFile: data.file, trainSize: spec.trainSize ?? null,
       examples: examples.length, droppedPromptTokens: examples.reduce((s, e) => s + e.droppedPromptTokens, 0),
       fieldTokenCap: spec.fieldTokenCap, maxLen, base: path.resolve(spec.base),
-      baseWeightsSha1: createHash("sha1").update(baseBytes).digest("hex"), train: cfg,
+      baseWeightsSha1, train: cfg,
       // Only runs off the original path name these, so the tfjs runs' identities stay as they were.
       ...(engine === "tfjs" ? {} : { tuning: lora ? { kind: "lora", lora } : { kind: "full" }, engine }),
     };
