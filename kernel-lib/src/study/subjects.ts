@@ -88,6 +88,12 @@ export async function runSubjects(name: NotebookStudy, list: readonly Subject[] 
   return runs;
 }
 
+/** Why a subject has no verdict on a claim: its study is not complete, or (complete) its profile measures none of the claim's cells. */
+function notJudged(r: { verdicts: readonly ClaimResult[] }, missing: number | undefined): string {
+  if (missing === 0 || (missing === undefined && r.verdicts.length > 0)) return "not measured: its profile has none of this claim's cells (its cut, or one train size)";
+  return `not judged yet: ${missing ?? "some"} records of its study are not computed`;
+}
+
 /** Rows of a verdict table with one column per subject: the claim, the paper's finding, each subject's verdict and effect. */
 export function verdictComparisonRows(results: readonly { subject: Subject; verdicts: readonly ClaimResult[] }[], claims: readonly ClaimId[], runs: readonly SubjectRun[] = []): Record<string, string>[] {
   const signed = (x: number): string => (x >= 0 ? "+" : "−") + Math.abs(x).toFixed(3);
@@ -95,9 +101,10 @@ export function verdictComparisonRows(results: readonly { subject: Subject; verd
     const row: Record<string, string> = { claim: `${c}: ${CLAIMS[c].text}` };
     for (const r of results) {
       const v = r.verdicts.find((x) => x.claim === c);
+      const missing = runs.find((x) => x.subject === r.subject)?.missing;
       row[r.subject.title] = v
         ? `${v.verdict}: ${signed(v.effect)} [${signed(v.low)}, ${signed(v.high)}]${v.collapsed.length ? ` (${v.collapsed.length} of ${v.cells.length} cells collapsed${v.withoutCollapsed ? `; without them ${v.withoutCollapsed.verdict}` : ""})` : ""}`
-        : `not judged yet: ${runs.find((x) => x.subject === r.subject)?.missing ?? "some"} records of its study are not computed`;
+        : notJudged(r, missing);
     }
     return row;
   });
@@ -112,7 +119,7 @@ export function showVerdictComparison(runs: readonly SubjectRun[], claims: reado
   // (some tasks, some seeds) could read as a finding.
   const out = runs.map((r) => ({ subject: r.subject, verdicts: r.missing === 0 && r.records.length ? verdicts(r.records, claims, r.subject.store) : [] }));
   showTable(toDataFrame(verdictComparisonRows(out, claims, runs)), { caption: "Verdicts by subject (95% CIs of a bootstrap over seeds and items; classification in balanced accuracy)", maxChars: 400 });
-  showText(agreementLines(out, claims).join("\n"), "Where the two subjects agree");
+  showText(agreementLines(out, claims, runs).join("\n"), "Where the two subjects agree");
   for (const r of out) {
     if (r.verdicts.length === 0) continue;
     showTable(toDataFrame(verdictRows(r.verdicts)), { caption: `${r.subject.title}: verdicts with their checks`, maxChars: 400 });
@@ -123,11 +130,11 @@ export function showVerdictComparison(runs: readonly SubjectRun[], claims: reado
 }
 
 /** One line per claim: the subjects' verdicts side by side, and whether they agree with each other and with the paper. */
-export function agreementLines(results: readonly { subject: Subject; verdicts: readonly ClaimResult[] }[], claims: readonly ClaimId[]): string[] {
+export function agreementLines(results: readonly { subject: Subject; verdicts: readonly ClaimResult[] }[], claims: readonly ClaimId[], runs: readonly SubjectRun[] = []): string[] {
   return claims.map((c) => {
-    const vs = results.map((r) => ({ who: r.subject.title, v: r.verdicts.find((x) => x.claim === c)?.verdict }));
+    const vs = results.map((r) => ({ who: r.subject.title, v: r.verdicts.find((x) => x.claim === c)?.verdict, why: notJudged(r, runs.find((x) => x.subject === r.subject)?.missing) }));
     const known = vs.filter((x) => x.v);
-    const list = vs.map((x) => `${x.who} ${x.v ?? "not judged yet (its study is not complete)"}`).join("; ");
+    const list = vs.map((x) => `${x.who} ${x.v ?? x.why}`).join("; ");
     if (known.length < vs.length) return `${c}: ${list}.`;
     const same = new Set(known.map((x) => x.v)).size === 1;
     const paper = known.filter((x) => x.v === "reproduced").map((x) => x.who);
