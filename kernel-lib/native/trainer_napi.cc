@@ -191,6 +191,17 @@ napi_value Steps(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// trainerZeroGrad(trainer): drops the accumulated gradients without a step (a step whose loss diverged).
+napi_value ZeroGradients(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  auto t = argc < 1 ? nullptr : Unwrap<LlmTrainer>(env, a[0], "trainerZeroGrad's trainer");
+  if (!t) return nullptr;
+  t->ZeroGrad();
+  return nullptr;
+}
+
 // trainerModel(trainer) → a model handle for inference sessions: full fine-tuning's own model, or
 // for LoRA a new model with the pairs merged in.
 napi_value Model(napi_env env, napi_callback_info info) {
@@ -234,6 +245,7 @@ bool RegisterTrainer(napi_env env, napi_value exports) {
       {"trainerRead", nullptr, Read, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerWrite", nullptr, Write, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerSteps", nullptr, Steps, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"trainerZeroGrad", nullptr, ZeroGradients, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerModel", nullptr, Model, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerProfile", nullptr, Profile, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

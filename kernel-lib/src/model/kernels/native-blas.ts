@@ -56,6 +56,8 @@ export interface BlasAddon {
   trainerWrite(trainer: object, index: number, which: number, data: Float32Array): void;
   /** Optimizer steps taken (set first when given). */
   trainerSteps(trainer: object, steps?: number): number;
+  /** Drops the accumulated gradients without a step. */
+  trainerZeroGrad(trainer: object): void;
   /** A model handle for inference: full fine-tuning's own, or the base with the LoRA pairs merged in. */
   trainerModel(trainer: object): object;
   /** Seconds per phase (linear forward, attention backward, AdamW, …) since the trainer was made. */
