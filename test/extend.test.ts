@@ -121,6 +121,18 @@ test("a three-label task of our own: declared, fine-tuned, evaluated and judged,
   assert.deepEqual(ftgen.addDeclarations(FIXTURE), { tasks: [], datasets: [], claims: [], profiles: [], studies: [] });
 });
 
+test("an out-of-domain set of our own for the paper's sentiment task joins it: loaded by sha256, planned with the FT models already trained", () => {
+  const ftBefore = ftgen.notebookPlan("generalization", ftgen.PROFILES.default).models.map((m) => m.id);
+  assert.deepEqual(ftgen.addDeclarations(path.join(__dirname, "fixtures", "imdb")), { tasks: [], datasets: ["imdb"], claims: [], profiles: [], studies: [] });
+  assert.deepEqual(ftgen.TASKS.sentiment.outOfDomain, ["amazonfood", "sst2", "yelp", "imdb"]);
+  const test = ftgen.loadDataset("sentiment", "imdb", "test");
+  assert.deepEqual(test.records.map((r) => r.output), ["positive", "negative", "negative", "positive", "negative", "positive"]);
+  const plan = ftgen.notebookPlan("generalization", ftgen.PROFILES.default);
+  assert.deepEqual(plan.models.map((m) => m.id), ftBefore, "no new model: the FT models trained on amazon are reused");
+  assert.ok(plan.evals.some((e) => e.model === "ft/sentiment/2000/s0" && e.dataset === "imdb" && e.scope === "out"));
+  assert.ok(plan.evals.some((e) => e.model === "base" && e.dataset === "imdb"));
+});
+
 test("FTGEN_DECLARATIONS adds a folder when kernel-lib loads", () => {
   const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
   const r = spawnSync(process.execPath, ["--import", "tsx", "-e", 'const f = require("./kernel-lib/src/index"); console.log(JSON.stringify([f.TASK_NAMES, f.CLAIM_IDS.slice(-1), Object.keys(f.USER_DATASETS)]));'], {
