@@ -14,6 +14,7 @@ import { projectRoot } from "../util/paths";
 import { setting } from "../util/settings";
 import { readJsonFile } from "../util/json";
 import { DeclarationError } from "../util/declaration";
+import { DeclarationRegistry, declarationFiles, shownPath } from "../util/registry";
 import { hexDigest } from "../util/hash";
 import { parseTaskDeclaration, type TaskName, type TaskSpec } from "./task-declaration";
 import { parseDatasetDeclaration, type DatasetDeclaration } from "./dataset-declaration";
@@ -22,23 +23,23 @@ import { loadManifest } from "./manifest";
 export type { TaskName, TaskKind, PromptMapId, TaskSpec } from "./task-declaration";
 export { PROMPT_MAP_IDS } from "./task-declaration";
 
-/** Every declared task by name (filled from the declarations when this module loads, and by addDeclarations). */
-export const TASKS: Readonly<Record<TaskName, TaskSpec>> = {};
+const registry = new DeclarationRegistry<TaskSpec>("task", (t) => t.name);
+/** Every declared task by name, in order (filled from the declarations when this module loads, and by addDeclarations). */
+export const TASKS: Readonly<Record<TaskName, TaskSpec>> = registry.entries;
 /** The declared tasks in order: by `order`, then those without one in the order they were added. */
-export const TASK_NAMES: readonly TaskName[] = [];
+export const TASK_NAMES: readonly TaskName[] = registry.keys;
+const tasks = TASKS;
 
-const tasks = TASKS as Record<TaskName, TaskSpec>;
-const names = TASK_NAMES as TaskName[];
-const folders: string[] = [];
+/** Every dataset a task names: in-domain, out-of-domain, unused. */
+export function datasetsOf(t: TaskSpec): string[] {
+  return [t.inDomain, ...t.outOfDomain, ...(t.unused ?? [])];
+}
 
-/** The dataset → task index, refusing a dataset claimed twice. */
-function checkDatasets(spec: TaskSpec): void {
-  for (const ds of [spec.inDomain, ...spec.outOfDomain, ...(spec.unused ?? [])]) {
-    for (const other of Object.values(tasks)) {
-      if ([other.inDomain, ...other.outOfDomain, ...(other.unused ?? [])].includes(ds)) {
-        throw new DeclarationError(`${spec.file}: dataset "${ds}" is already declared by task "${other.name}" (${other.file}); a dataset belongs to one task`);
-      }
-    }
+/** Refuses a task naming a dataset that one of `others` names already (a dataset belongs to one task). */
+function checkDatasets(spec: TaskSpec, others: readonly TaskSpec[]): void {
+  for (const ds of datasetsOf(spec)) {
+    const other = others.find((o) => datasetsOf(o).includes(ds));
+    if (other) throw new DeclarationError(`${spec.file}: dataset "${ds}" is already declared by task "${other.name}" (${other.file}); a dataset belongs to one task`);
   }
 }
 
@@ -46,26 +47,15 @@ function checkDatasets(spec: TaskSpec): void {
 export const USER_DATASETS: Readonly<Record<string, DatasetDeclaration>> = {};
 const userDatasets = USER_DATASETS as Record<string, DatasetDeclaration>;
 
-function jsonFiles(dir: string, sub: string): string[] {
-  const d = path.join(dir, sub);
-  return fs.existsSync(d) ? fs.readdirSync(d).filter((f) => f.endsWith(".json")).sort().map((f) => path.join(d, f)) : [];
-}
-
-/** A declaration's path as messages show it: relative to the project where it lies inside it. */
-function shown(file: string): string {
-  const rel = path.relative(projectRoot(), file);
-  return rel.startsWith("..") ? file : rel;
-}
-
 /** Checks a declared dataset against the tasks and the data already known, and its files' hashes. */
 function checkDataset(ds: DatasetDeclaration, pending: readonly TaskSpec[]): TaskSpec {
   const task = pending.find((t) => t.name === ds.task) ?? tasks[ds.task];
-  if (!task) throw new DeclarationError(`${ds.file}: field "task": unknown task "${ds.task}" (known: ${[...names, ...pending.map((t) => t.name)].join(", ")})`);
+  if (!task) throw new DeclarationError(`${ds.file}: field "task": unknown task "${ds.task}" (known: ${[...TASK_NAMES, ...pending.map((t) => t.name)].join(", ")})`);
   const other = userDatasets[ds.name];
   if (other) throw new DeclarationError(`${ds.file}: dataset "${ds.name}" is already declared in ${other.file}`);
   if (loadManifest().files.some((f) => f.dataset === ds.name)) throw new DeclarationError(`${ds.file}: dataset "${ds.name}" is one of the paper's (data/manifest.json); give yours another name`);
   for (const t of [...Object.values(tasks), ...pending]) {
-    const listed = [t.inDomain, ...t.outOfDomain, ...(t.unused ?? [])].includes(ds.name);
+    const listed = datasetsOf(t).includes(ds.name);
     if (listed && t.name !== ds.task) throw new DeclarationError(`${ds.file}: dataset "${ds.name}" is declared by task "${t.name}" (${t.file}), not "${ds.task}"`);
   }
   if (ds.role === "in-domain") {
@@ -102,23 +92,17 @@ export interface PreparedTasks {
 
 /** Reads and checks a folder's tasks/ and datasets/ without adding them. */
 export function prepareTaskDeclarations(dir: string, source: "paper" | "user" = "user"): PreparedTasks {
-  const abs = path.resolve(dir);
-  if (folders.includes(abs)) return { tasks: [], datasets: [], commit: () => ({ tasks: [], datasets: [] }) };
+  if (registry.added(dir)) return { tasks: [], datasets: [], commit: () => ({ tasks: [], datasets: [] }) };
   const added: TaskSpec[] = [];
-  for (const file of jsonFiles(abs, "tasks")) {
-    const spec = parseTaskDeclaration(shown(file), readJsonFile(file), source);
-    const dup = tasks[spec.name] ?? added.find((t) => t.name === spec.name);
-    if (dup) throw new DeclarationError(`${spec.file}: task "${spec.name}" is already declared in ${dup.file}`);
-    checkDatasets(spec);
-    for (const t of added) {
-      const clash = [spec.inDomain, ...spec.outOfDomain].find((d) => [t.inDomain, ...t.outOfDomain, ...(t.unused ?? [])].includes(d));
-      if (clash) throw new DeclarationError(`${spec.file}: dataset "${clash}" is already declared by task "${t.name}" (${t.file}); a dataset belongs to one task`);
-    }
+  for (const file of declarationFiles(dir, "tasks")) {
+    const spec = parseTaskDeclaration(shownPath(file), readJsonFile(file), source);
+    registry.checkNew(spec, added);
+    checkDatasets(spec, [...Object.values(tasks), ...added]);
     added.push(spec);
   }
   const datasets: DatasetDeclaration[] = [];
   const joined = new Map<TaskName, string[]>();
-  const parsed = jsonFiles(abs, "datasets").map((file) => parseDatasetDeclaration(shown(file), readJsonFile(file), path.dirname(file)));
+  const parsed = declarationFiles(dir, "datasets").map((file) => parseDatasetDeclaration(shownPath(file), readJsonFile(file), path.dirname(file)));
   for (const [i, ds] of parsed.entries()) {
     const first = parsed.findIndex((d) => d.name === ds.name);
     if (first < i) throw new DeclarationError(`${ds.file}: dataset "${ds.name}" is already declared in ${parsed[first].file}`);
@@ -131,19 +115,15 @@ export function prepareTaskDeclarations(dir: string, source: "paper" | "user" = 
   // A user task's datasets must all be declared (the paper's are in the manifest).
   for (const t of added.filter((x) => x.source === "user")) {
     for (const d of [t.inDomain, ...t.outOfDomain]) {
-      if (!datasets.some((x) => x.name === d)) throw new DeclarationError(`${t.file}: dataset "${d}" has no declaration in ${shown(path.join(abs, "datasets"))} (a file ${d}.json naming its files)`);
+      if (!datasets.some((x) => x.name === d)) throw new DeclarationError(`${t.file}: dataset "${d}" has no declaration in ${shownPath(path.join(path.resolve(dir), "datasets"))} (a file ${d}.json naming its files)`);
     }
   }
   const commit = (): { tasks: TaskName[]; datasets: string[] } => {
-    if (folders.includes(abs)) return { tasks: [], datasets: [] };
-    folders.push(abs);
-    for (const spec of added) tasks[spec.name] = spec;
-    for (const [t, ds] of joined) tasks[t] = { ...tasks[t], outOfDomain: [...tasks[t].outOfDomain, ...ds] };
+    if (registry.added(dir)) return { tasks: [], datasets: [] };
+    const names = registry.commit(dir, added);
+    for (const [t, ds] of joined) registry.replace({ ...tasks[t], outOfDomain: [...tasks[t].outOfDomain, ...ds] });
     for (const ds of datasets) userDatasets[ds.name] = ds;
-    const order = (t: TaskName): number => tasks[t].order ?? Number.POSITIVE_INFINITY;
-    const sorted = [...names, ...added.map((t) => t.name)].map((t, i) => ({ t, i })).sort((a, b) => order(a.t) - order(b.t) || a.i - b.i).map((x) => x.t);
-    names.splice(0, names.length, ...sorted);
-    return { tasks: added.map((t) => t.name), datasets: datasets.map((d) => d.name) };
+    return { tasks: names, datasets: datasets.map((d) => d.name) };
   };
   return { tasks: added, datasets: datasets.map((d) => d.name), commit };
 }
@@ -176,7 +156,7 @@ export function testSets(task: TaskName): string[] {
 export function taskOfDataset(dataset: string): TaskName {
   for (const t of TASK_NAMES) {
     const s = TASKS[t];
-    if (s.inDomain === dataset || s.outOfDomain.includes(dataset) || (s.unused ?? []).includes(dataset)) return t;
+    if (datasetsOf(s).includes(dataset)) return t;
   }
   throw new Error(`unknown dataset "${dataset}"`);
 }

@@ -16,14 +16,12 @@
  * lies wholly on the other side, "inconclusive at this scale" when it contains zero, or when the
  * effect, however certain, is smaller than MIN_EFFECT (too small to call an effect either way).
  */
-import fs from "node:fs";
 import path from "node:path";
 import { TASKS, type TaskName } from "../data/tasks";
 import type { StudyRecord } from "./runner";
 import { projectRoot } from "../util/paths";
 import { setting } from "../util/settings";
-import { readJsonFile } from "../util/json";
-import { DeclarationError } from "../util/declaration";
+import { DeclarationRegistry } from "../util/registry";
 import { parseClaimDeclaration, type CellFilter, type ClaimSpec } from "./claim-declaration";
 import { familyOf, jobKey } from "./record-keys";
 import { groupBy } from "../util/group";
@@ -33,13 +31,12 @@ import { contrastEffect, holm, metricName, type Cell, type Effect, type ItemsOf,
 /** A claim's id: a declaration's `id` (the paper's C1–C6, S1/S2 and P1, or one of yours). */
 export type ClaimId = string;
 
+const registry = new DeclarationRegistry<ClaimSpec>("claim", (c) => c.id);
 /** Every declared claim by id (declarations/claims/*.json, then addClaimDeclarations). */
-export const CLAIMS: Readonly<Record<ClaimId, ClaimSpec>> = {};
+export const CLAIMS: Readonly<Record<ClaimId, ClaimSpec>> = registry.entries;
 /** The declared claims in order: by `order`, then those without one as they were added. */
-export const CLAIM_IDS: readonly ClaimId[] = [];
-const claims = CLAIMS as Record<ClaimId, ClaimSpec>;
-const claimIds = CLAIM_IDS as ClaimId[];
-const claimFolders: string[] = [];
+export const CLAIM_IDS: readonly ClaimId[] = registry.keys;
+const claims = CLAIMS;
 
 /**
  * Adds the claim declarations in `dir`/claims (a declarations folder of yours; the tasks they name
@@ -51,28 +48,7 @@ export function addClaimDeclarations(dir: string, source: "paper" | "user" = "us
 
 /** Reads and checks a folder's claims/ without adding them; `pendingTasks`: tasks about to be added with them. */
 export function prepareClaimDeclarations(dir: string, source: "paper" | "user" = "user", pendingTasks: readonly TaskName[] = []): { commit(): ClaimId[] } {
-  const abs = path.resolve(dir, "claims");
-  if (claimFolders.includes(abs) || !fs.existsSync(abs)) return { commit: () => [] };
-  const added: ClaimSpec[] = [];
-  for (const f of fs.readdirSync(abs).filter((x) => x.endsWith(".json")).sort()) {
-    const file = path.join(abs, f);
-    const rel = path.relative(projectRoot(), file);
-    const spec = parseClaimDeclaration(rel.startsWith("..") ? file : rel, readJsonFile(file), source, pendingTasks);
-    const dup = claims[spec.id] ?? added.find((c) => c.id === spec.id);
-    if (dup) throw new DeclarationError(`${spec.file}: claim "${spec.id}" is already declared in ${dup.file}`);
-    added.push(spec);
-  }
-  return {
-    commit: (): ClaimId[] => {
-      if (claimFolders.includes(abs)) return [];
-      claimFolders.push(abs);
-      for (const c of added) claims[c.id] = c;
-      const order = (id: ClaimId): number => claims[id].order ?? Number.POSITIVE_INFINITY;
-      const sorted = [...claimIds, ...added.map((c) => c.id)].map((id, i) => ({ id, i })).sort((a, b) => order(a.id) - order(b.id) || a.i - b.i).map((x) => x.id);
-      claimIds.splice(0, claimIds.length, ...sorted);
-      return added.map((c) => c.id);
-    },
-  };
+  return registry.prepare(dir, "claims", (file, raw) => parseClaimDeclaration(file, raw, source, pendingTasks));
 }
 
 addClaimDeclarations(path.join(projectRoot(), "declarations"), "paper");

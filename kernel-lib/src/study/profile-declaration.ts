@@ -4,7 +4,7 @@
  * cuts). Every fault is one line naming the file and the field.
  */
 import { Fields } from "../util/declaration";
-import { TASKS, type TaskName } from "../data/tasks";
+import { TASKS, datasetsOf, type TaskName } from "../data/tasks";
 import { registryEntries } from "../model/registry";
 import { LLM_GRID } from "./llm-grid";
 
@@ -112,7 +112,7 @@ export function parseProfileDeclaration(file: string, raw: unknown, source: "pap
     const c = d.object("cut", "what the profile leaves out");
     c.only(["testSets", "map1"]);
     const sets = c.optionalStrings("testSets", "test sets left out");
-    const known = [...Object.values(TASKS).flatMap((t) => [t.inDomain, ...t.outOfDomain, ...(t.unused ?? [])]), ...pending.datasets];
+    const known = [...Object.values(TASKS).flatMap(datasetsOf), ...pending.datasets];
     const unknown = sets?.find((x) => !known.includes(x));
     if (unknown) c.fail("testSets", `"${unknown}" is no task's dataset`);
     let map1: MapCut | undefined;

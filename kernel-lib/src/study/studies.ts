@@ -11,12 +11,10 @@
  *   04 train size:     base + FT at each train size; in-domain and out-of-domain; 0-shot; map 0.
  *   05 prompt format:  the records of 01 read the other way: map 0 vs map 1.
  */
-import fs from "node:fs";
 import path from "node:path";
 import { projectRoot } from "../util/paths";
 import { setting } from "../util/settings";
-import { readJsonFile } from "../util/json";
-import { DeclarationError } from "../util/declaration";
+import { DeclarationRegistry } from "../util/registry";
 import { parseStudyDeclaration, type StudyDeclaration } from "./study-declaration";
 import { TASKS, TASK_NAMES, type TaskName } from "../data/tasks";
 import { isAvailable } from "../data/load";
@@ -28,34 +26,14 @@ import { registryEntry, registryModelDir, registryModelKey } from "../model/regi
 /** A study's name: a declaration's `name` (generalization, icl, fticl, trainSize, or one of yours). */
 export type NotebookStudy = string;
 
+const registry = new DeclarationRegistry<StudyDeclaration>("study", (s) => s.name);
 /** Every declared study by name, in order. */
-export const STUDIES: Readonly<Record<NotebookStudy, StudyDeclaration>> = {};
-const studies = STUDIES as Record<NotebookStudy, StudyDeclaration>;
-const studyFolders: string[] = [];
+export const STUDIES: Readonly<Record<NotebookStudy, StudyDeclaration>> = registry.entries;
+const studies = STUDIES;
 
 /** Reads and checks a folder's studies/ without adding them; `commit()` adds them. */
 export function prepareStudyDeclarations(dir: string, source: "paper" | "user" = "user"): { commit(): NotebookStudy[] } {
-  const abs = path.resolve(dir, "studies");
-  if (studyFolders.includes(abs) || !fs.existsSync(abs)) return { commit: () => [] };
-  const added: StudyDeclaration[] = [];
-  for (const f of fs.readdirSync(abs).filter((x) => x.endsWith(".json")).sort()) {
-    const file = path.join(abs, f);
-    const rel = path.relative(projectRoot(), file);
-    const s = parseStudyDeclaration(rel.startsWith("..") ? file : rel, readJsonFile(file), source);
-    const dup = studies[s.name] ?? added.find((x) => x.name === s.name);
-    if (dup) throw new DeclarationError(`${s.file}: study "${s.name}" is already declared in ${dup.file}`);
-    added.push(s);
-  }
-  return {
-    commit: (): NotebookStudy[] => {
-      if (studyFolders.includes(abs)) return [];
-      studyFolders.push(abs);
-      const all = [...Object.values(studies), ...added].map((s, i) => ({ s, i })).sort((x, y) => (x.s.order ?? Infinity) - (y.s.order ?? Infinity) || x.i - y.i).map((x) => x.s);
-      for (const k of Object.keys(studies)) delete studies[k];
-      for (const s of all) studies[s.name] = s;
-      return added.map((s) => s.name);
-    },
-  };
+  return registry.prepare(dir, "studies", (file, raw) => parseStudyDeclaration(file, raw, source));
 }
 
 prepareStudyDeclarations(path.join(projectRoot(), "declarations"), "paper").commit();
