@@ -368,10 +368,7 @@ napi_value LlmKeepRows(napi_env env, napi_callback_info info) {
 
 // llmTakePrefix(session) → prefix handle: the keys and values of row 0 (a session of one row, no prefix of its own).
 napi_value LlmTakePrefix(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
-  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
-  auto session = argc < 1 ? nullptr : Unwrap<LlmSession>(env, a[0], "llmTakePrefix's session");
+  auto session = OnlyHandle<LlmSession>(env, info, "llmTakePrefix's session");
   if (!session) return nullptr;
   if (session->batch() != 1 || session->length() == 0) {
     napi_throw_range_error(env, nullptr, "ftgen_blas.llmTakePrefix: needs a session of one row that has run");

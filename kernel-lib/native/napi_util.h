@@ -102,5 +102,17 @@ inline std::shared_ptr<T> Unwrap(napi_env env, napi_value v, const char* what) {
   return std::static_pointer_cast<T>(h->p);
 }
 
+// The handle a one-argument binding is called with; nullptr with an exception pending otherwise (a
+// missing argument reads as undefined, which Unwrap refuses as "must be a handle").
+template <typename T>
+inline std::shared_ptr<T> OnlyHandle(napi_env env, napi_callback_info info, const char* what) {
+  size_t argc = 1;
+  napi_value a[1];
+  if (napi_get_cb_info(env, info, &argc, a, nullptr, nullptr) != napi_ok) {
+    napi_throw_error(env, nullptr, "ftgen_blas: N-API call failed");
+    return nullptr;
+  }
+  return Unwrap<T>(env, a[0], what);
+}
 
 }  // namespace napi_util

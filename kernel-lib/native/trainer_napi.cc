@@ -124,10 +124,7 @@ napi_value Step(napi_env env, napi_callback_info info) {
 
 // trainerParams(trainer) → [{ name, shape }] in the trainer's order.
 napi_value Params(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
-  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
-  auto t = argc < 1 ? nullptr : Unwrap<LlmTrainer>(env, a[0], "trainerParams's trainer");
+  auto t = OnlyHandle<LlmTrainer>(env, info, "trainerParams's trainer");
   if (!t) return nullptr;
   napi_value out;
   CHECK(napi_create_array_with_length(env, t->params().size(), &out));
@@ -193,10 +190,7 @@ napi_value Steps(napi_env env, napi_callback_info info) {
 
 // trainerZeroGrad(trainer): drops the accumulated gradients without a step (a step whose loss diverged).
 napi_value ZeroGradients(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
-  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
-  auto t = argc < 1 ? nullptr : Unwrap<LlmTrainer>(env, a[0], "trainerZeroGrad's trainer");
+  auto t = OnlyHandle<LlmTrainer>(env, info, "trainerZeroGrad's trainer");
   if (!t) return nullptr;
   t->ZeroGrad();
   return nullptr;
@@ -205,10 +199,7 @@ napi_value ZeroGradients(napi_env env, napi_callback_info info) {
 // trainerModel(trainer) → a model handle for inference sessions: full fine-tuning's own model, or
 // for LoRA a new model with the pairs merged in.
 napi_value Model(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
-  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
-  auto t = argc < 1 ? nullptr : Unwrap<LlmTrainer>(env, a[0], "trainerModel's trainer");
+  auto t = OnlyHandle<LlmTrainer>(env, info, "trainerModel's trainer");
   if (!t) return nullptr;
   std::shared_ptr<LlmModel> m = t->full() ? t->model() : t->Merged();
   const LlmConfig& c = m->config();
@@ -218,10 +209,7 @@ napi_value Model(napi_env env, napi_callback_info info) {
 
 // trainerProfile(trainer) → { phase name: seconds } since the trainer was made.
 napi_value Profile(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
-  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
-  auto t = argc < 1 ? nullptr : Unwrap<LlmTrainer>(env, a[0], "trainerProfile's trainer");
+  auto t = OnlyHandle<LlmTrainer>(env, info, "trainerProfile's trainer");
   if (!t) return nullptr;
   napi_value out;
   CHECK(napi_create_object(env, &out));
