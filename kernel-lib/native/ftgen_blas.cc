@@ -38,13 +38,8 @@ constexpr int64_t kSmallGemm = 8 << 20;
 // A_i = A + i·strideA (op(A_i) is (M, K)), B_i = B + i·strideB, C_i = C + i·strideC.
 // A stride of 0 broadcasts that operand over the batch. Bounds are checked before any work.
 napi_value Sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 14;
   napi_value a[14];
-  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
-  if (argc < 14) {
-    napi_throw_error(env, nullptr, "ftgen_blas.sgemm: expected 14 arguments");
-    return nullptr;
-  }
+  if (!Args(env, info, a, 14, "sgemm: expected (transA, transB, M, N, K, A, B, C, batch, strideA, strideB, strideC, alpha, beta)")) return nullptr;
   bool ta = false, tb = false;
   CHECK(napi_get_value_bool(env, a[0], &ta));
   CHECK(napi_get_value_bool(env, a[1], &tb));
@@ -120,11 +115,10 @@ bool Sized(napi_env env, std::initializer_list<std::pair<size_t, size_t>> got_wa
 
 // attentionForward(dims, q, k, v, bias, out, P)
 napi_value AttnForward(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
   napi_value a[7];
-  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  if (!Args(env, info, a, 7, "attentionForward: expected (dims, q, k, v, bias, out, P)")) return nullptr;
   AttnDims s;
-  if (argc < 7 || !GetDims(env, a[0], &s)) return nullptr;
+  if (!GetDims(env, a[0], &s)) return nullptr;
   float *q, *k, *v, *bias, *out, *P;
   size_t nq, nk, nv, nb, no, nP;
   if (!GetF32(env, a[1], &q, &nq, "q") || !GetF32(env, a[2], &k, &nk, "k") || !GetF32(env, a[3], &v, &nv, "v") ||
@@ -138,11 +132,10 @@ napi_value AttnForward(napi_env env, napi_callback_info info) {
 
 // attentionBackward(dims, dO, q, k, v, P, dQ, dK, dV)
 napi_value AttnBackward(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
   napi_value a[9];
-  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  if (!Args(env, info, a, 9, "attentionBackward: expected (dims, dO, q, k, v, P, dQ, dK, dV)")) return nullptr;
   AttnDims s;
-  if (argc < 9 || !GetDims(env, a[0], &s)) return nullptr;
+  if (!GetDims(env, a[0], &s)) return nullptr;
   float *dO, *q, *k, *v, *P, *dQ, *dK, *dV;
   size_t n0, nq, nk, nv, nP, n1, n2, n3;
   if (!GetF32(env, a[1], &dO, &n0, "dO") || !GetF32(env, a[2], &q, &nq, "q") || !GetF32(env, a[3], &k, &nk, "k") ||
@@ -156,11 +149,10 @@ napi_value AttnBackward(napi_env env, napi_callback_info info) {
 
 // lmHeadLoss(dims [R, C, V, tied, chunk], h, w, labels, dH | null, dW | null) → mean NLL
 napi_value LmHead(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value a[6];
-  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  if (!Args(env, info, a, 6, "lmHeadLoss: expected (dims, h, w, labels, dH | null, dW | null)")) return nullptr;
   int64_t x[5];
-  if (argc < 6 || !GetInts(env, a[0], x, 5, 0, "ftgen_blas.lmHeadLoss: dims must be [R, C, V, tied, chunk]")) return nullptr;
+  if (!GetInts(env, a[0], x, 5, 0, "ftgen_blas.lmHeadLoss: dims must be [R, C, V, tied, chunk]")) return nullptr;
   const LmHeadDims s{x[0], x[1], x[2], x[3] != 0, x[4]};
   float *h, *w, *dH = nullptr, *dW = nullptr;
   size_t nh, nw, ndh = 0, ndw = 0;
@@ -198,11 +190,10 @@ napi_value LmHead(napi_env env, napi_callback_info info) {
 // llmCreate([V, C, F, L, H, KV, d, tied, threads], eps, weights[]) → model handle.
 // weights: embed (V, C); per layer ln1, wq, wk, wv, wo, ln2, wg, wu, wd ([in, out]); norm; head (C, V) if untied.
 napi_value LlmCreate(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value a[3];
-  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  if (!Args(env, info, a, 3, "llmCreate: expected (dims, eps, weights)")) return nullptr;
   int64_t x[9];
-  if (argc < 3 || !GetInts(env, a[0], x, 9, 0, "ftgen_blas.llmCreate: dims must be [V, C, F, L, H, KV, d, tied, threads]")) return nullptr;
+  if (!GetInts(env, a[0], x, 9, 0, "ftgen_blas.llmCreate: dims must be [V, C, F, L, H, KV, d, tied, threads]")) return nullptr;
   double eps;
   CHECK(napi_get_value_double(env, a[1], &eps));
   const LlmConfig cfg{x[0], x[1], x[2], x[3], x[4], x[5], x[6], static_cast<float>(eps), x[7] != 0};
@@ -253,13 +244,8 @@ napi_value LlmCreate(napi_env env, napi_callback_info info) {
 
 // llmSession(model, batch, capacity, prefix | null, prefixLength) → session handle.
 napi_value LlmSessionCreate(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value a[5];
-  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
-  if (argc < 5) {
-    napi_throw_error(env, nullptr, "ftgen_blas.llmSession: expected 5 arguments");
-    return nullptr;
-  }
+  if (!Args(env, info, a, 5, "llmSession: expected (model, batch, capacity, prefix | null, prefixLength)")) return nullptr;
   auto model = Unwrap<const LlmModel>(env, a[0], "llmSession's model");
   if (!model) return nullptr;
   int64_t batch, capacity, prefixLen = 0;
@@ -284,13 +270,8 @@ napi_value LlmSessionCreate(napi_env env, napi_callback_info info) {
 
 // llmStep(session, T, ids, mask, qCos, qSin, kCos, kSin, logits) → false when the cache is full.
 napi_value LlmStep(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
   napi_value a[9];
-  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
-  if (argc < 9) {
-    napi_throw_error(env, nullptr, "ftgen_blas.llmStep: expected 9 arguments");
-    return nullptr;
-  }
+  if (!Args(env, info, a, 9, "llmStep: expected (session, T, ids, mask, qCos, qSin, kCos, kSin, logits)")) return nullptr;
   auto session = Unwrap<LlmSession>(env, a[0], "llmStep's session");
   if (!session) return nullptr;
   int64_t T;
@@ -324,11 +305,10 @@ napi_value LlmStep(napi_env env, napi_callback_info info) {
 // llmFree(handle): releases a model, session or prefix now (what other handles share stays alive
 // through them); the handle cannot be used after.
 napi_value LlmFree(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value a[1];
-  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  if (!Args(env, info, a, 1, "llmFree: expected a handle")) return nullptr;
   void* p = nullptr;
-  if (argc < 1 || napi_get_value_external(env, a[0], &p) != napi_ok || !p) {
+  if (napi_get_value_external(env, a[0], &p) != napi_ok || !p) {
     napi_throw_type_error(env, nullptr, "ftgen_blas.llmFree: expected a handle");
     return nullptr;
   }
@@ -343,10 +323,9 @@ napi_value LlmFree(napi_env env, napi_callback_info info) {
 
 // llmKeepRows(session, rows: Int32Array) — rows strictly increasing, each < batch.
 napi_value LlmKeepRows(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value a[2];
-  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
-  auto session = argc < 2 ? nullptr : Unwrap<LlmSession>(env, a[0], "llmKeepRows's session");
+  if (!Args(env, info, a, 2, "llmKeepRows: expected (session, rows)")) return nullptr;
+  auto session = Unwrap<LlmSession>(env, a[0], "llmKeepRows's session");
   if (!session) return nullptr;
   int32_t* rows;
   size_t n;
@@ -380,9 +359,8 @@ napi_value LlmTakePrefix(napi_env env, napi_callback_info info) {
 }
 
 napi_value SetThreads(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value a[1];
-  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  if (!Args(env, info, a, 1, "setThreads: expected (threads)")) return nullptr;
   int32_t n = 0;
   CHECK(napi_get_value_int32(env, a[0], &n));
   if (n > 0) openblas_set_num_threads(n);

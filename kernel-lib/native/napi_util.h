@@ -31,7 +31,36 @@ inline bool GetF32(napi_env env, napi_value v, float** data, size_t* length, con
   return true;
 }
 
+// Reads a binding's arguments into a (those not given read as undefined). Fewer than `need` throws a
+// TypeError "ftgen_blas.<usage>", so a call missing an argument fails loudly instead of returning
+// undefined.
+template <size_t N>
+inline bool Args(napi_env env, napi_callback_info info, napi_value (&a)[N], size_t need, const char* usage) {
+  size_t argc = N;
+  if (napi_get_cb_info(env, info, &argc, a, nullptr, nullptr) != napi_ok) {
+    napi_throw_error(env, nullptr, "ftgen_blas: N-API call failed");
+    return false;
+  }
+  if (argc < need) {
+    napi_throw_type_error(env, nullptr, (std::string("ftgen_blas.") + usage).c_str());
+    return false;
+  }
+  return true;
+}
+
 inline bool GetI64(napi_env env, napi_value v, int64_t* out) { return napi_get_value_int64(env, v, out) == napi_ok; }
+
+// Reads n numbers from the array v into out; otherwise throws a TypeError with `message`.
+inline bool GetDoubles(napi_env env, napi_value v, double* out, uint32_t n, const char* message) {
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    if (napi_get_element(env, v, i, &e) != napi_ok || napi_get_value_double(env, e, &out[i]) != napi_ok) {
+      napi_throw_type_error(env, nullptr, message);
+      return false;
+    }
+  }
+  return true;
+}
 
 // Reads n integers ≥ min from the array v into out; otherwise throws a TypeError with `message`.
 inline bool GetInts(napi_env env, napi_value v, int64_t* out, uint32_t n, int64_t min, const char* message) {
@@ -106,12 +135,8 @@ inline std::shared_ptr<T> Unwrap(napi_env env, napi_value v, const char* what) {
 // missing argument reads as undefined, which Unwrap refuses as "must be a handle").
 template <typename T>
 inline std::shared_ptr<T> OnlyHandle(napi_env env, napi_callback_info info, const char* what) {
-  size_t argc = 1;
   napi_value a[1];
-  if (napi_get_cb_info(env, info, &argc, a, nullptr, nullptr) != napi_ok) {
-    napi_throw_error(env, nullptr, "ftgen_blas: N-API call failed");
-    return nullptr;
-  }
+  if (!Args(env, info, a, 0, "")) return nullptr;
   return Unwrap<T>(env, a[0], what);
 }
 

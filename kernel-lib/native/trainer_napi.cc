@@ -21,10 +21,8 @@ napi_value Throw(napi_env env, const std::string& message) {
 // trainerCreate(model, full: boolean, [rank, targets], [alpha, dropout], seed) → trainer handle.
 // full: the model must be one made for this trainer alone (its weights change).
 napi_value Create(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value a[5];
-  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
-  if (argc < 5) return Throw(env, "trainerCreate: expected (model, full, [rank, targets], [alpha, dropout], seed)");
+  if (!Args(env, info, a, 5, "trainerCreate: expected (model, full, [rank, targets], [alpha, dropout], seed)")) return nullptr;
   auto model = Unwrap<const LlmModel>(env, a[0], "trainerCreate's model");
   if (!model) return nullptr;
   bool full;
@@ -32,11 +30,7 @@ napi_value Create(napi_env env, napi_callback_info info) {
   int64_t ints[2];
   if (!GetInts(env, a[2], ints, 2, 0, "ftgen_blas.trainerCreate: [rank, targets] must be integers ≥ 0")) return nullptr;
   double fl[2];
-  for (uint32_t i = 0; i < 2; i++) {
-    napi_value e;
-    CHECK(napi_get_element(env, a[3], i, &e));
-    CHECK(napi_get_value_double(env, e, &fl[i]));
-  }
+  if (!GetDoubles(env, a[3], fl, 2, "ftgen_blas.trainerCreate: [alpha, dropout] must be numbers")) return nullptr;
   double seed;
   CHECK(napi_get_value_double(env, a[4], &seed));
   LoraSpec lora;
@@ -59,10 +53,9 @@ napi_value Create(napi_env env, napi_callback_info info) {
 // (trainer, B, T, ids, labels, qCos, qSin, kCos, kSin[, dropoutSeed]) → [summed loss, labels counted]
 napi_value RunBatch(napi_env env, napi_callback_info info, bool backward) {
   const char* name = backward ? "trainerAccumulate" : "trainerLoss";
-  size_t argc = 10;
   napi_value a[10];
-  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
-  if (argc < 9) return Throw(env, std::string(name) + ": expected (trainer, B, T, ids, labels, qCos, qSin, kCos, kSin, seed)");
+  if (!Args(env, info, a, 9, backward ? "trainerAccumulate: expected (trainer, B, T, ids, labels, qCos, qSin, kCos, kSin[, dropoutSeed])"
+                                      : "trainerLoss: expected (trainer, B, T, ids, labels, qCos, qSin, kCos, kSin[, dropoutSeed])")) return nullptr;
   auto t = Unwrap<LlmTrainer>(env, a[0], name);
   if (!t) return nullptr;
   int64_t B, T;
@@ -79,7 +72,9 @@ napi_value RunBatch(napi_env env, napi_callback_info info, bool backward) {
   for (size_t i = 0; i < N; i++)
     if (ids[i] < 0 || ids[i] >= c.V) return Throw(env, std::string(name) + ": token id " + std::to_string(ids[i]) + " is outside the vocabulary");
   double seed = 0;
-  if (backward && argc >= 10) CHECK(napi_get_value_double(env, a[9], &seed));
+  napi_valuetype seedType;
+  CHECK(napi_typeof(env, a[9], &seedType));
+  if (backward && seedType != napi_undefined) CHECK(napi_get_value_double(env, a[9], &seed));
   int64_t count = 0;
   double loss;
   try {
@@ -102,19 +97,13 @@ napi_value Loss(napi_env env, napi_callback_info info) { return RunBatch(env, in
 
 // trainerStep(trainer, count, [lr, beta1, beta2, eps, weightDecay, maxGradNorm]) → gradient norm before clipping.
 napi_value Step(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value a[3];
-  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
-  if (argc < 3) return Throw(env, "trainerStep: expected (trainer, count, [lr, beta1, beta2, eps, weightDecay, maxGradNorm])");
+  if (!Args(env, info, a, 3, "trainerStep: expected (trainer, count, [lr, beta1, beta2, eps, weightDecay, maxGradNorm])")) return nullptr;
   auto t = Unwrap<LlmTrainer>(env, a[0], "trainerStep's trainer");
   if (!t) return nullptr;
   double count, x[6];
   CHECK(napi_get_value_double(env, a[1], &count));
-  for (uint32_t i = 0; i < 6; i++) {
-    napi_value e;
-    CHECK(napi_get_element(env, a[2], i, &e));
-    CHECK(napi_get_value_double(env, e, &x[i]));
-  }
+  if (!GetDoubles(env, a[2], x, 6, "ftgen_blas.trainerStep: [lr, beta1, beta2, eps, weightDecay, maxGradNorm] must be numbers")) return nullptr;
   const AdamSpec spec{static_cast<float>(x[0]), static_cast<float>(x[1]), static_cast<float>(x[2]), static_cast<float>(x[3]),
                       static_cast<float>(x[4]), static_cast<float>(x[5])};
   napi_value out;
@@ -150,10 +139,8 @@ napi_value Params(napi_env env, napi_callback_info info) {
 // array is copied into (trainerRead) or from (trainerWrite).
 napi_value Copy(napi_env env, napi_callback_info info, bool read) {
   const char* name = read ? "trainerRead" : "trainerWrite";
-  size_t argc = 4;
   napi_value a[4];
-  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
-  if (argc < 4) return Throw(env, std::string(name) + ": expected (trainer, index, which, Float32Array)");
+  if (!Args(env, info, a, 4, read ? "trainerRead: expected (trainer, index, which, Float32Array)" : "trainerWrite: expected (trainer, index, which, Float32Array)")) return nullptr;
   auto t = Unwrap<LlmTrainer>(env, a[0], name);
   if (!t) return nullptr;
   int64_t index, which;
@@ -175,13 +162,12 @@ napi_value Write(napi_env env, napi_callback_info info) { return Copy(env, info,
 
 // trainerSteps(trainer[, steps]) → optimizer steps taken (set first when given: a resumed run).
 napi_value Steps(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value a[2];
-  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
-  auto t = argc < 1 ? nullptr : Unwrap<LlmTrainer>(env, a[0], "trainerSteps's trainer");
+  if (!Args(env, info, a, 1, "trainerSteps: expected (trainer[, steps])")) return nullptr;
+  auto t = Unwrap<LlmTrainer>(env, a[0], "trainerSteps's trainer");
   if (!t) return nullptr;
-  napi_valuetype type = napi_undefined;
-  if (argc >= 2) CHECK(napi_typeof(env, a[1], &type));
+  napi_valuetype type;
+  CHECK(napi_typeof(env, a[1], &type));
   if (type == napi_number) CHECK(napi_get_value_int64(env, a[1], &t->steps));
   napi_value out;
   CHECK(napi_create_int64(env, t->steps, &out));

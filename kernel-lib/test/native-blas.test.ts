@@ -25,6 +25,15 @@ test("the addon is built where it is required", { skip: process.env.FTGEN_REQUIR
   assert.ok(addon, `FTGEN_REQUIRE_NATIVE=1 but ${reason}`);
 });
 
+test("every binding called without its arguments throws a TypeError naming itself (none returns undefined)", { skip }, () => {
+  const exports = addon as unknown as Record<string, unknown>; // N-API's napi_default properties are not enumerable
+  const bindings = Object.getOwnPropertyNames(exports).map((name) => [name, exports[name]] as const).filter(([name, f]) => typeof f === "function" && name !== "info");
+  assert.equal(bindings.length, 22, `${bindings.length} bindings`);
+  for (const [name, f] of bindings) {
+    assert.throws(() => (f as () => unknown)(), (e: Error) => e instanceof TypeError && e.message.startsWith("ftgen_blas") && e.message.includes(name), name);
+  }
+});
+
 test("sgemm: products, transposes, batches with a broadcast operand, single rows", { skip }, () => {
   const b = addon!;
   const A = Float32Array.from([1, 2, 3, 4, 5, 6]); // (2, 3)
