@@ -59,4 +59,26 @@ if (!llmDir) {
 }` },
   { md: verdictIntro("C5") },
   { code: `const verdict = ftgen.showVerdictComparison(runs, ["C5"]);` },
+  { md: `## The two subjects and the paper
+
+The numbers here are those of the committed records; the tables above recompute them, and win over
+this text if they differ.
+
+The paper found that demonstrations help the base model more than fine-tuned models. **Neither
+subject reproduces it, for different reasons.**
+
+- **ftgen** (inconclusive, +0.023 pooled, 19 of 36 cells collapsed): its base model gains almost
+  nothing from demonstrations (+0.005); the gap comes from the FT models *losing* with them (−0.018).
+  A base model that cannot learn in context cannot show the paper's effect.
+- **SmolLM2** (not reproduced, −0.020): here the effect splits by task kind. On the generation
+  tasks demonstrations help the base model much more than the FT models (summary +0.028, question
+  generation +0.133, both reproduced): the paper's picture. On classification they *hurt* the base
+  model (sentiment −0.080, NLI −0.058): its accuracy on Amazon (map 0) falls from 0.93 at 0-shot to 0.83
+  with two demonstrations, and to 0.52 with six in notebook 00-smollm2's grid, while the FT models'
+  scores barely move (+0.009 pooled). Small instruction-tuned models are known to
+  be swayed by the labels of the demonstrations in front of them; this study measures that, it does
+  not explain it.
+
+So the real LLM reproduces C5 where the paper's models learn from demonstrations (generation), and
+reverses it where SmolLM2 does not (classification).` },
 ]);
